@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { newEventId } from '../core/eventId.js';
+import type { EventData } from '../core/types.js';
+import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
+import { type BenchOptions, type BenchRow, compare, time } from './benchHarness.js';
+
+/**
+ * The raw better-sqlite3 baseline: the table an event store needs (id, stream, version,
+ * position, type, JSON data and metadata, unique stream+version), the same pragmas as the
+ * store, plain prepared statements, and for every append a transaction that reads the
+ * stream's current version first.
+ */
+class RawSqlite {
+  readonly db: BetterSqlite3.Database;
+  readonly appendOne: (streamId: string, e: EventData, id: string) => void;
+  readonly appendMany: (streamId: string, es: EventData[], ids: string[]) => void;
+  readonly readStream: (streamId: string) => unknown[];
+  readonly readAll: (from: number, max: number) => { position: number }[];
+
+  constructor(path: string) {
+    this.db = new BetterSqlite3(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`CREATE TABLE events (
+      position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, stream_id TEXT NOT NULL,
+      version INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
+      recorded_at INTEGER NOT NULL, UNIQUE (stream_id, version))`);
+    const current = this.db.prepare('SELECT MAX(version) FROM events WHERE stream_id = ?').pluck();
+    const insert = this.db.prepare(
+      'INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const one = this.db.transaction((streamId: string, e: EventData, id: string) => {
+      const v = ((current.get(streamId) as number | null) ?? 0) + 1;
+      insert.run(
+        id,
+        streamId,
+        v,
+        e.type,
+        JSON.stringify(e.data),
+        JSON.stringify(e.metadata ?? {}),
+        Date.now(),
+      );
+    });
+    const many = this.db.transaction((streamId: string, es: EventData[], ids: string[]) => {
+      let v = (current.get(streamId) as number | null) ?? 0;
+      const now = Date.now();
+      es.forEach((e, i) =>
+        insert.run(
+          ids[i],
+          streamId,
+          ++v,
+          e.type,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata ?? {}),
+          now,
+        ),
+      );
+    });
+    this.appendOne = (s, e, id) => one.immediate(s, e, id);
+    this.appendMany = (s, es, ids) => many.immediate(s, es, ids);
+    const byStream = this.db.prepare('SELECT * FROM events WHERE stream_id = ? ORDER BY version');
+    const all = this.db.prepare(
+      'SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?',
+    );
+    type Row = { data: string; metadata: string; recorded_at: number; position: number };
+    const parse = (r: Row) => ({
+      ...r,
+      data: JSON.parse(r.data) as unknown,
+      metadata: JSON.parse(r.metadata) as unknown,
+      recordedAt: new Date(r.recorded_at),
+    });
+    this.readStream = (s) => (byStream.all(s) as Row[]).map(parse);
+    this.readAll = (from, max) => (all.all(from, max) as Row[]).map(parse);
+  }
+}
+
+const payload = (i: number): EventData => ({
+  type: 'ItemAdded',
+  data: {
+    sku: `SKU-${i % 997}`,
+    quantity: (i % 5) + 1,
+    price: 1999,
+    note: 'benchmark payload of a typical size',
+  },
+  metadata: { correlationId: `c-${i}`, userId: 'u-1' },
+});
+
+export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'eventloom-bench-'));
+  let files = 0;
+  const freshStore = (): SqliteEventStore =>
+    createSqliteEventStore({ path: join(dir, `ours-${files++}.db`) });
+  const freshRaw = (): RawSqlite => new RawSqlite(join(dir, `raw-${files++}.db`));
+  const n = (base: number): number => Math.max(100, Math.round(base * options.scale));
+  const rows: BenchRow[] = [];
+  // The baseline generates ids exactly as the store does.
+  const nextId = (): string => newEventId();
+
+  try {
+    // append-single: one event per append to many streams, each append checking the version.
+    const singles = n(20_000);
+    const streams = 1000;
+    rows.push(
+      await compare(
+        'sqlite',
+        'append-single',
+        options,
+        async () => {
+          const store = freshStore();
+          const versions = new Array<number>(streams).fill(0);
+          const t = await time(singles, async () => {
+            for (let i = 0; i < singles; i++) {
+              const s = i % streams;
+              await store.appendToStream(`cart-${s}`, [payload(i)], {
+                expectedVersion: versions[s],
+              });
+              versions[s] = (versions[s] as number) + 1;
+            }
+          });
+          await store.close();
+          return t;
+        },
+        async () => {
+          const raw = freshRaw();
+          const t = await time(singles, () => {
+            for (let i = 0; i < singles; i++)
+              raw.appendOne(`cart-${i % streams}`, payload(i), nextId());
+          });
+          raw.db.close();
+          return t;
+        },
+      ),
+    );
+
+    // append-batch-100: 100 events per append.
+    const batches = Math.max(10, Math.round(n(30_000) / 100));
+    const batch = Array.from({ length: 100 }, (_, i) => payload(i));
+    rows.push(
+      await compare(
+        'sqlite',
+        'append-batch-100',
+        options,
+        async () => {
+          const store = freshStore();
+          const t = await time(batches * 100, async () => {
+            for (let b = 0; b < batches; b++) await store.appendToStream(`order-${b % 30}`, batch);
+          });
+          await store.close();
+          return t;
+        },
+        async () => {
+          const raw = freshRaw();
+          const t = await time(batches * 100, () => {
+            for (let b = 0; b < batches; b++)
+              raw.appendMany(`order-${b % 30}`, batch, batch.map(nextId));
+          });
+          raw.db.close();
+          return t;
+        },
+      ),
+    );
+
+    // Reads: the same data written once into each side's tables.
+    const readStreams = Math.max(10, Math.round(n(40_000) / 200));
+    const store = freshStore();
+    const raw = freshRaw();
+    options.progress(`sqlite: preparing ${readStreams * 200} events for the read workloads`);
+    for (let s = 0; s < readStreams; s++) {
+      const events = Array.from({ length: 200 }, (_, i) => payload(s * 200 + i));
+      await store.appendToStream(`ledger-${s}`, events);
+      raw.appendMany(`ledger-${s}`, events, events.map(nextId));
+    }
+    const total = readStreams * 200;
+
+    rows.push(
+      await compare(
+        'sqlite',
+        'read-stream',
+        options,
+        () =>
+          time(total, async () => {
+            for (let s = 0; s < readStreams; s++) await store.readStream(`ledger-${s}`);
+          }),
+        () =>
+          time(total, () => {
+            for (let s = 0; s < readStreams; s++) raw.readStream(`ledger-${s}`);
+          }),
+      ),
+    );
+
+    const page = 1000;
+    rows.push(
+      await compare(
+        'sqlite',
+        'read-all',
+        options,
+        () =>
+          time(total, async () => {
+            for (let from = 0; ;) {
+              const got = await store.readAll({ from, maxCount: page });
+              if (got.length === 0) break;
+              from = (got[got.length - 1] as { position: number }).position + 1;
+            }
+          }),
+        () =>
+          time(total, () => {
+            for (let from = 0; ;) {
+              const got = raw.readAll(from, page);
+              if (got.length === 0) break;
+              from = (got[got.length - 1] as { position: number }).position + 1;
+            }
+          }),
+      ),
+    );
+
+    // catch-up: a subscriber reading the whole log from the start with the default batch size.
+    let subs = 0;
+    rows.push(
+      await compare(
+        'sqlite',
+        'catch-up',
+        options,
+        async () => {
+          let seen = 0;
+          const head = await store.headPosition();
+          const sub = store.subscribe({ name: `bench-${subs++}`, handler: () => void seen++ });
+          const t = await time(total, () => sub.waitFor(head, 600_000));
+          await sub.stop();
+          if (seen !== total) throw new Error(`catch-up saw ${seen} of ${total} events`);
+          return t;
+        },
+        () =>
+          time(total, () => {
+            let seen = 0;
+            for (let from = 0; ;) {
+              const got = raw.readAll(from, 500);
+              if (got.length === 0) break;
+              for (const _ of got) seen++;
+              from = (got[got.length - 1] as { position: number }).position + 1;
+            }
+            if (seen !== total) throw new Error('baseline catch-up miscounted');
+          }),
+      ),
+    );
+    await store.close();
+    raw.db.close();
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

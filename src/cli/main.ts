@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { isEventloomError } from '../core/errors.js';
+import { formatTable, type BenchRow } from '../bench/benchHarness.js';
+import { createLogger } from './logger.js';
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`'${value}' is not a positive number`);
+  return n;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`'${value}' is not a whole number >= 0`);
+  return n;
+}
+
+/** The embedded store's file inside the data folder (EVENTLOOM_DATA, default ./data). */
+export function dataPath(dataDir: string | undefined): string {
+  const dir = resolve(dataDir ?? process.env.EVENTLOOM_DATA ?? 'data');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, 'eventloom.db');
+}
+
+function buildProgram(): Command {
+  const program = new Command('eventloom')
+    .description('Event sourcing, CQRS and change-data-capture for MongoDB and embedded SQLite')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('start')
+    .description(
+      'run the demo on the embedded SQLite store (data in EVENTLOOM_DATA, default ./data)',
+    )
+    .option('--data <dir>', 'data folder for the embedded store')
+    .action(async (opts: { data?: string }) => {
+      const { runDemo } = await import('./demo.js');
+      await runDemo({ path: dataPath(opts.data), log: createLogger() });
+    });
+
+  program
+    .command('bench')
+    .description('measure throughput against a raw-driver baseline in the same run')
+    .option('--json', 'print one JSON document { rows: [...] } on stdout')
+    .option('--scale <n>', 'multiply workload sizes (e.g. 0.1 for a quick run)', positiveNumber, 1)
+    .option('--rounds <n>', 'rounds per workload; the median counts', wholeNumber, 3)
+    .option('--backend <names>', 'comma-separated backends to run', 'sqlite')
+    .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
+      const log = createLogger();
+      const rows: BenchRow[] = [];
+      const progress = (message: string): void => log.info(message, { component: 'bench' });
+      for (const backend of opts.backend.split(',').map((b) => b.trim())) {
+        if (backend === 'sqlite') {
+          const { runSqliteBench } = await import('../bench/sqliteBench.js');
+          rows.push(
+            ...(await runSqliteBench({
+              scale: opts.scale,
+              rounds: Math.max(1, opts.rounds),
+              progress,
+            })),
+          );
+        } else {
+          throw new InvalidArgumentError(`unknown backend '${backend}'; available: sqlite`);
+        }
+      }
+      process.stdout.write(
+        opts.json ? JSON.stringify({ rows }, null, 2) + '\n' : formatTable(rows) + '\n',
+      );
+    });
+
+  program
+    .command('events')
+    .description('print events of the embedded store in global order, as JSON lines')
+    .option('--data <dir>', 'data folder for the embedded store')
+    .option('--from <position>', 'first global position (inclusive)', wholeNumber, 0)
+    .option('--limit <n>', 'at most this many events', wholeNumber, 100)
+    .action(async (opts: { data?: string; from: number; limit: number }) => {
+      const { createSqliteEventStore } = await import('../sqlite/sqliteEventStore.js');
+      const store = createSqliteEventStore({ path: dataPath(opts.data) });
+      for (const e of await store.readAll({ from: opts.from, maxCount: opts.limit })) {
+        process.stdout.write(JSON.stringify(e) + '\n');
+      }
+      await store.close();
+    });
+
+  program
+    .command('stream <streamId>')
+    .description("print one stream's events as JSON lines")
+    .option('--data <dir>', 'data folder for the embedded store')
+    .action(async (streamId: string, opts: { data?: string }) => {
+      const { createSqliteEventStore } = await import('../sqlite/sqliteEventStore.js');
+      const store = createSqliteEventStore({ path: dataPath(opts.data) });
+      const info = await store.streamInfo(streamId);
+      process.stderr.write(
+        `${streamId}: version ${info.version}${info.deleted ? ' (deleted)' : ''}\n`,
+      );
+      for (const e of await store.readStream(streamId))
+        process.stdout.write(JSON.stringify(e) + '\n');
+      await store.close();
+    });
+
+  return program;
+}
+
+/** Runs the command line; returns the process exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = isEventloomError(error) ? ` [${error.code}]` : '';
+    process.stderr.write(`eventloom: ${message}${code}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}

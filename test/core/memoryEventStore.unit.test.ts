@@ -1,0 +1,13 @@
+import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
+import { projectionContract } from '../contract/projectionContract.js';
+import { eventStoreContract } from '../contract/eventStoreContract.js';
+
+eventStoreContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });
+
+projectionContract('memory store + memory documents', {
+  inline: true,
+  create: (inline) => {
+    const store = createMemoryEventStore({ inlineProjections: inline });
+    return Promise.resolve({ store, target: store.documents.target });
+  },
+});
