@@ -1,0 +1,116 @@
+// The public API of `eventloom`: the pure core. Named exports only, written by hand.
+
+export type {
+  AppendOptions,
+  AppendResult,
+  CheckpointStore,
+  DeleteStreamOptions,
+  EventData,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  ParkedEvent,
+  PoisonPolicy,
+  ReadAllOptions,
+  ReadDirection,
+  ReadStreamOptions,
+  Recorded,
+  RecordedEvent,
+  RetryPolicy,
+  Snapshot,
+  SnapshotStore,
+  StreamInfo,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+  SubscriptionHandlerContext,
+  SubscriptionNotice,
+  SubscriptionStart,
+  SubscriptionStatus,
+} from './types.js';
+
+export {
+  CommandRejectedError,
+  ConcurrencyError,
+  ConfigurationError,
+  EventloomError,
+  HandlerFailedError,
+  IdempotencyConflictError,
+  isCommandRejectedError,
+  isConcurrencyError,
+  isConfigurationError,
+  isEventloomError,
+  isIdempotencyConflictError,
+  isNotFoundError,
+  isRetryableError,
+  isStoreClosedError,
+  isStoreUnavailableError,
+  isStreamDeletedError,
+  isValidationError,
+  NotFoundError,
+  RETRYABLE_CODES,
+  StoreClosedError,
+  StoreUnavailableError,
+  StreamDeletedError,
+  ValidationError,
+} from './errors.js';
+export type { ErrorCode, EventloomErrorOptions } from './errors.js';
+
+export { newEventId } from './eventId.js';
+export { LIMITS } from './validation.js';
+
+export { createMemoryEventStore } from './memoryEventStore.js';
+export type { MemoryEventStore, MemoryEventStoreOptions } from './memoryEventStore.js';
+export { createMemoryCheckpointStore } from './memoryCheckpointStore.js';
+export { createMemorySnapshotStore } from './memorySnapshotStore.js';
+export { createMemoryDocuments } from './memoryDocumentStore.js';
+export type { MemoryDocuments } from './memoryDocumentStore.js';
+
+export type {
+  Decider,
+  DecideResult,
+  DeciderCommand,
+  DeciderEvent,
+  DeciderState,
+  DomainEvent,
+} from './decider.js';
+export { AggregateRoot, createAggregateRepository } from './aggregateRoot.js';
+export type {
+  AggregateEvent,
+  AggregateRepository,
+  AggregateRepositoryOptions,
+  AggregateSnapshotOptions,
+  SaveOptions,
+  SaveResult,
+  UpdateOptions,
+  UpdateResult,
+} from './aggregateRoot.js';
+export { createCommandHandler, idempotentEventId } from './commandHandler.js';
+export type {
+  AppendedEvent,
+  CommandHandler,
+  CommandHandlerOptions,
+  CommandHandlerSnapshotOptions,
+  CommandResult,
+  CommandRetryOptions,
+  HandleOptions,
+  SnapshotErrorContext,
+  SnapshotErrorHandler,
+} from './commandHandler.js';
+
+export { createUpcaster, withUpcasting } from './upcasting.js';
+export type { UpcastFunction, Upcaster, UpcastInput, UpcastOutput } from './upcasting.js';
+
+export { rebuildProjection, startProjection } from './projections.js';
+export type { RebuildOptions, RebuildProgress, StartProjectionOptions } from './projections.js';
+export type {
+  Document,
+  DocumentFilter,
+  DocumentStore,
+  DocumentWrite,
+  FindOptions,
+  InlineProjection,
+  Projection,
+  ProjectionTarget,
+  SyncDocumentStore,
+} from './readModel.js';
