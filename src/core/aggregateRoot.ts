@@ -1,27 +1,16 @@
 import { checkExpectedVersion } from './appendRules.js';
-import { backoffDelay, errorMessage, sleep } from './async.js';
-import {
-  idempotentEventId,
-  type CommandRetryOptions,
-  type SnapshotErrorHandler,
-} from './commandHandler.js';
-import type { DomainEvent } from './decider.js';
-import {
-  isConcurrencyError,
-  isIdempotencyConflictError,
-  NotFoundError,
-  ValidationError,
-} from './errors.js';
 import type {
-  EventData,
-  EventMetadata,
-  EventStore,
-  ExpectedVersion,
-  RecordedEvent,
-  Snapshot,
-  SnapshotStore,
-} from './types.js';
-import { describe, validateExpectedVersion, validateStreamId } from './validation.js';
+  CommandHandlerSnapshotOptions,
+  CommandRetryOptions,
+  SnapshotErrorHandler,
+} from './commandHandler.js';
+import { retryPolicy, toAppend, validateWriteOptions } from './commandOptions.js';
+import type { DomainEvent } from './decider.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import { retryOnConflict } from './retryOnConflict.js';
+import { createStreamLoader } from './streamLoading.js';
+import type { EventMetadata, EventStore, ExpectedVersion, RecordedEvent } from './types.js';
+import { describe, validateStreamId } from './validation.js';
 
 /**
  * The classic, object-oriented way to model an aggregate: command methods check the rules
@@ -144,12 +133,7 @@ export abstract class AggregateRoot<Event extends DomainEvent> {
 /** The event type of an aggregate class. */
 export type AggregateEvent<A> = A extends AggregateRoot<infer E> ? E : never;
 
-export interface AggregateSnapshotOptions<A, S = unknown> {
-  store: SnapshotStore;
-  /** Take a snapshot each time the stream's version crosses a multiple of this number. */
-  every: number;
-  /** Version of the snapshot's shape. Snapshots of another schema version are ignored. Default 1. */
-  schemaVersion?: number;
+export interface AggregateSnapshotOptions<A, S = unknown> extends CommandHandlerSnapshotOptions {
   /** The aggregate's state as plain JSON-compatible data. */
   toSnapshot(aggregate: A): S;
   /** A new aggregate holding `state` (its version is set by the repository). */
@@ -223,8 +207,6 @@ export interface AggregateRepository<A> {
   ): Promise<UpdateResult<A>>;
 }
 
-const DEFAULTS = { maxAttempts: 5, initialDelayMs: 10, maxDelayMs: 1000, schemaVersion: 1 };
-
 interface LoadedAggregate<A> {
   aggregate: A;
   lastPosition: number;
@@ -248,21 +230,9 @@ interface LoadedAggregate<A> {
 export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, S = unknown>(
   options: AggregateRepositoryOptions<A, S>,
 ): AggregateRepository<A> {
-  const { store, create } = options;
-  const maxAttempts = options.retry?.maxAttempts ?? DEFAULTS.maxAttempts;
-  const backoff = {
-    initialDelayMs: options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-  };
-  checkInteger(maxAttempts, 'options.retry.maxAttempts', 1);
-  checkInteger(backoff.initialDelayMs, 'options.retry.initialDelayMs', 0);
-  checkInteger(backoff.maxDelayMs, 'options.retry.maxDelayMs', 0);
-  const snapshots = options.snapshots;
-  const schemaVersion = snapshots?.schemaVersion ?? DEFAULTS.schemaVersion;
-  if (snapshots !== undefined) {
-    checkInteger(snapshots.every, 'options.snapshots.every', 1);
-    checkInteger(schemaVersion, 'options.snapshots.schemaVersion', 1);
-  }
+  const { store, create, snapshots } = options;
+  const retry = retryPolicy(options.retry);
+  const streams = createStreamLoader<S>({ store, snapshots, unaffected: 'aggregate' });
   // The position of the last event each aggregate includes, without adding a field users see.
   const positions = new WeakMap<A, number>();
 
@@ -275,86 +245,23 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
     return streamId;
   };
 
-  const report: SnapshotErrorHandler = (error, context) => {
-    try {
-      if (snapshots?.onSnapshotError) snapshots.onSnapshotError(error, context);
-      else
-        console.warn(
-          `eventloom: snapshot ${context.operation} failed for stream '${context.streamId}' (the aggregate itself is unaffected): ${errorMessage(error)}`,
-        );
-    } catch {
-      // A failing reporter must not fail a load or save that otherwise worked.
-    }
-  };
-
-  async function loadSnapshot(streamId: string): Promise<Snapshot<S> | undefined> {
-    if (snapshots === undefined) return undefined;
-    try {
-      const snapshot = await snapshots.store.load<S>(streamId);
-      if (snapshot === undefined || snapshot.schemaVersion !== schemaVersion) return undefined;
-      if (
-        snapshot.streamId !== streamId ||
-        !Number.isSafeInteger(snapshot.version) ||
-        snapshot.version < 1
-      ) {
-        throw new ValidationError(
-          'snapshot',
-          `the snapshot loaded for stream '${streamId}' is for stream '${snapshot.streamId}' at version ${String(snapshot.version)}; ignoring it`,
-        );
-      }
-      return snapshot;
-    } catch (error) {
-      report(error, { streamId, operation: 'load' });
-      return undefined;
-    }
-  }
-
   async function loadAggregate(
     id: string,
     { useSnapshot, key }: { useSnapshot: boolean; key?: string | undefined },
   ): Promise<LoadedAggregate<A> | undefined> {
-    const streamId = streamIdOf(id);
-    const snapshot = useSnapshot ? await loadSnapshot(streamId) : undefined;
-    let aggregate: A | undefined;
-    let events: RecordedEvent[] | undefined;
-    let lastPosition = 0;
-    if (snapshot !== undefined && snapshots !== undefined) {
-      // Reading from the snapshot's own version proves it still matches the stream (see
-      // createCommandHandler): a deleted or reset stream no longer has that event.
-      const tail = await store.readStream(streamId, { from: snapshot.version });
-      const anchor = tail[0];
-      if (anchor !== undefined && anchor.version === snapshot.version) {
-        try {
-          aggregate = snapshots
-            .fromSnapshot(id, snapshot.state)
-            .loadFromHistory([], anchor.version);
-          lastPosition = anchor.position;
-          events = tail.slice(1);
-        } catch (error) {
-          report(error, { streamId, operation: 'load', version: snapshot.version });
-        }
-      } else {
-        report(
-          new ValidationError(
-            'snapshot',
-            `stream '${streamId}' has no event at the snapshot's version ${snapshot.version} (was it deleted or reset?); ignoring the snapshot — delete it to stop this`,
-          ),
-          { streamId, operation: 'load', version: snapshot.version },
-        );
-      }
-    }
-    const fromSnapshot = aggregate !== undefined;
-    if (aggregate === undefined || events === undefined) {
-      events = await store.readStream(streamId, { from: 1 });
-      if (events.length === 0) return undefined;
-      aggregate = create(id);
-    }
+    const restore =
+      useSnapshot && snapshots !== undefined
+        ? (state: S, version: number) =>
+            snapshots.fromSnapshot(id, state).loadFromHistory([], version)
+        : undefined;
+    const { snapshot, events } = await streams.load(streamIdOf(id), restore);
+    if (snapshot === undefined && events.length === 0) return undefined;
+    const aggregate = snapshot !== undefined ? snapshot.restored : create(id);
     aggregate.loadFromHistory(events);
-    const last = events[events.length - 1];
-    if (last !== undefined) lastPosition = last.position;
+    const lastPosition = events.at(-1)?.position ?? snapshot?.position ?? 0;
     positions.set(aggregate, lastPosition);
     const seenKey = key !== undefined && events.some((e) => e.metadata?.idempotencyKey === key);
-    return { aggregate, lastPosition, fromSnapshot, seenKey };
+    return { aggregate, lastPosition, fromSnapshot: snapshot !== undefined, seenKey };
   }
 
   const notFound = (id: string): NotFoundError => {
@@ -366,7 +273,7 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
     );
   };
 
-  const fresh = (id: string): LoadedAggregate<A> => {
+  const fresh = (id: string): A => {
     const aggregate = create(id);
     if (aggregate.version !== 0 || aggregate.id !== id) {
       throw new ValidationError(
@@ -374,7 +281,7 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
         `must return a new aggregate with id '${id}' at version 0; got id '${aggregate.id}' at version ${aggregate.version}`,
       );
     }
-    return { aggregate, lastPosition: 0, fromSnapshot: false, seenKey: false };
+    return aggregate;
   };
 
   // A replay answers the aggregate as it is now: re-running the change is what must not happen.
@@ -387,7 +294,7 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
   });
 
   async function save(aggregate: A, saveOptions: SaveOptions = {}): Promise<SaveResult> {
-    validateSaveOptions(saveOptions);
+    validateWriteOptions(saveOptions);
     const streamId = streamIdOf(aggregate.id);
     const pending = aggregate.uncommittedEvents;
     if (pending.length === 0) {
@@ -397,43 +304,18 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
         appended: 0,
       };
     }
-    const key = saveOptions.idempotencyKey;
-    const events = pending.map((event, i): EventData => ({
-      id:
-        key !== undefined
-          ? idempotentEventId(streamId, key, i)
-          : (ownId(event) ?? crypto.randomUUID()),
-      type: event.type,
-      data: event.data,
-      metadata: {
-        ...saveOptions.metadata,
-        ...ownMetadata(event, i),
-        ...(key !== undefined ? { idempotencyKey: key } : {}),
-      },
-    }));
     const previousVersion = aggregate.version;
-    // A deleted stream reads as empty but keeps its version: 'no_stream' lets it restart.
-    const expectedVersion =
-      saveOptions.expectedVersion ?? (previousVersion === 0 ? 'no_stream' : previousVersion);
+    const { events, expectedVersion } = toAppend(streamId, pending, saveOptions, {
+      version: previousVersion,
+      path: 'uncommittedEvents',
+    });
     const result = await store.appendToStream(streamId, events, { expectedVersion });
     aggregate.markCommitted(result.nextExpectedVersion);
     positions.set(aggregate, result.lastPosition);
-    if (
-      snapshots !== undefined &&
-      Math.floor(previousVersion / snapshots.every) <
-        Math.floor(result.nextExpectedVersion / snapshots.every)
-    ) {
-      try {
-        await snapshots.store.save({
-          streamId,
-          version: result.nextExpectedVersion,
-          state: snapshots.toSnapshot(aggregate),
-          schemaVersion,
-          takenAt: new Date(),
-        });
-      } catch (error) {
-        report(error, { streamId, operation: 'save', version: result.nextExpectedVersion });
-      }
+    if (snapshots !== undefined) {
+      await streams.saveSnapshot(streamId, previousVersion, result.nextExpectedVersion, () =>
+        snapshots.toSnapshot(aggregate),
+      );
     }
     return { ...result, appended: events.length };
   }
@@ -446,109 +328,40 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
     },
 
     async loadOrCreate(id) {
-      return ((await loadAggregate(id, { useSnapshot: true })) ?? fresh(id)).aggregate;
+      return (await loadAggregate(id, { useSnapshot: true }))?.aggregate ?? fresh(id);
     },
 
     save,
 
     async update(id, change, updateOptions = {}) {
-      validateSaveOptions(updateOptions);
+      validateWriteOptions(updateOptions);
       const key = updateOptions.idempotencyKey;
       const callerExpected = updateOptions.expectedVersion;
-      let conflicted = false;
-      for (let attempt = 1; ; attempt++) {
-        // After a conflict a keyed update reads the whole stream: the winner may be a
-        // duplicate of this very update, with its events behind a newer snapshot.
-        const useSnapshot = !(conflicted && key !== undefined);
+      return retryOnConflict(retry, updateOptions, async (useSnapshot) => {
         const found = await loadAggregate(id, { useSnapshot, key });
-        if (found === undefined && updateOptions.createIfMissing !== true) throw notFound(id);
-        const loaded = found ?? fresh(id);
-        const { aggregate } = loaded;
-        if (loaded.seenKey) return asReplay(loaded);
-
-        // Before surfacing a failure, make sure it is not just this update having run before
-        // (its events hidden behind the snapshot, or appended by a racing duplicate).
-        const replayOrThrow = async (error: unknown, reload: boolean): Promise<UpdateResult<A>> => {
-          if (key !== undefined && reload) {
-            const full = await loadAggregate(id, { useSnapshot: false, key });
-            if (full?.seenKey) return asReplay(full);
-          }
-          throw error;
-        };
-
-        try {
-          if (callerExpected !== undefined) {
-            checkExpectedVersion(streamIdOf(id), callerExpected, {
-              version: aggregate.version,
-              exists: aggregate.version > 0,
+        return {
+          replay: found?.seenKey === true ? asReplay(found) : undefined,
+          fromSnapshot: found?.fromSnapshot === true,
+          decide: async () => {
+            // Not on load: the reload that looks for a replay after a failure must rethrow
+            // that failure, and a missing stream outranks a wrong expectedVersion.
+            if (found === undefined && updateOptions.createIfMissing !== true) throw notFound(id);
+            const aggregate = found?.aggregate ?? fresh(id);
+            if (callerExpected !== undefined) {
+              checkExpectedVersion(streamIdOf(id), callerExpected, {
+                version: aggregate.version,
+                exists: aggregate.version > 0,
+              });
+            }
+            await change(aggregate);
+            return async () => ({
+              ...(await save(aggregate, updateOptions)),
+              aggregate,
+              idempotentReplay: false,
             });
-          }
-          await change(aggregate);
-        } catch (error) {
-          return await replayOrThrow(error, loaded.fromSnapshot);
-        }
-
-        try {
-          const saved = await save(aggregate, updateOptions);
-          return { ...saved, aggregate, idempotentReplay: false };
-        } catch (error) {
-          const retryable =
-            isConcurrencyError(error) && callerExpected === undefined && attempt < maxAttempts;
-          if (!retryable) {
-            const raced = isConcurrencyError(error) || isIdempotencyConflictError(error);
-            return await replayOrThrow(error, raced);
-          }
-          conflicted = true;
-          await sleep(backoffDelay(attempt, backoff));
-        }
-      }
+          },
+        };
+      });
     },
   };
-}
-
-function ownId(event: DomainEvent): string | undefined {
-  const id = (event as { id?: unknown }).id;
-  return typeof id === 'string' ? id : undefined;
-}
-
-function ownMetadata(event: DomainEvent, index: number): EventMetadata | undefined {
-  const metadata = (event as { metadata?: unknown }).metadata;
-  if (metadata === undefined) return undefined;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new ValidationError(
-      `uncommittedEvents[${index}].metadata`,
-      `must be a plain object; got ${describe(metadata)}`,
-    );
-  }
-  return metadata as EventMetadata;
-}
-
-function checkInteger(value: unknown, path: string, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ValidationError(path, `must be an integer >= ${min}; got ${describe(value)}`);
-  }
-}
-
-function validateSaveOptions(options: SaveOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError('options', `must be an object; got ${describe(options)}`);
-  }
-  if (options.expectedVersion !== undefined) validateExpectedVersion(options.expectedVersion);
-  const key = options.idempotencyKey;
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 256)) {
-    throw new ValidationError(
-      'options.idempotencyKey',
-      `must be a non-empty string of at most 256 characters; got ${describe(key)}`,
-    );
-  }
-  const metadata = options.metadata;
-  if (
-    metadata !== undefined &&
-    (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
-  ) {
-    throw new ValidationError(
-      'options.metadata',
-      `must be a plain object; got ${describe(metadata)}`,
-    );
-  }
 }

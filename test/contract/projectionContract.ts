@@ -16,6 +16,8 @@ export interface ProjectionHarness {
   create(inline?: InlineProjection[]): Promise<{ store: EventStore; target: ProjectionTarget }>;
   /** Whether the store supports inline projections. */
   inline: boolean;
+  /** Skip the suite (its service is unavailable; the reason was printed). */
+  skip?: boolean;
 }
 
 /** Counts deposits per account and keeps a running balance: non-idempotent on purpose. */
@@ -42,7 +44,7 @@ const balances: Projection = {
 const deposit = (amount: number) => ({ type: 'Deposited', data: { amount } });
 
 export function projectionContract(name: string, harness: ProjectionHarness): void {
-  describe(`projections: ${name}`, () => {
+  describe.skipIf(harness.skip === true)(`projections: ${name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
       for (const c of cleanups.splice(0).reverse()) await c();

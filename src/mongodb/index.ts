@@ -1,0 +1,10 @@
+export { createMongoEventStore } from './mongoEventStore.js';
+export type {
+  MongoCapabilities,
+  MongoEventStore,
+  MongoEventStoreOptions,
+} from './mongoEventStore.js';
+export { createMongoCheckpointStore } from './mongoCheckpointStore.js';
+export { createMongoSnapshotStore } from './mongoSnapshotStore.js';
+export { createMongoProjectionTarget } from './mongoDocumentStore.js';
+export type { MongoProjectionTargetOptions } from './mongoDocumentStore.js';

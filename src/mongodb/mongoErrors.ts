@@ -1,0 +1,100 @@
+import {
+  ConfigurationError,
+  EventloomError,
+  isEventloomError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../core/errors.js';
+
+/** MongoDB's duplicate-key error code. */
+export const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKey(error: unknown): boolean {
+  const e = error as { code?: unknown; writeErrors?: { code?: unknown }[] } | null;
+  return (
+    e?.code === DUPLICATE_KEY || (e?.writeErrors?.some((w) => w.code === DUPLICATE_KEY) ?? false)
+  );
+}
+
+/**
+ * The index a duplicate-key error was raised on. Real MongoDB sends `keyPattern`; some
+ * wire-compatible servers (the test stand-in) only name the index in the message, so both
+ * are read.
+ */
+export function duplicateKeyIndex(error: unknown): string | undefined {
+  const e = error as {
+    keyPattern?: Record<string, unknown>;
+    message?: unknown;
+    errorResponse?: { keyPattern?: Record<string, unknown> };
+  } | null;
+  const pattern = e?.keyPattern ?? e?.errorResponse?.keyPattern;
+  if (pattern) return Object.keys(pattern).join(',');
+  const m = typeof e?.message === 'string' ? /index: (\S+) dup key/.exec(e.message) : null;
+  return m?.[1];
+}
+
+const NETWORK_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoTopologyClosedError',
+  'MongoNotConnectedError',
+]);
+
+/** Server error codes that a retry may cure (elections, shutdowns, interrupted operations). */
+const RETRYABLE_SERVER_CODES = new Set([
+  6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,
+]);
+
+/**
+ * Wraps a driver error with what was being done and what to do about it. Eventloom errors
+ * pass through unchanged.
+ */
+export function translateMongoError(error: unknown, context: string, hosts: string): unknown {
+  if (isEventloomError(error)) return error;
+  const e = error as { name?: string; code?: unknown; message?: string } | null;
+  const name = e?.name ?? '';
+  const message = e?.message ?? String(error);
+  if (NETWORK_ERRORS.has(name)) {
+    return new StoreUnavailableError(
+      `${context}: cannot reach MongoDB at ${hosts} (${message}). Is the server running and reachable? Check MONGODB_URL / the url option`,
+      { cause: error },
+    );
+  }
+  if (
+    name === 'MongoParseError' ||
+    name === 'MongoInvalidArgumentError' ||
+    name === 'MongoAPIError'
+  ) {
+    return new ConfigurationError(`${context}: ${message}`, { cause: error });
+  }
+  if (name === 'MongoServerError' && (e?.code === 13 || e?.code === 18 || e?.code === 8000)) {
+    return new ConfigurationError(
+      `${context}: MongoDB at ${hosts} refused the credentials or the operation (${message}); check the user and its roles in the connection string`,
+      { cause: error },
+    );
+  }
+  if (name === 'BSONError' || (name === 'MongoServerError' && (e?.code === 2 || e?.code === 52))) {
+    return new ValidationError('events', `cannot be stored in MongoDB: ${message}`, {
+      cause: error,
+    });
+  }
+  if (typeof e?.code === 'number' && RETRYABLE_SERVER_CODES.has(e.code)) {
+    return new StoreUnavailableError(
+      `${context}: MongoDB is temporarily unavailable (${message}); retry`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new EventloomError('STORE_UNAVAILABLE', `${context}: MongoDB failed: ${message}`, {
+    cause: error,
+  });
+}
+
+/** `host:port` list of a connection string, for messages (never the credentials). */
+export function describeHosts(url: string | undefined): string {
+  if (!url) return 'the configured client';
+  const m = /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)/.exec(url);
+  return m?.[1] ?? 'the configured URL';
+}

@@ -1,0 +1,680 @@
+import { type ChangeStream, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
+import { checkExpectedVersion, resolveReappend, type StoredEventRef } from '../core/appendRules.js';
+import { errorMessage, Notifier } from '../core/async.js';
+import {
+  ConcurrencyError,
+  ConfigurationError,
+  StoreClosedError,
+  StoreUnavailableError,
+  ValidationError,
+} from '../core/errors.js';
+import { newEventId } from '../core/eventId.js';
+import { startSubscription } from '../core/subscription.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  CheckpointStore,
+  DeleteStreamOptions,
+  EventData,
+  EventStore,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SnapshotStore,
+  StreamInfo,
+  Subscription,
+  SubscribeOptions,
+} from '../core/types.js';
+import {
+  LIMITS,
+  normalizeEvents,
+  type NormalizedEvent,
+  validateExpectedVersion,
+  validateReadAllOptions,
+  validateReadStreamOptions,
+  validateStreamId,
+} from '../core/validation.js';
+import { createMongoCheckpointStore } from './mongoCheckpointStore.js';
+import {
+  describeHosts,
+  duplicateKeyIndex,
+  isDuplicateKey,
+  translateMongoError,
+} from './mongoErrors.js';
+import {
+  type CommitDoc,
+  collectionsOf,
+  ensureIndexes,
+  INDEX,
+  type MongoCollections,
+} from './mongoSchema.js';
+import { createMongoSnapshotStore } from './mongoSnapshotStore.js';
+
+export type MongoEventStoreOptions = (
+  | { url: string; client?: undefined; clientOptions?: MongoClientOptions }
+  | { client: MongoClient; url?: undefined; clientOptions?: undefined }
+) & {
+  dbName: string;
+  /** Prefix of the collections Eventloom creates. Default `'eventloom'`. */
+  collectionPrefix?: string;
+  /**
+   * How long a hole in the global order may stay open before readers close it. A hole is a
+   * position a writer allocated but has not committed yet; readers never read past it, so a
+   * slow writer cannot make a subscriber skip its event. A writer slower than this has its
+   * append refused and retried. Default 5000 ms.
+   */
+  gapTimeoutMs?: number;
+  /** Poll interval for live subscribers when change streams are unavailable. Default 100 ms. */
+  pollIntervalMs?: number;
+  /** Largest number of events one append may carry. Default 10 000 (and at most 16 MB). */
+  maxBatchSize?: number;
+  /** Use change streams to wake live subscribers: `'auto'` (default) probes once. */
+  changeStreams?: 'auto' | 'off';
+  /** Told once about capabilities the server lacks (no change streams, no transactions). */
+  onNotice?: (message: string) => void;
+};
+
+export interface MongoCapabilities {
+  changeStreams: boolean;
+  transactions: boolean;
+}
+
+export interface MongoEventStore extends EventStore {
+  readonly db: Db;
+  readonly client: MongoClient;
+  readonly snapshots: SnapshotStore;
+  readonly checkpoints: CheckpointStore;
+  /** Resolves once connected with indexes in place; rejects with a clear error otherwise. */
+  ready(): Promise<void>;
+  capabilities(): Promise<MongoCapabilities>;
+}
+
+const MAX_APPEND_RETRIES = 20;
+const VERSION_CACHE_SIZE = 10_000;
+
+/**
+ * The MongoDB event store (official driver; no multi-document transactions needed).
+ *
+ * - One document per append ("commit"), so multi-event appends are atomic and streams have
+ *   no size ceiling. Unique indexes on (streamId, versions) and on event ids turn races into
+ *   typed ConcurrencyErrors and retried appends into idempotent no-ops.
+ * - Global positions come from a counter; readers never read past an allocated but
+ *   uncommitted position (see docs/mongodb-global-order.md), so subscribers never skip an
+ *   event that a slower writer commits late.
+ *
+ * @example
+ * const store = createMongoEventStore({ url: process.env.MONGODB_URL!, dbName: 'app' });
+ * await store.appendToStream('order-1', [{ type: 'OrderPlaced', data: { total: 5 } }]);
+ */
+export function createMongoEventStore(options: MongoEventStoreOptions): MongoEventStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new ValidationError('options', 'must be an object { url | client, dbName }');
+  }
+  if (
+    typeof options.dbName !== 'string' ||
+    options.dbName.length === 0 ||
+    /[/\\. "$]/.test(options.dbName)
+  ) {
+    throw new ValidationError(
+      'options.dbName',
+      `must be a MongoDB database name without / \\ . " $ or spaces; got ${JSON.stringify(options.dbName)}`,
+    );
+  }
+  if (!options.client && typeof options.url !== 'string') {
+    throw new ValidationError(
+      'options.url',
+      'is required when no client is given, e.g. mongodb://127.0.0.1:27017',
+    );
+  }
+  const hosts = describeHosts(options.url);
+  const ownsClient = !options.client;
+  let client: MongoClient;
+  try {
+    client =
+      options.client ??
+      new MongoClient(options.url, {
+        // Fail fast on an unreachable server, unless the URL says otherwise.
+        ...(/serverSelectionTimeoutMS=/i.test(options.url)
+          ? {}
+          : { serverSelectionTimeoutMS: 5000 }),
+        ...(/connectTimeoutMS=/i.test(options.url) ? {} : { connectTimeoutMS: 5000 }),
+        ...options.clientOptions,
+      });
+  } catch (error) {
+    throw new ConfigurationError(
+      `Invalid MongoDB URL ${JSON.stringify(options.url)}: ${errorMessage(error)}. Expected mongodb://host:port or mongodb+srv://host`,
+      { cause: error },
+    );
+  }
+  const db = client.db(options.dbName);
+  const c: MongoCollections = collectionsOf(db, options.collectionPrefix ?? 'eventloom');
+  const gapTimeoutMs = options.gapTimeoutMs ?? 5000;
+  const maxBatchSize = options.maxBatchSize ?? LIMITS.maxBatchSize;
+  const notifier = new Notifier();
+  const subscriptions = new Set<Subscription>();
+  const versionCache = new Map<string, number>();
+  /** First time each hole (by its first position) was seen by this process. */
+  const holesSeen = new Map<number, number>();
+  let safeHead = 0;
+  let closed = false;
+  let changeStream: ChangeStream | undefined;
+  let caps: MongoCapabilities | undefined;
+
+  const notice = (message: string): void => {
+    if (options.onNotice) options.onNotice(message);
+    else process.emitWarning(message, 'EventloomNotice');
+  };
+
+  const init = (async (): Promise<void> => {
+    try {
+      if (ownsClient) await client.connect();
+      await ensureIndexes(c);
+    } catch (error) {
+      throw translateMongoError(
+        error,
+        `Connecting to MongoDB (database '${options.dbName}')`,
+        hosts,
+      );
+    }
+  })();
+  // Failures surface on the first call that awaits `ready()`; do not crash the process here.
+  init.catch(() => undefined);
+  const ready = (): Promise<void> => {
+    if (closed) return Promise.reject(new StoreClosedError('MongoDB event store'));
+    return init;
+  };
+
+  const run = async <T>(context: string, fn: () => Promise<T>): Promise<T> => {
+    await ready();
+    try {
+      return await fn();
+    } catch (error) {
+      throw translateMongoError(error, context, hosts);
+    }
+  };
+
+  const rememberVersion = (streamId: string, version: number): void => {
+    versionCache.delete(streamId);
+    versionCache.set(streamId, version);
+    if (versionCache.size > VERSION_CACHE_SIZE) {
+      versionCache.delete(versionCache.keys().next().value as string);
+    }
+  };
+
+  const currentVersion = async (streamId: string): Promise<number> => {
+    const last = await c.log
+      .find({ streamId }, { projection: { lastVersion: 1 } })
+      .sort({ lastVersion: -1 })
+      .limit(1)
+      .next();
+    return (last as CommitDoc | null)?.lastVersion ?? 0;
+  };
+
+  const infoOf = async (streamId: string): Promise<StreamInfo> => {
+    const [version, meta] = await Promise.all([
+      currentVersion(streamId),
+      c.streams.findOne({ _id: streamId }),
+    ]);
+    const deletedUpTo = meta?.deletedUpTo ?? 0;
+    return {
+      streamId,
+      version,
+      exists: version > deletedUpTo,
+      deleted: deletedUpTo > 0 && version === deletedUpTo,
+    };
+  };
+
+  const storedRefs = async (ids: string[]): Promise<StoredEventRef[]> => {
+    const docs = (await c.log
+      // Only on the error path; no projection into the events array (not every
+      // wire-compatible server supports nested array projections).
+      .find({ eventIds: { $in: ids } })
+      .toArray()) as CommitDoc[];
+    const wanted = new Set(ids);
+    const refs: StoredEventRef[] = [];
+    for (const d of docs) {
+      d.eventIds.forEach((id, i) => {
+        if (wanted.has(id)) {
+          refs.push({
+            id,
+            streamId: d.streamId,
+            type: d.events[i]?.type ?? '',
+            version: d.firstVersion + i,
+            position: d._id + i,
+          });
+        }
+      });
+    }
+    return refs;
+  };
+
+  /** Marks allocated positions that will never hold events, so readers need not wait for them. */
+  const fillGap = async (first: number, last: number): Promise<void> => {
+    try {
+      await c.log.insertOne({ _id: first, lastPosition: last, gap: true });
+    } catch (error) {
+      // Someone (a reader closing a stale hole) already marked it.
+      if (!isDuplicateKey(error)) throw error;
+    }
+  };
+
+  const allocate = async (count: number): Promise<number> => {
+    const counter = await c.counters.findOneAndUpdate(
+      { _id: 'position' },
+      { $inc: { value: count } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!counter)
+      throw new StoreUnavailableError('The position counter could not be read back; retry');
+    return counter.value;
+  };
+
+  const append = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+  ): Promise<AppendResult> => {
+    const data = batch.map((e) => ({
+      id: e.id,
+      type: e.type,
+      data: JSON.parse(e.data) as unknown,
+      metadata: JSON.parse(e.metadata) as Record<string, unknown>,
+    }));
+    const ids = batch.map((e) => e.id);
+    let startHint: number | undefined;
+    for (let attempt = 1; ; attempt++) {
+      // Where the new events go. With a numeric expected version the unique index is the
+      // check (any existing version n+1 collides), so the version read can be skipped when
+      // this process already knows the stream is at n — it never moves backwards.
+      let start: number;
+      if (startHint !== undefined) {
+        start = startHint;
+      } else if (typeof expected === 'number') {
+        if (expected === 0 || versionCache.get(streamId) === expected) start = expected;
+        else {
+          const version = await currentVersion(streamId);
+          if (version !== expected) return conflictOrReappend(streamId, expected, batch, ids);
+          start = expected;
+        }
+      } else if (expected === 'no_stream') {
+        start = 0;
+      } else {
+        const info = await infoOf(streamId);
+        if (expected === 'stream_exists') {
+          try {
+            checkExpectedVersion(streamId, expected, info);
+          } catch (conflict) {
+            const reappend = resolveReappend(
+              streamId,
+              expected,
+              batch,
+              await storedRefs(ids),
+              info.version,
+            );
+            if (reappend) return reappend;
+            throw conflict;
+          }
+        }
+        start = info.version;
+      }
+
+      const last = await allocate(batch.length);
+      const first = last - batch.length + 1;
+      const doc: CommitDoc = {
+        _id: first,
+        lastPosition: last,
+        streamId,
+        firstVersion: start + 1,
+        lastVersion: start + batch.length,
+        versions: batch.map((_, i) => start + 1 + i),
+        eventIds: ids,
+        events: data,
+        recordedAt: new Date(),
+      };
+      try {
+        await c.log.insertOne(doc);
+        rememberVersion(streamId, doc.lastVersion);
+        notifier.notify();
+        return { nextExpectedVersion: doc.lastVersion, lastPosition: last };
+      } catch (error) {
+        if (!isDuplicateKey(error)) {
+          // Unknown outcome (e.g. a network error after the server wrote it): do not mark a
+          // gap that could hide a committed event; readers close the hole if it stays empty.
+          throw error;
+        }
+        await fillGap(first, last);
+        const index = duplicateKeyIndex(error) ?? '';
+        if (index === '_id_' || index === '_id') {
+          // Our positions were closed as a stale hole while we were slow: nothing was
+          // written, so allocate again.
+          if (attempt >= MAX_APPEND_RETRIES)
+            throw new StoreUnavailableError(
+              `Append to '${streamId}' kept losing its positions; the server is too slow (gapTimeoutMs ${gapTimeoutMs})`,
+            );
+          continue;
+        }
+        if (index.includes('eventIds') || index === INDEX.eventIds) {
+          const info = await infoOf(streamId);
+          const reappend = resolveReappend(
+            streamId,
+            expected,
+            batch,
+            await storedRefs(ids),
+            info.version,
+          );
+          if (reappend) return reappend;
+        }
+        // The stream moved on under us.
+        versionCache.delete(streamId);
+        const info = await infoOf(streamId);
+        const reappend = resolveReappend(
+          streamId,
+          expected,
+          batch,
+          await storedRefs(ids),
+          info.version,
+        );
+        if (reappend) return reappend;
+        if (
+          expected === 'any' ||
+          (expected === 'no_stream' && !info.exists) ||
+          (expected === 'stream_exists' && info.exists)
+        ) {
+          // Still allowed at the new version ('no_stream' on a deleted stream continues its versions).
+          if (attempt >= MAX_APPEND_RETRIES) {
+            throw new ConcurrencyError(streamId, expected, info.version, {
+              details: { reason: 'too much contention' },
+            });
+          }
+          startHint = info.version;
+          continue;
+        }
+        throw new ConcurrencyError(streamId, expected, info.version, { cause: error });
+      }
+    }
+  };
+
+  const conflictOrReappend = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+    ids: string[],
+  ): Promise<AppendResult> => {
+    const info = await infoOf(streamId);
+    const reappend = resolveReappend(
+      streamId,
+      expected,
+      batch,
+      await storedRefs(ids),
+      info.version,
+    );
+    if (reappend) return reappend;
+    throw new ConcurrencyError(streamId, expected, info.version);
+  };
+
+  const toEvents = (d: CommitDoc): RecordedEvent[] =>
+    d.events.map((e, i) => ({
+      id: e.id,
+      streamId: d.streamId,
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata ?? {},
+      version: d.firstVersion + i,
+      position: d._id + i,
+      recordedAt: d.recordedAt,
+    }));
+
+  /**
+   * Reads the log from `from` in position order and stops at the first hole: positions
+   * allocated to a writer that has not committed yet. A hole older than `gapTimeoutMs` is
+   * closed with gap markers, position by position from its start; a writer that then tries
+   * to commit there collides on `_id` and retries elsewhere, so no event is ever hidden.
+   */
+  const scan = async (
+    from: number,
+    maxCount: number | undefined,
+    eventsWanted: boolean,
+  ): Promise<{ events: RecordedEvent[]; through: number }> => {
+    const out: RecordedEvent[] = [];
+    let expect = Math.max(1, from);
+    /** lastPosition of the previous log document of this scan. */
+    let previous: number | undefined;
+    const cursor = c.log
+      .find(
+        { lastPosition: { $gte: expect } },
+        eventsWanted ? {} : { projection: { lastPosition: 1 } },
+      )
+      .sort({ lastPosition: 1 })
+      .batchSize(maxCount === undefined ? 1000 : Math.min(1000, Math.max(1, maxCount)));
+    if (maxCount !== undefined) cursor.limit(maxCount);
+    try {
+      for await (const d of cursor) {
+        if (d._id > expect) {
+          // A hole. It starts right after the last document below it — which, at the very
+          // start of a scan, may lie before `from`: a pending writer may own positions on
+          // both sides of `from`.
+          const holeStart = (previous ?? (await lastPositionBefore(expect))) + 1;
+          const firstSeen = holesSeen.get(holeStart);
+          const now = Date.now();
+          if (firstSeen === undefined) holesSeen.set(holeStart, now);
+          else if (now - firstSeen >= gapTimeoutMs) {
+            await closeHole(holeStart, d._id - 1);
+            holesSeen.delete(holeStart);
+          }
+          break;
+        }
+        if (eventsWanted && !('gap' in d)) {
+          for (const e of toEvents(d)) {
+            if (e.position >= expect && (maxCount === undefined || out.length < maxCount))
+              out.push(e);
+          }
+        }
+        previous = d.lastPosition;
+        expect = d.lastPosition + 1;
+        if (maxCount !== undefined && out.length >= maxCount) break;
+      }
+    } finally {
+      await cursor.close();
+    }
+    for (const start of holesSeen.keys()) if (start < expect) holesSeen.delete(start);
+    const through = out.length > 0 ? (out[out.length - 1] as RecordedEvent).position : expect - 1;
+    return { events: out, through };
+  };
+
+  const lastPositionBefore = async (position: number): Promise<number> => {
+    const before = await c.log
+      .find({ lastPosition: { $lt: position } }, { projection: { lastPosition: 1 } })
+      .sort({ lastPosition: -1 })
+      .limit(1)
+      .next();
+    return before?.lastPosition ?? 0;
+  };
+
+  const closeHole = async (start: number, end: number): Promise<void> => {
+    for (let p = start; p <= end; p++) {
+      try {
+        await c.log.insertOne({ _id: p, lastPosition: p, gap: true });
+      } catch (error) {
+        // Occupied: a writer committed there after all. Rescan from the top.
+        if (isDuplicateKey(error)) return;
+        throw error;
+      }
+    }
+    notice(
+      `closed a stale hole in the global order at positions ${start}..${end} (a writer allocated them more than ${gapTimeoutMs} ms ago and never committed)`,
+    );
+  };
+
+  /** Change streams only wake live subscribers sooner; polling alone is still correct. */
+  const startChangeStream = (): void => {
+    if (options.changeStreams === 'off') return;
+    try {
+      const stream = c.log.watch([{ $match: { operationType: 'insert' } }], {
+        maxAwaitTimeMS: 1000,
+      });
+      stream.on('change', () => notifier.notify());
+      stream.on('error', (error) => {
+        if (changeStream === stream) changeStream = undefined;
+        void stream.close().catch(() => undefined);
+        if (!closed) {
+          notice(
+            `MongoDB at ${hosts}: change streams unavailable (${errorMessage(error)}); live subscribers poll every ${options.pollIntervalMs ?? 100} ms`,
+          );
+        }
+      });
+      changeStream = stream;
+    } catch (error) {
+      notice(
+        `MongoDB at ${hosts}: change streams unavailable (${errorMessage(error)}); live subscribers poll`,
+      );
+    }
+  };
+
+  const capabilities = async (): Promise<MongoCapabilities> => {
+    if (caps) return caps;
+    await ready();
+    let transactions = false;
+    try {
+      const session = client.startSession();
+      await session.endSession();
+      const hello = (await db.admin().command({ hello: 1 })) as { setName?: string; msg?: string };
+      transactions = hello.setName !== undefined || hello.msg === 'isdbgrid';
+    } catch {
+      transactions = false;
+    }
+    caps = { changeStreams: changeStream !== undefined, transactions };
+    if (!transactions) {
+      notice(
+        `MongoDB at ${hosts} offers no multi-document transactions; Eventloom does not need them (appends are single-document commits)`,
+      );
+    }
+    return caps;
+  };
+
+  let liveWakeup: Promise<void> | undefined;
+
+  const store: MongoEventStore = {
+    db,
+    client,
+    ready,
+    capabilities,
+    checkpoints: createMongoCheckpointStore(c.checkpoints, c.parked, ready),
+    snapshots: createMongoSnapshotStore(c.snapshots, ready),
+
+    appendToStream(
+      streamId: string,
+      events: readonly EventData[],
+      opts: AppendOptions = {},
+    ): Promise<AppendResult> {
+      return run(`Appending to stream '${String(streamId)}'`, async () => {
+        validateStreamId(streamId);
+        const expected = opts?.expectedVersion ?? 'any';
+        validateExpectedVersion(expected);
+        const batch = normalizeEvents(events, newEventId, maxBatchSize);
+        return append(streamId, expected, batch);
+      });
+    },
+
+    readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+      return run(`Reading stream '${String(streamId)}'`, async () => {
+        validateStreamId(streamId);
+        validateReadStreamOptions(opts);
+        const meta = await c.streams.findOne({ _id: streamId });
+        const deletedUpTo = meta?.deletedUpTo ?? 0;
+        const max = opts.maxCount ?? Infinity;
+        const out: RecordedEvent[] = [];
+        if (max === 0) return out;
+        const backwards = opts.direction === 'backwards';
+        const from = opts.from ?? (backwards ? Number.MAX_SAFE_INTEGER : 1);
+        const filter = backwards
+          ? { streamId, firstVersion: { $lte: from }, lastVersion: { $gt: deletedUpTo } }
+          : { streamId, lastVersion: { $gte: Math.max(from, deletedUpTo + 1) } };
+        const cursor = c.log.find(filter).sort({ lastVersion: backwards ? -1 : 1 });
+        try {
+          for await (const d of cursor) {
+            const events = toEvents(d as CommitDoc).filter(
+              (e) => e.version > deletedUpTo && (backwards ? e.version <= from : e.version >= from),
+            );
+            if (backwards) events.reverse();
+            for (const e of events) {
+              out.push(e);
+              if (out.length >= max) return out;
+            }
+          }
+        } finally {
+          await cursor.close();
+        }
+        return out;
+      });
+    },
+
+    readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+      return run('Reading all events', async () => {
+        validateReadAllOptions(opts);
+        if (opts.maxCount === 0) return [];
+        const { events, through } = await scan(opts.from ?? 0, opts.maxCount, true);
+        safeHead = Math.max(safeHead, through);
+        return events;
+      });
+    },
+
+    streamInfo(streamId: string): Promise<StreamInfo> {
+      return run(`Reading stream info of '${String(streamId)}'`, async () => {
+        validateStreamId(streamId);
+        return infoOf(streamId);
+      });
+    },
+
+    deleteStream(streamId: string, opts: DeleteStreamOptions = {}): Promise<void> {
+      return run(`Deleting stream '${String(streamId)}'`, async () => {
+        validateStreamId(streamId);
+        const expected = opts.expectedVersion ?? 'any';
+        validateExpectedVersion(expected);
+        const info = await infoOf(streamId);
+        checkExpectedVersion(streamId, expected, info);
+        await c.streams.updateOne(
+          { _id: streamId },
+          { $max: { deletedUpTo: info.version } },
+          { upsert: true },
+        );
+      });
+    },
+
+    headPosition(): Promise<number> {
+      return run('Reading the head position', async () => {
+        for (;;) {
+          const { through } = await scan(safeHead + 1, 5000, false);
+          if (through <= safeHead) return safeHead;
+          safeHead = through;
+        }
+      });
+    },
+
+    subscribe(subOptions: SubscribeOptions): Subscription {
+      if (closed) throw new StoreClosedError('MongoDB event store');
+      liveWakeup ??= ready().then(startChangeStream, () => undefined);
+      const sub = startSubscription(
+        {
+          readAll: (o) => store.readAll(o),
+          headPosition: () => store.headPosition(),
+          checkpoints: store.checkpoints,
+          notifier,
+        },
+        { pollIntervalMs: options.pollIntervalMs, ...subOptions },
+      );
+      subscriptions.add(sub);
+      void sub.done.catch(() => undefined).finally(() => subscriptions.delete(sub));
+      return sub;
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      closed = true;
+      await changeStream?.close().catch(() => undefined);
+      if (ownsClient) await client.close();
+    },
+  };
+  return store;
+}

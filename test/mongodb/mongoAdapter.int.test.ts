@@ -1,0 +1,280 @@
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isConcurrencyError,
+  isConfigurationError,
+  isStoreUnavailableError,
+  isValidationError,
+} from '../../src/core/errors.js';
+import type { RecordedEvent } from '../../src/core/types.js';
+import { createMongoProjectionTarget } from '../../src/mongodb/mongoDocumentStore.js';
+import { createMongoEventStore, type MongoEventStore } from '../../src/mongodb/mongoEventStore.js';
+import { projectionContract } from '../contract/projectionContract.js';
+import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
+
+const available = await serviceAvailable('mongodb');
+
+describe.skipIf(!available)('MongoDB adapter', () => {
+  let client: MongoClient;
+  const dbs: string[] = [];
+  const stores: MongoEventStore[] = [];
+  const fresh = (
+    extra: { gapTimeoutMs?: number; pollIntervalMs?: number } = {},
+    name = uniqueName('el_mongo'),
+  ): MongoEventStore => {
+    dbs.push(name);
+    const store = createMongoEventStore({
+      client,
+      dbName: name,
+      onNotice: () => undefined,
+      ...extra,
+    });
+    stores.push(store);
+    return store;
+  };
+
+  beforeAll(async () => {
+    client = new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5000 });
+    await client.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    for (const name of dbs) await client.db(name).dropDatabase();
+    await client.close();
+  });
+
+  it('turns a duplicate-key race on the stream/version index into ConcurrencyErrors with both versions', async () => {
+    const store = fresh();
+    await store.appendToStream('race-1', [{ type: 'Opened', data: {} }]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 25 }, (_, i) =>
+        store.appendToStream('race-1', [{ type: 'Renamed', data: { i } }], { expectedVersion: 1 }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    expect(ok).toHaveLength(1);
+    expect(failed).toHaveLength(24);
+    for (const e of failed) {
+      expect(isConcurrencyError(e)).toBe(true);
+      expect(e).toMatchObject({ expectedVersion: 1, actualVersion: 2, streamId: 'race-1' });
+    }
+    expect((await store.readStream('race-1')).map((e) => e.version)).toEqual([1, 2]);
+  });
+
+  it('detects the race across two store instances (two processes) through the unique index', async () => {
+    const name = uniqueName('el_two');
+    const a = fresh({}, name);
+    const b = fresh({}, name);
+    await a.appendToStream('shared-1', [{ type: 'Opened', data: {} }]);
+    // b has never read the stream: its version cache cannot help it.
+    await a.appendToStream('shared-1', [{ type: 'Changed', data: {} }], { expectedVersion: 1 });
+    const stale = b.appendToStream('shared-1', [{ type: 'Changed', data: {} }], {
+      expectedVersion: 1,
+    });
+    await expect(stale).rejects.toSatisfy(isConcurrencyError);
+    // a's cache says 2: a third writer moves the stream on behind its back.
+    await b.appendToStream('shared-1', [{ type: 'Changed', data: {} }], { expectedVersion: 2 });
+    await expect(
+      a.appendToStream('shared-1', [{ type: 'Changed', data: {} }], { expectedVersion: 2 }),
+    ).rejects.toMatchObject({
+      code: 'CONCURRENCY_CONFLICT',
+      actualVersion: 3,
+    });
+  });
+
+  it('keeps a stream of 100 000 events with no per-stream size ceiling', async () => {
+    const store = fresh();
+    const batch = (b: number) =>
+      Array.from({ length: 1000 }, (_, i) => ({ type: 'Tick', data: { n: b * 1000 + i } }));
+    for (let b = 0; b < 100; b++)
+      await store.appendToStream('long-1', batch(b), { expectedVersion: b * 1000 });
+    expect(await store.streamInfo('long-1')).toMatchObject({ version: 100_000, exists: true });
+    const tail = await store.readStream('long-1', { from: 99_990 });
+    expect(tail.map((e) => (e.data as { n: number }).n)).toEqual(
+      Array.from({ length: 11 }, (_, i) => 99_989 + i),
+    );
+    const back = await store.readStream('long-1', { direction: 'backwards', maxCount: 3 });
+    expect(back.map((e) => e.version)).toEqual([100_000, 99_999, 99_998]);
+    const page = await store.readAll({ from: 50_000, maxCount: 5 });
+    expect(page.map((e) => e.position)).toEqual([50_000, 50_001, 50_002, 50_003, 50_004]);
+  }, 120_000);
+
+  it('never lets a subscriber skip an event that a slower writer commits after a faster one', async () => {
+    const store = fresh({ pollIntervalMs: 10, gapTimeoutMs: 60_000 });
+    await store.ready();
+    const log = store.db.collection('eventloom_log');
+    const counters = store.db.collection<{ _id: string; value: number }>('eventloom_counters');
+    await store.appendToStream('fast-1', [{ type: 'First', data: {} }]);
+    // A slow writer has allocated position 2 and not yet committed.
+    const slow = await counters.findOneAndUpdate(
+      { _id: 'position' },
+      { $inc: { value: 1 } },
+      { returnDocument: 'after' },
+    );
+    const slowPosition = slow!.value;
+    // A fast writer commits position 3 meanwhile.
+    const fast = await store.appendToStream('fast-2', [{ type: 'Fast', data: {} }]);
+    expect(fast.lastPosition).toBe(slowPosition + 1);
+
+    const seen: RecordedEvent[] = [];
+    const sub = store.subscribe({ name: 'ordered', handler: (e) => void seen.push(e) });
+    await sub.waitFor(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.map((e) => e.position)).toEqual([1]); // waits at the hole, does not skip ahead
+    expect(await store.readAll()).toHaveLength(1);
+
+    // The slow writer commits late, with the lower position.
+    await log.insertOne({
+      _id: slowPosition,
+      lastPosition: slowPosition,
+      streamId: 'slow-1',
+      firstVersion: 1,
+      lastVersion: 1,
+      versions: [1],
+      eventIds: ['slow-event'],
+      events: [{ id: 'slow-event', type: 'Slow', data: {}, metadata: {} }],
+      recordedAt: new Date(),
+    } as never);
+    await sub.waitFor(fast.lastPosition);
+    await sub.stop();
+    expect(seen.map((e) => e.type)).toEqual(['First', 'Slow', 'Fast']);
+  });
+
+  it('closes a hole left by a writer that died, and then refuses that writer a late commit', async () => {
+    const store = fresh({ pollIntervalMs: 10, gapTimeoutMs: 200 });
+    await store.ready();
+    const counters = store.db.collection<{ _id: string; value: number }>('eventloom_counters');
+    await store.appendToStream('a-1', [{ type: 'Before', data: {} }]);
+    const dead = await counters.findOneAndUpdate(
+      { _id: 'position' },
+      { $inc: { value: 2 } },
+      { returnDocument: 'after' },
+    );
+    const { lastPosition } = await store.appendToStream('a-2', [{ type: 'After', data: {} }]);
+    const seen: string[] = [];
+    const sub = store.subscribe({ name: 'gaps', handler: (e) => void seen.push(e.type) });
+    await sub.waitFor(lastPosition, 10_000);
+    await sub.stop();
+    expect(seen).toEqual(['Before', 'After']);
+    const late = store.db
+      .collection('eventloom_log')
+      .insertOne({ _id: dead!.value - 1, lastPosition: dead!.value, streamId: 'zombie' } as never);
+    await expect(late).rejects.toMatchObject({ code: 11000 });
+  });
+
+  it('fails fast naming the host when the server cannot be reached', async () => {
+    const store = createMongoEventStore({
+      url: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500',
+      dbName: 'unreachable',
+      onNotice: () => undefined,
+    });
+    const started = Date.now();
+    const attempt = store.appendToStream('x-1', [{ type: 'A', data: {} }]);
+    await expect(attempt).rejects.toSatisfy(isStoreUnavailableError);
+    await expect(attempt).rejects.toThrow(/127\.0\.0\.1:1.*MONGODB_URL/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    await store.close();
+  });
+
+  it('rejects a malformed URL or database name at construction', () => {
+    expect(() => createMongoEventStore({ url: 'http://localhost', dbName: 'x' })).toThrow(
+      /Invalid MongoDB URL.*mongodb:\/\//,
+    );
+    try {
+      createMongoEventStore({ url: 'http://localhost', dbName: 'x' });
+    } catch (e) {
+      expect(isConfigurationError(e)).toBe(true);
+    }
+    expect(() => createMongoEventStore({ url: MONGODB_URL, dbName: 'bad.name' })).toThrow(
+      /options.dbName/,
+    );
+    expect(() => createMongoEventStore({ dbName: 'x' } as never)).toSatisfy((f: () => unknown) => {
+      try {
+        f();
+        return false;
+      } catch (e) {
+        return isValidationError(e);
+      }
+    });
+  });
+
+  it('creates its indexes idempotently when several instances start at once', async () => {
+    const name = uniqueName('el_idx');
+    const instances = [fresh({}, name), fresh({}, name), fresh({}, name)];
+    await Promise.all(instances.map((s) => s.ready()));
+    const indexes = (await instances[0]!.db
+      .collection('eventloom_log')
+      .listIndexes()
+      .toArray()) as { name: string }[];
+    expect(indexes.map((i) => i.name).sort()).toEqual(
+      ['_id_', 'event_ids', 'last_position', 'stream_last_version', 'stream_versions'].sort(),
+    );
+  });
+
+  it('finishes a read-model commit that was interrupted after journaling, without re-running handlers', async () => {
+    const store = fresh();
+    await store.ready();
+    const target = createMongoProjectionTarget({ db: store.db });
+    await target.commit('users', 3, [
+      { op: 'put', collection: 'users', id: 'u1', doc: { name: 'ada' } },
+    ]);
+    // Simulate a crash right after the journal write of the next commit.
+    await store.db.collection<{ _id: string }>('eventloom_projections').updateOne(
+      { _id: 'users' },
+      {
+        $set: {
+          pending: {
+            position: 7,
+            writes: [
+              { op: 'put', collection: 'users', id: 'u2', doc: { name: 'grace' } },
+              { op: 'delete', collection: 'users', id: 'u1' },
+            ],
+          },
+        },
+      },
+    );
+    expect(await target.documents.get('users', 'u2')).toBeUndefined();
+    expect(await target.loadCheckpoint('users')).toBe(7);
+    expect(await target.documents.find('users')).toEqual([{ name: 'grace' }]);
+    expect(await target.loadCheckpoint('users')).toBe(7);
+  });
+
+  it('reports the server capabilities once instead of failing per call', async () => {
+    const notices: string[] = [];
+    const name = uniqueName('el_caps');
+    dbs.push(name);
+    const store = createMongoEventStore({ client, dbName: name, onNotice: (m) => notices.push(m) });
+    stores.push(store);
+    const caps = await store.capabilities();
+    await store.capabilities();
+    expect(typeof caps.changeStreams).toBe('boolean');
+    if (!caps.transactions)
+      expect(notices.filter((n) => n.includes('transactions'))).toHaveLength(1);
+  });
+});
+
+projectionContract('mongodb store + mongodb read models', {
+  inline: false,
+  create: async () => {
+    if (!available) throw new Error('unreachable: guarded by skipIf');
+    const name = uniqueName('el_proj');
+    const store = createMongoEventStore({
+      url: MONGODB_URL,
+      dbName: name,
+      onNotice: () => undefined,
+    });
+    const target = createMongoProjectionTarget({ db: store.db, ready: () => store.ready() });
+    const close = store.close.bind(store);
+    return {
+      store: Object.assign(store, {
+        close: async () => {
+          await store.db.dropDatabase();
+          await close();
+        },
+      }),
+      target,
+    };
+  },
+  skip: !available,
+});

@@ -1,0 +1,49 @@
+import { Socket } from 'node:net';
+
+/** Real services the integration suites use; the addresses DESIGN.md fixes as defaults. */
+export const MONGODB_URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017';
+export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+export const DATABASE_URL =
+  process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
+
+function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.connect(port, host, () => done(true));
+  });
+}
+
+function hostPort(url: string, defaultPort: number): [string, number] {
+  const m = /^(?:[a-z+]+:\/\/)?(?:[^@/]*@)?([^/:,?]+)(?::(\d+))?/.exec(url);
+  return [m?.[1] ?? '127.0.0.1', Number(m?.[2] ?? defaultPort)];
+}
+
+/**
+ * Whether a suite's service answers. Locally a missing service skips the suite with the
+ * reason printed; under CI=true it is a failure (CI starts every service first).
+ */
+export async function serviceAvailable(name: 'mongodb' | 'kafka' | 'postgres'): Promise<boolean> {
+  const [host, port] =
+    name === 'mongodb'
+      ? hostPort(MONGODB_URL, 27017)
+      : name === 'kafka'
+        ? hostPort(KAFKA_BROKERS.split(',')[0] ?? '', 9092)
+        : hostPort(DATABASE_URL, 5432);
+  const ok = await reachable(host, port);
+  if (!ok) {
+    const why = `${name} is not reachable at ${host}:${port}; start it with \`npm run services:up\``;
+    if (process.env.CI === 'true') throw new Error(`CI=true and ${why}`);
+    process.stderr.write(`skipping ${name} suites: ${why}\n`);
+  }
+  return ok;
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+}
