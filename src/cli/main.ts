@@ -49,7 +49,11 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON document { rows: [...] } on stdout')
     .option('--scale <n>', 'multiply workload sizes (e.g. 0.1 for a quick run)', positiveNumber, 1)
     .option('--rounds <n>', 'rounds per workload; the median counts', wholeNumber, 3)
-    .option('--backend <names>', 'comma-separated backends to run', 'sqlite')
+    .option(
+      '--backend <names>',
+      'comma-separated backends: sqlite, mongodb (MONGODB_URL)',
+      'sqlite',
+    )
     .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
       const log = createLogger();
       const rows: BenchRow[] = [];
@@ -64,8 +68,21 @@ function buildProgram(): Command {
               progress,
             })),
           );
+        } else if (backend === 'mongodb') {
+          const { runMongoBench } = await import('../bench/mongoBench.js');
+          const url = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017';
+          rows.push(
+            ...(await runMongoBench({
+              url,
+              scale: opts.scale,
+              rounds: Math.max(1, opts.rounds),
+              progress,
+            })),
+          );
         } else {
-          throw new InvalidArgumentError(`unknown backend '${backend}'; available: sqlite`);
+          throw new InvalidArgumentError(
+            `unknown backend '${backend}'; available: sqlite, mongodb`,
+          );
         }
       }
       process.stdout.write(

@@ -100,7 +100,14 @@ export async function ensureIndexes(c: MongoCollections): Promise<void> {
     { key: { streamId: 1, versions: 1 }, name: INDEX.streamVersions, unique: true, sparse: true },
     { key: { eventIds: 1 }, name: INDEX.eventIds, unique: true, sparse: true },
     { key: { lastPosition: 1 }, name: INDEX.lastPosition, unique: true },
-    { key: { streamId: 1, lastVersion: 1 }, name: INDEX.streamLastVersion, sparse: true },
+    // Unique in fact (one commit per last version of a stream); declared unique so that
+    // servers which only plan queries on unique indexes (the test stand-in) use it too.
+    {
+      key: { streamId: 1, lastVersion: 1 },
+      name: INDEX.streamLastVersion,
+      unique: true,
+      sparse: true,
+    },
   ]);
   await c.parked.createIndexes([
     { key: { subscription: 1, position: 1 }, name: 'subscription_position' },
