@@ -65,11 +65,25 @@ class RawSqlite {
     const all = this.db.prepare(
       'SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?',
     );
-    type Row = { data: string; metadata: string; recorded_at: number; position: number };
+    type Row = {
+      position: number;
+      event_id: string;
+      stream_id: string;
+      version: number;
+      type: string;
+      data: string;
+      metadata: string;
+      recorded_at: number;
+    };
+    // The same object a store hands out, built the plainest way.
     const parse = (r: Row) => ({
-      ...r,
+      id: r.event_id,
+      streamId: r.stream_id,
+      type: r.type,
       data: JSON.parse(r.data) as unknown,
       metadata: JSON.parse(r.metadata) as unknown,
+      version: r.version,
+      position: r.position,
       recordedAt: new Date(r.recorded_at),
     });
     this.readStream = (s) => (byStream.all(s) as Row[]).map(parse);
