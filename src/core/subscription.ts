@@ -119,7 +119,7 @@ export function startSubscription(
       try {
         const result = options.handler(event, { subscription: name, attempt });
         // Synchronous handlers skip a microtask per event: it shows in catch-up throughput.
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function')
+        if (result !== undefined && typeof (result).then === 'function')
           await result;
         return;
       } catch (error) {
