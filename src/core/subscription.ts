@@ -119,8 +119,7 @@ export function startSubscription(
       try {
         const result = options.handler(event, { subscription: name, attempt });
         // Synchronous handlers skip a microtask per event: it shows in catch-up throughput.
-        if (result !== undefined && typeof (result).then === 'function')
-          await result;
+        if (result !== undefined && typeof result.then === 'function') await result;
         return;
       } catch (error) {
         if (attempt >= maxAttempts) {
