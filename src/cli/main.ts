@@ -35,8 +35,19 @@ function buildProgram(): Command {
   program
     .command('start')
     .description(
-      'run the demo on the embedded SQLite store (data in EVENTLOOM_DATA, default ./data)',
+      'run the reference app and its HTTP API (embedded SQLite in EVENTLOOM_DATA, default ./data; EVENTLOOM_STORE=mongodb://… for MongoDB, READ_MODELS=postgres for PostgreSQL read models)',
     )
+    .option('--data <dir>', 'data folder for the embedded store')
+    .option('--port <port>', 'port to listen on (PORT, default 3000)', wholeNumber)
+    .option('--host <host>', 'address to listen on (HOST, default 127.0.0.1)')
+    .action(async (opts: { data?: string; port?: number; host?: string }) => {
+      const { startCommand } = await import('./startCommand.js');
+      await startCommand(opts, createLogger());
+    });
+
+  program
+    .command('demo')
+    .description('run the small account demo on the embedded SQLite store, then exit')
     .option('--data <dir>', 'data folder for the embedded store')
     .action(async (opts: { data?: string }) => {
       const { runDemo } = await import('./demo.js');

@@ -1,0 +1,82 @@
+// The reference application, built only on Eventloom's public API. Named exports, by hand.
+
+export { createReferenceApp } from './createReferenceApp.js';
+export type { ReferenceApp, ReferenceAppOptions } from './createReferenceApp.js';
+export { seedSampleCatalog, CATALOG_ACTOR } from './sampleCatalog.js';
+
+export { createAccounts, emailKey } from './accounts.js';
+export type {
+  Account,
+  AccountChanges,
+  Accounts,
+  AccountsOptions,
+  Registration,
+} from './accounts.js';
+export { createFeed, TWEET_BODY } from './feed.js';
+export type { Feed, Tweet } from './feed.js';
+export { createShop } from './shop.js';
+export type { NewProduct, Order, Payment, Product, Shop } from './shop.js';
+export type { Actor } from './actor.js';
+export { canActFor } from './actor.js';
+export type { WriteOptions, WriteResult } from './commandOptions.js';
+export { EMAIL, NAME, PASSWORD, USERNAME } from './accountRules.js';
+
+export { createArgon2Hasher } from './passwordHasher.js';
+export type { Argon2Options, PasswordHasher } from './passwordHasher.js';
+export { createCredentialStore } from './credentialStore.js';
+export type { CredentialStore } from './credentialStore.js';
+export { createUniqueValues } from './uniqueValues.js';
+export type { UniqueValues, UniqueValuesOptions } from './uniqueValues.js';
+
+export { rejected, rejectionOf } from './rejection.js';
+export type { Rejection, RejectionReason } from './rejection.js';
+
+export { userDecider, publicUserState } from './userDecider.js';
+export type { UserCommand, UserEvent, UserState } from './userDecider.js';
+export { tweetDecider } from './tweetDecider.js';
+export type { TweetCommand, TweetEvent, TweetState } from './tweetDecider.js';
+export { productDecider } from './productDecider.js';
+export type { ProductCommand, ProductEvent, ProductState } from './productDecider.js';
+export { orderDecider, PAYMENT_METHODS } from './orderDecider.js';
+export type {
+  OrderCommand,
+  OrderEvent,
+  OrderLine,
+  OrderState,
+  PaymentMethod,
+} from './orderDecider.js';
+export { uniqueValueDecider } from './uniqueValueDecider.js';
+export type { UniqueValueCommand, UniqueValueEvent } from './uniqueValueDecider.js';
+
+export {
+  APP_PROJECTIONS,
+  COLLECTIONS,
+  READ_MODEL_INDEXES,
+  shopProjection,
+  tweetsProjection,
+  usersProjection,
+} from './readModelProjections.js';
+export type {
+  OrderDoc,
+  PaymentDoc,
+  ProductDoc,
+  TweetDoc,
+  UserDoc,
+} from './readModelProjections.js';
+export { createReadModelQueries } from './readModelQueries.js';
+export type { ReadModelQueries } from './readModelQueries.js';
+export { aggregateStateAt } from './aggregateStates.js';
+export type { AggregateStateAt } from './aggregateStates.js';
+export { loadAggregate } from './loadAggregate.js';
+export type { LoadedAggregate } from './loadAggregate.js';
+export {
+  APP_CATEGORIES,
+  categoryOf,
+  isAppCategory,
+  isEntityId,
+  toOrderStream,
+  toProductStream,
+  toTweetStream,
+  toUserStream,
+} from './streamNames.js';
+export type { AppCategory } from './streamNames.js';

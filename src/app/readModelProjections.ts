@@ -1,0 +1,229 @@
+import type { Projection, RecordedEvent } from '../core/index.js';
+import type { OrderEvent } from './orderDecider.js';
+import type { ProductEvent } from './productDecider.js';
+import type { TweetEvent } from './tweetDecider.js';
+import type { UserEvent } from './userDecider.js';
+
+/** Read-model collections, by name. */
+export const COLLECTIONS = {
+  users: 'users',
+  tweets: 'tweets',
+  products: 'products',
+  orders: 'orders',
+  payments: 'payments',
+} as const;
+
+export interface UserDoc extends Record<string, unknown> {
+  id: string;
+  username: string;
+  email: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+  /** Global position of the registration (the list's order). */
+  position: number;
+}
+
+export interface TweetDoc extends Record<string, unknown> {
+  id: string;
+  body: string;
+  userId: string;
+  username: string;
+  postedAt: string;
+  position: number;
+}
+
+export interface ProductDoc extends Record<string, unknown> {
+  id: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  addedBy: { userId: string; username: string; role: string };
+  createdAt: string;
+  version: number;
+  position: number;
+}
+
+export interface OrderDoc extends Record<string, unknown> {
+  id: string;
+  userId: string;
+  username: string;
+  items: { productId: string; name: string; quantity: number; unitPriceCents: number }[];
+  totalCents: number;
+  status: 'placed' | 'paid';
+  payment: { id: string; amountCents: number; method: string; processedAt: string } | null;
+  placedAt: string;
+  updatedAt: string;
+  version: number;
+  position: number;
+}
+
+export interface PaymentDoc extends Record<string, unknown> {
+  id: string;
+  orderId: string;
+  userId: string;
+  amountCents: number;
+  method: string;
+  processedAt: string;
+  position: number;
+}
+
+type Typed<E extends { type: string; data: unknown }> = E & RecordedEvent;
+
+const at = (e: RecordedEvent): string => e.recordedAt.toISOString();
+
+/** `users`: one document per active account (deleted accounts disappear). */
+export const usersProjection: Projection = {
+  name: 'app-users',
+  collections: [COLLECTIONS.users],
+  eventTypes: ['UserRegistered', 'UserProfileUpdated', 'PasswordChanged', 'UserDeleted'],
+  async handle(raw, docs) {
+    const event = raw as Typed<UserEvent>;
+    const id = event.streamId.slice('user-'.length);
+    if (event.type === 'UserRegistered') {
+      const { userId, username, email, name } = event.data;
+      const doc: UserDoc = {
+        id: userId,
+        username,
+        email,
+        name,
+        createdAt: at(event),
+        updatedAt: at(event),
+        version: event.version,
+        position: event.position,
+      };
+      await docs.put(COLLECTIONS.users, id, doc);
+      return;
+    }
+    if (event.type === 'UserDeleted') {
+      await docs.delete(COLLECTIONS.users, id);
+      return;
+    }
+    const current = await docs.get<UserDoc>(COLLECTIONS.users, id);
+    if (current === undefined) return;
+    const changes = event.type === 'UserProfileUpdated' ? event.data : {};
+    await docs.put(COLLECTIONS.users, id, {
+      ...current,
+      ...changes,
+      updatedAt: at(event),
+      version: event.version,
+    });
+  },
+};
+
+/** `tweets`: every tweet of an active account; an account's deletion removes its tweets. */
+export const tweetsProjection: Projection = {
+  name: 'app-tweets',
+  collections: [COLLECTIONS.tweets],
+  eventTypes: ['TweetPosted', 'UserDeleted'],
+  async handle(raw, docs) {
+    const event = raw as Typed<TweetEvent | UserEvent>;
+    if (event.type === 'TweetPosted') {
+      const { tweetId, body, userId, username } = event.data;
+      const doc: TweetDoc = {
+        id: tweetId,
+        body,
+        userId,
+        username,
+        postedAt: at(event),
+        position: event.position,
+      };
+      await docs.put(COLLECTIONS.tweets, tweetId, doc);
+    } else if (event.type === 'UserDeleted') {
+      const tweets = await docs.find<TweetDoc>(COLLECTIONS.tweets, { userId: event.data.userId });
+      for (const t of tweets) await docs.delete(COLLECTIONS.tweets, t.id);
+    }
+  },
+};
+
+/** `products`, `orders` and `payments` of the shop. */
+export const shopProjection: Projection = {
+  name: 'app-shop',
+  collections: [COLLECTIONS.products, COLLECTIONS.orders, COLLECTIONS.payments],
+  eventTypes: ['ProductAdded', 'OrderPlaced', 'PaymentProcessed'],
+  async handle(raw, docs) {
+    const event = raw as Typed<ProductEvent | OrderEvent>;
+    switch (event.type) {
+      case 'ProductAdded': {
+        const { productId, name, description, priceCents, addedBy } = event.data;
+        const doc: ProductDoc = {
+          id: productId,
+          name,
+          description,
+          priceCents,
+          addedBy,
+          createdAt: at(event),
+          version: event.version,
+          position: event.position,
+        };
+        await docs.put(COLLECTIONS.products, productId, doc);
+        return;
+      }
+      case 'OrderPlaced': {
+        const { orderId, userId, username, items, totalCents } = event.data;
+        const doc: OrderDoc = {
+          id: orderId,
+          userId,
+          username,
+          items,
+          totalCents,
+          status: 'placed',
+          payment: null,
+          placedAt: at(event),
+          updatedAt: at(event),
+          version: event.version,
+          position: event.position,
+        };
+        await docs.put(COLLECTIONS.orders, orderId, doc);
+        return;
+      }
+      case 'PaymentProcessed': {
+        const { paymentId, orderId, amountCents, method } = event.data;
+        const order = await docs.get<OrderDoc>(COLLECTIONS.orders, orderId);
+        const payment: PaymentDoc = {
+          id: paymentId,
+          orderId,
+          userId: order?.userId ?? '',
+          amountCents,
+          method,
+          processedAt: at(event),
+          position: event.position,
+        };
+        await docs.put(COLLECTIONS.payments, paymentId, payment);
+        if (order !== undefined) {
+          await docs.put(COLLECTIONS.orders, orderId, {
+            ...order,
+            status: 'paid',
+            payment: { id: paymentId, amountCents, method, processedAt: at(event) },
+            updatedAt: at(event),
+            version: event.version,
+          });
+        }
+        return;
+      }
+    }
+  },
+};
+
+/**
+ * The read models' access paths: every list sorts by `position`, some filter by `userId`.
+ * Create these indexes in the read store (see the server's `ensureReadModelIndexes`); the
+ * portable DocumentStore API cannot, and a list would sort the whole collection otherwise.
+ */
+export const READ_MODEL_INDEXES: readonly { collection: string; fields: readonly string[] }[] = [
+  { collection: COLLECTIONS.users, fields: ['position'] },
+  { collection: COLLECTIONS.tweets, fields: ['position'] },
+  { collection: COLLECTIONS.tweets, fields: ['userId', 'position'] },
+  { collection: COLLECTIONS.products, fields: ['position'] },
+  { collection: COLLECTIONS.orders, fields: ['position'] },
+  { collection: COLLECTIONS.orders, fields: ['userId', 'position'] },
+  { collection: COLLECTIONS.payments, fields: ['position'] },
+  { collection: COLLECTIONS.payments, fields: ['userId', 'position'] },
+];
+
+export const APP_PROJECTIONS: readonly Projection[] = [
+  usersProjection,
+  tweetsProjection,
+  shopProjection,
+];

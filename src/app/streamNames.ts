@@ -1,0 +1,43 @@
+// Stream ids of the reference app: `<category>-<id>`, so the category (the part before the
+// first `-`) names the aggregate, as Kafka topics and the event explorer expect.
+
+export type UserStreamId = `user-${string}`;
+export type TweetStreamId = `tweet-${string}`;
+export type ProductStreamId = `product-${string}`;
+export type OrderStreamId = `order-${string}`;
+export type UsernameStreamId = `username-${string}`;
+export type EmailStreamId = `email-${string}`;
+
+/** The aggregate kinds the app keeps, by stream category. */
+export type AppCategory = 'user' | 'tweet' | 'product' | 'order' | 'username' | 'email';
+
+export const APP_CATEGORIES: readonly AppCategory[] = [
+  'user',
+  'tweet',
+  'product',
+  'order',
+  'username',
+  'email',
+];
+
+export const toUserStream = (userId: string): UserStreamId => `user-${userId}`;
+export const toTweetStream = (tweetId: string): TweetStreamId => `tweet-${tweetId}`;
+export const toProductStream = (productId: string): ProductStreamId => `product-${productId}`;
+export const toOrderStream = (orderId: string): OrderStreamId => `order-${orderId}`;
+
+/** The category of a stream id: the part before the first `-` (`user-42` → `user`). */
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+}
+
+export function isAppCategory(category: string): category is AppCategory {
+  return (APP_CATEGORIES as readonly string[]).includes(category);
+}
+
+/** Ids the app generates are UUIDs; anything else in a URL cannot name one of its entities. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isEntityId(value: string): boolean {
+  return UUID.test(value);
+}

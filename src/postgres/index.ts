@@ -1,0 +1,6 @@
+export { createPostgresProjectionTarget } from './postgresDocumentStore.js';
+export type {
+  PostgresProjectionTarget,
+  PostgresProjectionTargetOptions,
+} from './postgresDocumentStore.js';
+export { translatePostgresError } from './postgresErrors.js';

@@ -1,0 +1,195 @@
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigurationError } from '../core/index.js';
+import type { ExplorerAccess } from './apiRouter.js';
+
+export type StoreConfig =
+  { kind: 'sqlite'; path: string } | { kind: 'mongodb'; url: string; dbName: string };
+
+export type ReadModelConfig =
+  | { kind: 'sqlite' }
+  | { kind: 'mongodb' }
+  | { kind: 'postgres'; connectionString: string; schema: string };
+
+/** Everything `eventloom start` is configured with (environment variables, see `loadAppConfig`). */
+export interface AppConfig {
+  dataDir: string;
+  store: StoreConfig;
+  readModels: ReadModelConfig;
+  host: string;
+  port: number;
+  /** From SESSION_SECRET; else generated once and kept in the data folder. */
+  sessionSecret: string | undefined;
+  admins: string[];
+  explorerAccess: ExplorerAccess;
+  allowedOrigins: string[];
+  secureCookies: boolean;
+  trustProxy: boolean;
+  seedSampleData: boolean;
+  /** How long a write waits for the read models to include it (0: answer at once). */
+  readYourWritesMs: number;
+  webRoot: string;
+  /** For the Kafka publisher (another module); the app itself does not use it. */
+  kafkaBrokers: string | undefined;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
+
+/** The package's root folder (from src/server or dist/server alike). */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const bad = (variable: string, value: string, expected: string): ConfigurationError =>
+  new ConfigurationError(`${variable}=${JSON.stringify(value)} is not valid: ${expected}`, {
+    details: { variable },
+  });
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw bad(name, value, 'use true or false');
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
+  const explicit = env.EVENTLOOM_DB;
+  if (explicit !== undefined && explicit !== '') return explicit;
+  const match = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(url);
+  return match?.[1] !== undefined ? decodeURIComponent(match[1]) : 'eventloom';
+}
+
+/**
+ * Reads the configuration of `eventloom start` from the environment (flags override):
+ *
+ * | variable | default | meaning |
+ * | --- | --- | --- |
+ * | `EVENTLOOM_DATA` | `./data` | embedded store folder (also holds the session secret) |
+ * | `EVENTLOOM_STORE` | embedded SQLite | `mongodb://…` for MongoDB (`EVENTLOOM_DB` or the URL's path names the database, default `eventloom`) |
+ * | `READ_MODELS` | the store's kind | `sqlite` (SQLite store only), `mongodb` (MongoDB store only) or `postgres` |
+ * | `DATABASE_URL` | `postgres://postgres:postgres@127.0.0.1:5432/eventloom` | PostgreSQL for `READ_MODELS=postgres` |
+ * | `DATABASE_SCHEMA` | `public` | its schema (created when missing) |
+ * | `PORT`, `HOST` | `3000`, `127.0.0.1` | where the API listens |
+ * | `SESSION_SECRET` | generated into the data folder | CSRF-token key, 32+ characters |
+ * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
+ * | `EXPLORER_ACCESS` | `public` on a loopback HOST, else `admin` | who may use the store API: `public`, `authenticated`, `admin` |
+ * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
+ * | `COOKIE_SECURE`, `TRUST_PROXY` | `false` | behind HTTPS / a reverse proxy |
+ * | `SEED_SAMPLE_DATA` | `true` | add three sample products to an empty shop |
+ * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
+ * | `WEB_ROOT` | `<package>/dist/web` | the built web UI |
+ * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
+ */
+export function loadAppConfig(
+  env: NodeJS.ProcessEnv,
+  flags: { data?: string; port?: number; host?: string } = {},
+): AppConfig {
+  const dataDir = resolve(flags.data ?? env.EVENTLOOM_DATA ?? 'data');
+
+  const storeUrl = env.EVENTLOOM_STORE ?? '';
+  let store: StoreConfig;
+  if (storeUrl === '' || storeUrl === 'sqlite') {
+    store = { kind: 'sqlite', path: join(dataDir, 'eventloom.db') };
+  } else if (/^mongodb(\+srv)?:\/\//.test(storeUrl)) {
+    store = { kind: 'mongodb', url: storeUrl, dbName: mongoDbName(storeUrl, env) };
+  } else {
+    throw bad(
+      'EVENTLOOM_STORE',
+      storeUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      'leave it unset for the embedded SQLite store, or give a mongodb:// URL',
+    );
+  }
+
+  const readModelsName = env.READ_MODELS ?? '';
+  let readModels: ReadModelConfig;
+  if (readModelsName === '') {
+    readModels = { kind: store.kind };
+  } else if (readModelsName === 'postgres' || readModelsName === 'postgresql') {
+    const schema = env.DATABASE_SCHEMA ?? 'public';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,50}$/.test(schema)) {
+      throw bad('DATABASE_SCHEMA', schema, 'use a plain schema name (letters, digits, _)');
+    }
+    readModels = {
+      kind: 'postgres',
+      connectionString: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+      schema,
+    };
+  } else if (readModelsName === 'sqlite' || readModelsName === 'mongodb') {
+    if (readModelsName !== store.kind) {
+      throw bad(
+        'READ_MODELS',
+        readModelsName,
+        `${readModelsName} read models live in the ${readModelsName} event store's database; with this store use ${store.kind} or postgres`,
+      );
+    }
+    readModels = { kind: readModelsName };
+  } else {
+    throw bad('READ_MODELS', readModelsName, 'use sqlite, mongodb or postgres');
+  }
+
+  const portText = flags.port !== undefined ? String(flags.port) : (env.PORT ?? '3000');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw bad('PORT', portText, 'use a port number from 0 to 65535');
+  }
+  const host = flags.host ?? env.HOST ?? '127.0.0.1';
+
+  const access = env.EXPLORER_ACCESS ?? (isLoopback(host) ? 'public' : 'admin');
+  if (access !== 'public' && access !== 'authenticated' && access !== 'admin') {
+    throw bad('EXPLORER_ACCESS', access, 'use public, authenticated or admin');
+  }
+
+  const sessionSecret = env.SESSION_SECRET;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    throw new ConfigurationError(
+      'SESSION_SECRET must be at least 32 characters (or leave it unset to generate one in the data folder)',
+      { details: { variable: 'SESSION_SECRET' } },
+    );
+  }
+
+  for (const origin of list(env.ALLOWED_ORIGINS)) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw bad(
+        'ALLOWED_ORIGINS',
+        origin,
+        'list origins like http://localhost:5173 (scheme, host, port; no path)',
+      );
+    }
+  }
+
+  const rywText = env.READ_YOUR_WRITES_MS ?? '2000';
+  if (!/^\d{1,6}$/.test(rywText)) {
+    throw bad(
+      'READ_YOUR_WRITES_MS',
+      rywText,
+      'use a number of milliseconds (0 to answer writes at once)',
+    );
+  }
+
+  return {
+    dataDir,
+    store,
+    readModels,
+    host,
+    port,
+    sessionSecret,
+    admins: list(env.ADMIN_USERNAMES),
+    explorerAccess: access,
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    secureCookies: flag(env, 'COOKIE_SECURE', false),
+    trustProxy: flag(env, 'TRUST_PROXY', false),
+    seedSampleData: flag(env, 'SEED_SAMPLE_DATA', true),
+    readYourWritesMs: Number(rywText),
+    webRoot: resolve(env.WEB_ROOT ?? join(PACKAGE_ROOT, 'dist', 'web')),
+    kafkaBrokers: env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS,
+  };
+}

@@ -1,0 +1,29 @@
+import type { EventStore } from '../core/index.js';
+
+/**
+ * The same store, telling `onAppended` how many events each successful append wrote, by the
+ * stream's category (the part of the stream id before the first `-`).
+ */
+export function countingStore(
+  store: EventStore,
+  onAppended: (category: string, events: number) => void,
+): EventStore {
+  return {
+    get checkpoints() {
+      return store.checkpoints;
+    },
+    async appendToStream(streamId, events, options) {
+      const result = await store.appendToStream(streamId, events, options);
+      const dash = streamId.indexOf('-');
+      onAppended(dash === -1 ? streamId : streamId.slice(0, dash), events.length);
+      return result;
+    },
+    readStream: (streamId, options) => store.readStream(streamId, options),
+    readAll: (options) => store.readAll(options),
+    streamInfo: (streamId) => store.streamInfo(streamId),
+    deleteStream: (streamId, options) => store.deleteStream(streamId, options),
+    headPosition: () => store.headPosition(),
+    subscribe: (options) => store.subscribe(options),
+    close: () => store.close(),
+  };
+}

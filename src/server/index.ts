@@ -1,0 +1,18 @@
+// The HTTP API of the reference app. Named exports, by hand.
+
+export { createServer } from './createServer.js';
+export type { EventloomServer, ServerLogger, ServerOptions } from './createServer.js';
+export type { ExplorerAccess } from './apiRouter.js';
+export { runApp } from './runApp.js';
+export type { AppExtension, AppExtensionContext, RunAppOptions, RunningApp } from './runApp.js';
+export { loadAppConfig } from './appConfig.js';
+export type { AppConfig, ReadModelConfig, StoreConfig } from './appConfig.js';
+export { createSubscriptionRegistry } from './subscriptionRegistry.js';
+export type {
+  SubscriptionKind,
+  SubscriptionRegistry,
+  SubscriptionReport,
+} from './subscriptionRegistry.js';
+export { countingStore } from './countingStore.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics } from './metrics.js';

@@ -1,0 +1,105 @@
+import type { Context } from 'hono';
+
+/** One invalid input: where (JSON pointer and dotted path) and what is wrong with it. */
+export interface FieldError {
+  /** RFC 6901 pointer into the request body (`/items/0/quantity`), or `header:If-Match`, `query:limit`. */
+  pointer: string;
+  /** The same place for people: `items[0].quantity`. */
+  field: string;
+  message: string;
+}
+
+/** The problem types the API answers with; `type` is `urn:eventloom:problem:<code>`. */
+export const PROBLEM_TYPES = {
+  'validation-failed': { status: 400, title: 'The request is invalid' },
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  unauthorized: { status: 401, title: 'Authentication is required' },
+  'invalid-credentials': { status: 401, title: 'Wrong username or password' },
+  forbidden: { status: 403, title: 'Not allowed' },
+  'csrf-failed': { status: 403, title: 'Cross-site request refused' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'Conflict with the current state' },
+  'precondition-failed': { status: 412, title: 'The resource changed since you read it' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
+  unprocessable: { status: 422, title: 'The request cannot be carried out' },
+  'rate-limited': { status: 429, title: 'Too many attempts' },
+  'internal-error': { status: 500, title: 'Internal error' },
+  unavailable: { status: 503, title: 'Temporarily unavailable' },
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_TYPES;
+
+export interface ProblemInit {
+  detail: string;
+  errors?: FieldError[];
+  /** Response headers (Retry-After, Allow, WWW-Authenticate…). */
+  headers?: Record<string, string>;
+  /** Extension members (e.g. `reason`, `current_version`). */
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/**
+ * An RFC 9457 problem to answer with. Throw it from a handler; the error handler renders it
+ * as `application/problem+json`.
+ *
+ * @example
+ * throw new HttpProblem('not-found', { detail: `There is no user ${id}` });
+ */
+export class HttpProblem extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly init: ProblemInit;
+
+  constructor(code: ProblemCode, init: ProblemInit) {
+    super(init.detail, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'HttpProblem';
+    this.code = code;
+    this.status = PROBLEM_TYPES[code].status;
+    this.init = init;
+  }
+}
+
+export function isHttpProblem(e: unknown): e is HttpProblem {
+  return e instanceof HttpProblem;
+}
+
+/** The `application/problem+json` response for a problem. */
+export function problemResponse(c: Context, problem: HttpProblem): Response {
+  const { detail, errors, headers, extensions } = problem.init;
+  const body = {
+    type: `urn:eventloom:problem:${problem.code}`,
+    title: PROBLEM_TYPES[problem.code].title,
+    status: problem.status,
+    detail,
+    instance: c.req.path,
+    ...(errors !== undefined && errors.length > 0 ? { errors } : {}),
+    ...extensions,
+    request_id: c.get('requestId') as string | undefined,
+  };
+  return new Response(JSON.stringify(body), {
+    status: problem.status,
+    headers: {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'x-request-id': String(body.request_id ?? ''),
+      ...headers,
+    },
+  });
+}
+
+/** `items[0].quantity` for the path segments `['items', 0, 'quantity']`. */
+export function fieldOf(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+/** `/items/0/quantity` (RFC 6901) for the same path segments. */
+export function pointerOf(path: readonly PropertyKey[]): string {
+  return path.map((s) => `/${String(s).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}

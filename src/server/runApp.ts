@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import {
+  createReferenceApp,
+  type PasswordHasher,
+  READ_MODEL_INDEXES,
+  type ReferenceApp,
+  seedSampleCatalog,
+} from '../app/index.js';
+import {
+  ConfigurationError,
+  type DocumentStore,
+  type EventStore,
+  type ProjectionTarget,
+} from '../core/index.js';
+import type { AppConfig } from './appConfig.js';
+import { countingStore } from './countingStore.js';
+import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
+import { createMetrics } from './metrics.js';
+import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
+
+/** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
+export interface AppExtensionContext {
+  /** The event store (appends through it are counted in /metrics). */
+  store: EventStore;
+  /** Register subscriptions here to show their lag in /api/subscriptions and /metrics. */
+  registry: SubscriptionRegistry;
+  logger: ServerLogger;
+  config: AppConfig;
+}
+
+/** Started after the app, stopped before it. */
+export type AppExtension = (
+  context: AppExtensionContext,
+) => Promise<{ name: string; stop(): Promise<void> }>;
+
+export interface RunAppOptions {
+  config: AppConfig;
+  logger: ServerLogger;
+  extensions?: readonly AppExtension[];
+  /** Default: argon2id with production costs. */
+  hasher?: PasswordHasher;
+  version?: string;
+}
+
+export interface RunningApp {
+  /** e.g. `http://127.0.0.1:3000` */
+  readonly url: string;
+  readonly app: ReferenceApp;
+  readonly server: EventloomServer;
+  /** Stops accepting requests, lets those in flight finish, stops everything, closes the store. */
+  close(): Promise<void>;
+}
+
+interface Opened {
+  store: EventStore;
+  readModels: ProjectionTarget;
+  privateDocuments: DocumentStore;
+  /** Creates the indexes the app's queries need in the read store (and the private one). */
+  ensureIndexes: () => Promise<void>;
+  close: (() => Promise<void>)[];
+}
+
+const INDEXED_FIELDS = [...new Set(READ_MODEL_INDEXES.map((i) => i.fields.join(',')))].map((f) =>
+  f.split(','),
+);
+
+/** `json_extract` expressions exactly as the SQLite document store writes them. */
+const sqliteIndex = (fields: readonly string[]): string =>
+  `CREATE INDEX IF NOT EXISTS eventloom_documents_${fields.join('_')} ON eventloom_documents (collection, ${fields
+    .map((f) => `json_extract(doc, '$.${f}')`)
+    .join(', ')})`;
+
+async function openStores(config: AppConfig, log: ServerLogger): Promise<Opened> {
+  const close: (() => Promise<void>)[] = [];
+  let opened: Omit<Opened, 'close'>;
+  if (config.store.kind === 'sqlite') {
+    const { createSqliteEventStore, createSqliteProjectionTarget } =
+      await import('../sqlite/index.js');
+    const store = createSqliteEventStore({ path: config.store.path });
+    close.push(() => store.close());
+    opened = {
+      store,
+      readModels: createSqliteProjectionTarget(store.database),
+      privateDocuments: store.documents.async,
+      ensureIndexes: async () => {
+        for (const fields of INDEXED_FIELDS) store.database.exec(sqliteIndex(fields));
+      },
+    };
+  } else {
+    const { createMongoEventStore, createMongoProjectionTarget } =
+      await import('../mongodb/index.js');
+    const store = createMongoEventStore({
+      url: config.store.url,
+      dbName: config.store.dbName,
+      onNotice: (message) => log.warn(message, { component: 'mongodb' }),
+    });
+    close.push(() => store.close());
+    await store.ready();
+    const target = createMongoProjectionTarget({ db: store.db, ready: () => store.ready() });
+    opened = {
+      store,
+      readModels: target,
+      privateDocuments: target.documents,
+      ensureIndexes: async () => {
+        for (const { collection, fields } of READ_MODEL_INDEXES) {
+          await store.db
+            .collection(collection)
+            .createIndex(Object.fromEntries(fields.map((f) => [f, 1])));
+        }
+        for (const collection of ['app_credentials', 'app_sessions']) {
+          await store.db.collection(collection).createIndex({ userId: 1 });
+        }
+      },
+    };
+  }
+  if (config.readModels.kind === 'postgres') {
+    const { createPostgresProjectionTarget } = await import('../postgres/index.js');
+    const target = createPostgresProjectionTarget({
+      connectionString: config.readModels.connectionString,
+      schema: config.readModels.schema,
+      onPoolError: (error) => log.warn('idle PostgreSQL connection failed', { error }),
+    });
+    close.unshift(() => target.close());
+    await target.ready();
+    const privateIndexes = opened.ensureIndexes;
+    opened.readModels = target;
+    opened.ensureIndexes = async () => {
+      await privateIndexes();
+      await target.createIndexes(INDEXED_FIELDS);
+    };
+  }
+  return { ...opened, close };
+}
+
+/** SESSION_SECRET, or a secret generated once and kept (mode 600) in the data folder. */
+async function sessionSecret(config: AppConfig): Promise<string> {
+  if (config.sessionSecret !== undefined) return config.sessionSecret;
+  const file = join(config.dataDir, 'session-secret');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    await writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return (await readFile(file, 'utf8')).trim();
+    throw error;
+  }
+}
+
+function listen(http: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigurationError(
+              `Port ${port} on ${host} is in use; stop the other program or set PORT`,
+              { cause: error },
+            )
+          : error.code === 'EACCES'
+            ? new ConfigurationError(
+                `Not allowed to listen on ${host}:${port}; use a port above 1023`,
+                { cause: error },
+              )
+            : error,
+      );
+    };
+    http.once('error', onError);
+    http.listen(port, host, () => {
+      http.off('error', onError);
+      resolve((http.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Runs the reference app and its API: opens the configured stores, starts the read-model
+ * projections (each continues from its checkpoint), the extensions and the HTTP server.
+ *
+ * @example
+ * const running = await runApp({ config: loadAppConfig(process.env), logger });
+ * console.log(running.url);
+ * process.once('SIGTERM', () => void running.close());
+ */
+export async function runApp(options: RunAppOptions): Promise<RunningApp> {
+  const { config, logger: log } = options;
+  await mkdir(config.dataDir, { recursive: true });
+  const opened = await openStores(config, log);
+  const cleanup = async () => {
+    for (const close of opened.close) await close().catch(() => undefined);
+  };
+  try {
+    await opened.ensureIndexes();
+    const metrics = createMetrics();
+    const store = countingStore(opened.store, (category, n) => metrics.countAppended(category, n));
+    const app = createReferenceApp({
+      store,
+      readModels: opened.readModels,
+      privateDocuments: opened.privateDocuments,
+      hasher: options.hasher,
+      admins: config.admins,
+      onNotice: (notice) => {
+        const fields = {
+          subscription: notice.subscription,
+          ...('position' in notice ? { position: notice.position } : {}),
+          ...('reason' in notice ? { reason: notice.reason } : {}),
+          ...('error' in notice && notice.error !== undefined ? { error: notice.error } : {}),
+        };
+        if (notice.kind === 'caught-up') log.debug('projection caught up', fields);
+        else if (notice.kind === 'stopped' && notice.error === undefined) {
+          log.info('projection stopped', fields);
+        } else log.warn(`projection ${notice.kind}`, fields);
+      },
+      onWarning: (message, error) => log.warn(message, { error }),
+    });
+    const registry = createSubscriptionRegistry();
+    registry.add('projection', () => app.subscriptions());
+    app.start();
+    if (config.seedSampleData) await seedSampleCatalog(app);
+
+    const server = createServer({
+      app,
+      readModels: opened.readModels,
+      sessionDocuments: opened.privateDocuments,
+      sessionSecret: await sessionSecret(config),
+      logger: log,
+      explorerAccess: config.explorerAccess,
+      allowedOrigins: config.allowedOrigins,
+      secureCookies: config.secureCookies,
+      trustProxy: config.trustProxy,
+      webRoot: config.webRoot,
+      readYourWritesMs: config.readYourWritesMs,
+      registry,
+      metrics,
+      storeKind: config.store.kind,
+      readModelKind: config.readModels.kind,
+      version: options.version,
+    });
+    await server.start();
+
+    const extensions: { name: string; stop(): Promise<void> }[] = [];
+    for (const extension of options.extensions ?? []) {
+      extensions.push(await extension({ store, registry, logger: log, config }));
+    }
+
+    const http = createAdaptorServer({ fetch: server.fetch }) as Server;
+    const port = await listen(http, config.port, config.host);
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+    log.info('eventloom started', {
+      url,
+      store:
+        config.store.kind === 'sqlite' ? config.store.path : `mongodb (${config.store.dbName})`,
+      readModels: config.readModels.kind,
+      explorerAccess: config.explorerAccess,
+      events: await store.headPosition(),
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      app,
+      server,
+      close: () =>
+        (closing ??= (async () => {
+          const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+          await server.close(); // ends live streams, which would keep the server open
+          http.closeIdleConnections();
+          const force = setTimeout(() => http.closeAllConnections(), 5000);
+          await stopped;
+          clearTimeout(force);
+          for (const extension of extensions.reverse()) {
+            await extension
+              .stop()
+              .catch((error: unknown) =>
+                log.error('extension failed to stop', { extension: extension.name, error }),
+              );
+          }
+          await app.stop();
+          await cleanup();
+          log.info('eventloom stopped');
+        })()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

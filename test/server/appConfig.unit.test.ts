@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { isConfigurationError } from '../../src/core/index.js';
+import { loadAppConfig } from '../../src/server/index.js';
+
+describe('loadAppConfig', () => {
+  it('defaults to the embedded store in ./data on 127.0.0.1:3000 with a public explorer', () => {
+    const config = loadAppConfig({});
+    expect(config.store).toMatchObject({ kind: 'sqlite' });
+    expect(config.store.kind === 'sqlite' && config.store.path).toMatch(/data[/\\]eventloom\.db$/);
+    expect(config.readModels).toEqual({ kind: 'sqlite' });
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 3000,
+      explorerAccess: 'public',
+      seedSampleData: true,
+    });
+  });
+
+  it('switches to MongoDB with EVENTLOOM_STORE, taking the database from the URL or EVENTLOOM_DB', () => {
+    expect(loadAppConfig({ EVENTLOOM_STORE: 'mongodb://h:27017/shop?x=1' }).store).toEqual({
+      kind: 'mongodb',
+      url: 'mongodb://h:27017/shop?x=1',
+      dbName: 'shop',
+    });
+    const named = loadAppConfig({ EVENTLOOM_STORE: 'mongodb://h', EVENTLOOM_DB: 'other' });
+    expect(named.store).toMatchObject({ dbName: 'other' });
+    expect(named.readModels).toEqual({ kind: 'mongodb' });
+  });
+
+  it('selects PostgreSQL read models with READ_MODELS=postgres and DATABASE_URL', () => {
+    const config = loadAppConfig({
+      READ_MODELS: 'postgres',
+      DATABASE_URL: 'postgres://u:p@db/app',
+    });
+    expect(config.readModels).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://u:p@db/app',
+      schema: 'public',
+    });
+  });
+
+  it('guards the explorer when listening beyond loopback', () => {
+    expect(loadAppConfig({ HOST: '0.0.0.0' }).explorerAccess).toBe('admin');
+    expect(
+      loadAppConfig({ HOST: '0.0.0.0', EXPLORER_ACCESS: 'authenticated' }).explorerAccess,
+    ).toBe('authenticated');
+  });
+
+  it.each([
+    [{ EVENTLOOM_STORE: 'postgres://x' }, /EVENTLOOM_STORE/],
+    [{ READ_MODELS: 'redis' }, /READ_MODELS/],
+    [{ READ_MODELS: 'mongodb' }, /mongodb read models live in the mongodb event store/],
+    [{ PORT: 'eighty' }, /PORT/],
+    [{ SESSION_SECRET: 'short' }, /at least 32 characters/],
+    [{ COOKIE_SECURE: 'maybe' }, /COOKIE_SECURE/],
+    [{ ALLOWED_ORIGINS: 'localhost:5173' }, /ALLOWED_ORIGINS/],
+    [{ EXPLORER_ACCESS: 'everyone' }, /EXPLORER_ACCESS/],
+  ])('refuses %j with a configuration error naming the variable', (env, message) => {
+    let error: unknown;
+    try {
+      loadAppConfig(env);
+    } catch (e) {
+      error = e;
+    }
+    expect(isConfigurationError(error)).toBe(true);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('never repeats a MongoDB password in its error message', () => {
+    expect(() => loadAppConfig({ EVENTLOOM_STORE: 'mongo://user:secret@host/db' })).toThrow(
+      /\*\*\*@/,
+    );
+    expect(() => loadAppConfig({ EVENTLOOM_STORE: 'mongo://user:secret@host/db' })).not.toThrow(
+      /secret/,
+    );
+  });
+});

@@ -1,0 +1,252 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AggregateState,
+  EventPage,
+  EventRate,
+  Health,
+  Stream,
+  SubscriptionList,
+} from '../../src/server/apiSchemas.js';
+import { createHarness, type Harness, PASSWORD } from './serverHarness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.close();
+});
+
+/** Reads server-sent events from a response until `until` is satisfied or the time is up. */
+async function readSse(
+  res: Response,
+  until: (events: { event?: string; id?: string; data: string }[]) => boolean,
+  timeoutMs = 5000,
+): Promise<{ event?: string; id?: string; data: string }[]> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: { event?: string; id?: string; data: string }[] = [];
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (!until(events)) {
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<{ done: true; value: undefined }>((resolve) =>
+          setTimeout(
+            () => resolve({ done: true, value: undefined }),
+            Math.max(1, deadline - Date.now()),
+          ),
+        ),
+      ]);
+      if (next.done) break;
+      buffer += next.value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const message: { event?: string; id?: string; data: string } = { data: '' };
+        for (const line of block.split('\n')) {
+          if (line.startsWith('data: ')) message.data += line.slice(6);
+          else if (line.startsWith('event: ')) message.event = line.slice(7);
+          else if (line.startsWith('id: ')) message.id = line.slice(4);
+        }
+        if (message.data !== '' || message.event !== undefined) events.push(message);
+      }
+    }
+  } finally {
+    await reader.cancel();
+  }
+  return events;
+}
+
+describe('the generic store API', () => {
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+
+  it('pages through the global log with from and limit', async () => {
+    await h.register('ada');
+    await h.register('bob');
+    const all = EventPage.parse(await (await h.request('/api/events')).json());
+    expect(all.events.length).toBe(all.head);
+    expect(all.events.map((e) => e.position)).toEqual(
+      [...all.events.map((e) => e.position)].sort((a, b) => a - b),
+    );
+    const page = EventPage.parse(await (await h.request('/api/events?from=2&limit=2')).json());
+    expect(page.events.map((e) => e.position)).toEqual([2, 3]);
+    expect(page.nextFrom).toBe(4);
+    expect(page.events[0]).toMatchObject({
+      streamId: expect.any(String) as string,
+      recordedAt: expect.any(String) as string,
+    });
+  });
+
+  it('reads one stream with its version as ETag, and 404 for a stream without events', async () => {
+    const { id } = await h.register('ada');
+    const res = await h.request(`/api/streams/user-${id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe('"1"');
+    const stream = Stream.parse(await res.json());
+    expect(stream).toMatchObject({
+      streamId: `user-${id}`,
+      version: 1,
+      exists: true,
+      deleted: false,
+    });
+    expect(stream.events.map((e) => e.type)).toEqual(['UserRegistered']);
+    expect((await h.request('/api/streams/user-nobody')).status).toBe(404);
+  });
+
+  it('shows an aggregate’s state at any version (time travel), without the credential reference', async () => {
+    const { id } = await h.register('ada');
+    await h.call('PUT', `/api/v1/users/${id}`, {
+      basic: ['ada', PASSWORD],
+      body: { name: 'Second name' },
+    });
+    await h.call('PUT', `/api/v1/users/${id}`, {
+      basic: ['ada', PASSWORD],
+      body: { name: 'Third name' },
+    });
+    const at = async (query: string) =>
+      AggregateState.parse(await (await h.request(`/api/streams/user-${id}/state${query}`)).json());
+    expect(await at('?version=1')).toMatchObject({
+      aggregate: 'user',
+      version: 1,
+      currentVersion: 3,
+      state: { name: 'ada Example', status: 'active' },
+    });
+    expect((await at('?version=2')).state).toMatchObject({ name: 'Second name' });
+    expect((await at('')).state).toMatchObject({ name: 'Third name' });
+    expect((await at('?version=0')).state).toMatchObject({ status: 'new' });
+    expect(JSON.stringify(await at(''))).not.toContain('credentialId');
+    expect((await h.request(`/api/streams/user-${id}/state?version=9`)).status).toBe(400);
+    expect((await h.request('/api/streams/foo-1/state')).status).toBe(404);
+  });
+
+  it('reports the projections with position, head and lag', async () => {
+    await h.register('ada');
+    const body = SubscriptionList.parse(await (await h.request('/api/subscriptions')).json());
+    expect(body.subscriptions.map((s) => s.name)).toEqual(['app-shop', 'app-tweets', 'app-users']);
+    for (const s of body.subscriptions) {
+      expect(s).toMatchObject({ kind: 'projection', head: body.head, lag: body.head - s.position });
+    }
+  });
+
+  it('counts events per time bucket for the rate chart', async () => {
+    await h.register('ada');
+    await h.register('bob');
+    const rate = EventRate.parse(
+      await (await h.request('/api/stats/event-rate?window=60&bucket=10')).json(),
+    );
+    expect(rate.buckets).toHaveLength(6);
+    expect(rate.total).toBe((await h.store.readAll()).length);
+    expect(rate.buckets.at(-1)!.count + rate.buckets.at(-2)!.count).toBe(rate.total);
+  });
+
+  it('answers /health with the checks and /metrics in Prometheus text', async () => {
+    const health = await h.request('/health');
+    expect(health.status).toBe(200);
+    expect(Health.parse(await health.json())).toMatchObject({
+      status: 'ok',
+      checks: { store: { status: 'ok' } },
+    });
+    await h.register('ada');
+    await h.request('/api/v1/users');
+    const metrics = await h.request('/metrics');
+    expect(metrics.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await metrics.text();
+    expect(text).toContain(
+      'eventloom_http_requests_total{method="POST",route="/api/v1/users",status="201"} 1',
+    );
+    expect(text).toMatch(
+      /eventloom_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/users",le="\+Inf"\} 1/,
+    );
+    expect(text).toMatch(
+      /eventloom_subscription_lag_events\{subscription="app-users",kind="projection"\} \d+/,
+    );
+    expect(text).toMatch(/eventloom_store_head_position \d+/);
+  });
+
+  it('answers 503 from /health when the store is closed', async () => {
+    await h.store.close();
+    const res = await h.request('/health');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { store: { status: 'unavailable' } },
+    });
+  });
+});
+
+describe('GET /api/events/live', () => {
+  beforeEach(async () => {
+    h = await createHarness();
+  });
+
+  it('delivers an event appended after connecting, with its position as the SSE id', async () => {
+    await h.register('ada');
+    const res = await h.request('/api/events/live');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const received = readSse(res, (events) => events.some((e) => e.data.includes('TweetPosted')));
+    await new Promise((r) => setTimeout(r, 50));
+    await h.call('POST', '/api/v2/tweets', { basic: ['ada', PASSWORD], body: { body: 'live!' } });
+    const events = await received;
+    expect(events[0]?.event).toBe('ready');
+    const tweet = events.find((e) => e.data.includes('TweetPosted'));
+    const data = JSON.parse(tweet!.data) as {
+      type: string;
+      position: number;
+      data: { body: string };
+    };
+    expect(data).toMatchObject({ type: 'TweetPosted', data: { body: 'live!' } });
+    expect(tweet!.id).toBe(String(data.position));
+  });
+
+  it('resumes after Last-Event-ID, and filters by type', async () => {
+    await h.register('ada');
+    await h.register('bob');
+    const head = await h.store.headPosition();
+    const resumed = await h.request('/api/events/live', {
+      headers: { 'last-event-id': String(head - 2) },
+    });
+    const events = await readSse(resumed, (e) => e.filter((x) => x.id !== undefined).length >= 2);
+    expect(events.filter((e) => e.id !== undefined).map((e) => Number(e.id))).toEqual([
+      head - 1,
+      head,
+    ]);
+
+    const typed = await h.request('/api/events/live?from=0&types=UserRegistered');
+    const users = await readSse(typed, (e) => e.filter((x) => x.id !== undefined).length >= 2);
+    expect(
+      users
+        .filter((e) => e.id !== undefined)
+        .map((e) => (JSON.parse(e.data) as { type: string }).type),
+    ).toEqual(['UserRegistered', 'UserRegistered']);
+  });
+
+  it('tells the client with an error event when the store is unavailable, and ends the stream', async () => {
+    await h.store.close();
+    const res = await h.request('/api/events/live');
+    const events = await readSse(res, (e) => e.length > 0);
+    expect(events[0]).toMatchObject({ event: 'error' });
+  });
+
+  it('ends open streams when the server closes', async () => {
+    const res = await h.request('/api/events/live');
+    const reader = res.body!.getReader();
+    await reader.read(); // ready
+    await h.server.close();
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    expect(done).toBe(true);
+  });
+});
+
+describe('explorer access', () => {
+  it('requires a login when explorer access is authenticated, and an admin when it is admin', async () => {
+    h = await createHarness({ explorerAccess: 'admin' });
+    await h.register('ada');
+    await h.register('root');
+    expect((await h.request('/api/events')).status).toBe(401);
+    expect((await h.call('GET', '/api/events', { basic: ['ada', PASSWORD] })).status).toBe(403);
+    expect((await h.call('GET', '/api/events', { basic: ['root', PASSWORD] })).status).toBe(200);
+  });
+});
