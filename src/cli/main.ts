@@ -90,9 +90,18 @@ function buildProgram(): Command {
               progress,
             })),
           );
+        } else if (backend === 'http') {
+          const { runHttpBench } = await import('../bench/httpBench.js');
+          rows.push(
+            ...(await runHttpBench({
+              scale: opts.scale,
+              rounds: Math.max(1, opts.rounds),
+              progress,
+            })),
+          );
         } else {
           throw new InvalidArgumentError(
-            `unknown backend '${backend}'; available: sqlite, mongodb`,
+            `unknown backend '${backend}'; available: sqlite, mongodb, http`,
           );
         }
       }
