@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isEventloomError } from '../core/errors.js';
 import { formatTable, type BenchRow } from '../bench/benchHarness.js';
+import { registerRelayCommand } from '../relay/relayCommand.js';
 import { createLogger } from './logger.js';
 
 function positiveNumber(value: string): number {
@@ -62,7 +63,7 @@ function buildProgram(): Command {
     .option('--rounds <n>', 'rounds per workload; the median counts', wholeNumber, 3)
     .option(
       '--backend <names>',
-      'comma-separated backends: sqlite, mongodb (MONGODB_URL)',
+      'comma-separated backends: sqlite, mongodb (MONGODB_URL), http, relay (MONGODB_URL, KAFKA_BROKERS)',
       'sqlite',
     )
     .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
@@ -90,6 +91,17 @@ function buildProgram(): Command {
               progress,
             })),
           );
+        } else if (backend === 'relay') {
+          const { runRelayBench } = await import('../bench/relayBench.js');
+          rows.push(
+            ...(await runRelayBench({
+              mongoUrl: process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017',
+              brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+              scale: opts.scale,
+              rounds: Math.max(1, opts.rounds),
+              progress,
+            })),
+          );
         } else if (backend === 'http') {
           const { runHttpBench } = await import('../bench/httpBench.js');
           rows.push(
@@ -101,7 +113,7 @@ function buildProgram(): Command {
           );
         } else {
           throw new InvalidArgumentError(
-            `unknown backend '${backend}'; available: sqlite, mongodb, http`,
+            `unknown backend '${backend}'; available: sqlite, mongodb, http, relay`,
           );
         }
       }
@@ -141,6 +153,7 @@ function buildProgram(): Command {
       await store.close();
     });
 
+  registerRelayCommand(program);
   return program;
 }
 

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import type { Document } from 'mongodb';
+import type { RecordedEvent } from '../core/types.js';
+
+/** Where a stream continues: a resume token, a cluster time, or an event-store position. */
+export interface ResumePoint {
+  /** A change stream resume token (as the server sent it). */
+  token?: Document;
+  /** Start at this cluster time (inclusive) when there is no token yet. */
+  time?: { t: number; i: number };
+  /** Last handled event-store position. */
+  position?: number;
+  /** Present while an initial snapshot is incomplete. */
+  snapshot?: SnapshotProgress;
+}
+
+export interface SnapshotProgress {
+  /** Namespaces still to copy, in order; the first is in progress. */
+  remaining: string[];
+  /** Last `_id` copied of the first namespace (Extended JSON), if any. */
+  afterId?: string;
+  /** Fixed when the snapshot started: part of every snapshot message's idempotency key. */
+  id: string;
+}
+
+/** The message a pipeline receives: a change event in relaxed Extended JSON. */
+export interface ChangeMessage {
+  /** The change's idempotency key. */
+  id: string;
+  operationType: string;
+  ns: { db: string; coll: string };
+  documentKey?: Record<string, unknown>;
+  fullDocument?: Record<string, unknown> | null;
+  fullDocumentBeforeChange?: Record<string, unknown> | null;
+  updateDescription?: Record<string, unknown>;
+  clusterTime?: unknown;
+  wallTime?: unknown;
+  /** The recorded event, for the `eventloom` source. */
+  event?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+/** One change on its way through the relay. */
+export interface RelayChange {
+  /** Stable idempotency key: the same on every delivery of this change. */
+  key: string;
+  /** Changes with one ordering key are delivered one after the other. */
+  orderingKey: string;
+  /** The checkpointed stream it came from. */
+  streamKey: string;
+  /** Where the stream continues once this change (and all before it) is delivered. */
+  point: ResumePoint;
+  /** Source time in ms since the epoch (for lag), or undefined. */
+  sourceTimeMs: number | undefined;
+  message: ChangeMessage;
+}
+
+export function hashKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+/** `user-42` → `user`: the stream's category, as `ns.coll` of event-store changes. */
+export function categoryOf(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+}
+
+export function fromRecordedEvent(
+  event: RecordedEvent,
+  namespace: string,
+  streamKey: string,
+): RelayChange {
+  const key = hashKey('eventloom', event.id);
+  const recorded = {
+    id: event.id,
+    streamId: event.streamId,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    version: event.version,
+    position: event.position,
+    recordedAt: event.recordedAt.toISOString(),
+  };
+  return {
+    key,
+    orderingKey: `stream:${event.streamId}`,
+    streamKey,
+    point: { position: event.position },
+    sourceTimeMs: event.recordedAt.getTime(),
+    message: {
+      id: key,
+      operationType: 'event',
+      ns: { db: namespace, coll: categoryOf(event.streamId) },
+      documentKey: { _id: event.id },
+      fullDocument: recorded,
+      event: recorded,
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import type { Logger } from '../cli/logger.js';
+import { backoffDelay, errorMessage, sleep } from '../core/async.js';
+import type { RelayChange, ResumePoint } from './relayChange.js';
+import { isRetryableStepFailure } from './relayErrors.js';
+import type { RelayMetrics } from './relayMetrics.js';
+import type { Pipeline } from './relayPipeline.js';
+import type { RelayStateStore } from './relayStateStore.js';
+
+interface Entry {
+  point: ResumePoint;
+  done: boolean;
+  sourceTimeMs: number | undefined;
+}
+
+/**
+ * Tracks one stream's changes in arrival order and yields the low-water mark: the resume
+ * point of the last change such that it and every change before it were acknowledged.
+ * Only that point is ever checkpointed, so concurrent deliveries never skip a change.
+ */
+export class StreamTracker {
+  #entries: Entry[] = [];
+  #head = 0;
+  committed: ResumePoint | undefined;
+  saved: ResumePoint | undefined;
+
+  constructor(
+    readonly streamKey: string,
+    initial: ResumePoint | undefined,
+  ) {
+    this.committed = initial;
+    this.saved = initial;
+  }
+
+  push(point: ResumePoint, sourceTimeMs?: number): Entry {
+    const entry = { point, done: false, sourceTimeMs };
+    this.#entries.push(entry);
+    return entry;
+  }
+
+  /** A position that needs no delivery (heartbeat, ignored namespace). */
+  pushDone(point: ResumePoint): void {
+    if (this.pending() === 0) {
+      this.committed = point;
+      return;
+    }
+    this.#entries.push({ point, done: true, sourceTimeMs: undefined });
+  }
+
+  complete(entry: Entry): void {
+    entry.done = true;
+    while (this.#head < this.#entries.length && (this.#entries[this.#head] as Entry).done) {
+      this.committed = (this.#entries[this.#head] as Entry).point;
+      this.#head++;
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  pending(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  oldestPendingTime(): number | undefined {
+    for (let i = this.#head; i < this.#entries.length; i++) {
+      const e = this.#entries[i] as Entry;
+      if (!e.done && e.sourceTimeMs !== undefined) return e.sourceTimeMs;
+    }
+    return undefined;
+  }
+}
+
+export type DeliveryOutcome = 'delivered' | 'filtered' | 'dead-lettered';
+
+export interface DelivererOptions {
+  relay: string;
+  state: RelayStateStore;
+  metrics: RelayMetrics;
+  log: Logger;
+  maxInFlight: number;
+  /** Aborts retries and sinks when graceful shutdown ran out of time. */
+  hardStop: AbortSignal;
+}
+
+class Aborted extends Error {}
+
+/**
+ * Runs changes through their pipelines: at most `maxInFlight` at once, changes with one
+ * ordering key (one document) strictly one after the other, each step retried with
+ * exponential backoff and jitter, and a change that exhausts its attempts parked in the
+ * dead-letter store with the reason — after which it counts as handled.
+ */
+export class Deliverer {
+  #inFlight = 0;
+  #tails = new Map<string, Promise<void>>();
+  #capacity: (() => void)[] = [];
+  #idle: (() => void)[] = [];
+  readonly trackers = new Map<string, StreamTracker>();
+
+  constructor(private readonly options: DelivererOptions) {
+    options.metrics.oldestInFlightMs = () => {
+      let oldest: number | undefined;
+      for (const t of this.trackers.values()) {
+        const o = t.oldestPendingTime();
+        if (o !== undefined && (oldest === undefined || o < oldest)) oldest = o;
+      }
+      return oldest;
+    };
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  tracker(streamKey: string, initial: ResumePoint | undefined): StreamTracker {
+    let t = this.trackers.get(streamKey);
+    if (!t) {
+      t = new StreamTracker(streamKey, initial);
+      this.trackers.set(streamKey, t);
+    }
+    return t;
+  }
+
+  /** Resolves once another change may be dispatched. */
+  waitForCapacity(): Promise<void> {
+    if (this.#inFlight < this.options.maxInFlight) return Promise.resolve();
+    return new Promise((resolve) => this.#capacity.push(resolve));
+  }
+
+  /** Resolves when nothing is in flight (or after `timeoutMs`): false on timeout. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<boolean>((resolve) => this.#idle.push(() => resolve(true)));
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Starts delivering a change; returns at once (see waitForCapacity for backpressure). */
+  dispatch(change: RelayChange, pipeline: Pipeline, tracker: StreamTracker): void {
+    const entry = tracker.push(change.point, change.sourceTimeMs);
+    this.#inFlight++;
+    this.options.metrics.inFlight = this.#inFlight;
+    const previous = this.#tails.get(change.orderingKey);
+    const run = async (): Promise<void> => {
+      if (previous) await previous;
+      try {
+        await this.deliver(change, pipeline);
+        tracker.complete(entry);
+      } catch (error) {
+        if (!(error instanceof Aborted)) {
+          this.options.log.error(
+            'relay delivery failed unexpectedly; the change stays unacknowledged',
+            {
+              key: change.key,
+              error,
+            },
+          );
+        }
+      }
+    };
+    const done = run().finally(() => {
+      if (this.#tails.get(change.orderingKey) === done) this.#tails.delete(change.orderingKey);
+      this.#inFlight--;
+      this.options.metrics.inFlight = this.#inFlight;
+      this.#capacity.shift()?.();
+      if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
+    });
+    this.#tails.set(change.orderingKey, done);
+  }
+
+  /** One change through every step of its pipeline, with retries and dead-lettering. */
+  async deliver(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
+    const { metrics, log, hardStop } = this.options;
+    let message: unknown = structuredClone(change.message);
+    for (const step of pipeline.steps) {
+      for (let attempt = 1; ; attempt++) {
+        if (hardStop.aborted) throw new Aborted();
+        try {
+          const out = await step.run(message, {
+            key: change.key,
+            change,
+            attempt,
+            signal: hardStop,
+            log,
+          });
+          if (out === null) {
+            metrics.filtered++;
+            return 'filtered';
+          }
+          if (out !== undefined) message = out;
+          break;
+        } catch (error) {
+          if (hardStop.aborted) throw new Aborted();
+          metrics.failedAttempts++;
+          const retryable = isRetryableStepFailure(error);
+          if (!retryable || attempt >= step.retry.maxAttempts) {
+            await this.#deadLetter(change, step.name, error, attempt);
+            return 'dead-lettered';
+          }
+          const delayMs = backoffDelay(attempt, step.retry);
+          log.warn('relay step failed; retrying', {
+            step: step.name,
+            key: change.key,
+            attempt,
+            delayMs,
+            error: errorMessage(error),
+          });
+          await sleep(delayMs, hardStop);
+        }
+      }
+    }
+    metrics.processed++;
+    if (change.sourceTimeMs !== undefined)
+      metrics.lagSeconds = Math.max(0, (Date.now() - change.sourceTimeMs) / 1000);
+    return 'delivered';
+  }
+
+  async #deadLetter(
+    change: RelayChange,
+    step: string,
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const { state, metrics, log, hardStop } = this.options;
+    const reason = errorMessage(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await state.addDeadLetter({
+          key: change.key,
+          streamKey: change.streamKey,
+          orderingKey: change.orderingKey,
+          step,
+          reason,
+          attempts,
+          message: change.message,
+          ...(change.sourceTimeMs !== undefined ? { sourceTimeMs: change.sourceTimeMs } : {}),
+          deadAt: new Date(),
+        });
+        break;
+      } catch (storeError) {
+        // Never acknowledge a change that is neither delivered nor parked.
+        if (hardStop.aborted) throw new Aborted();
+        log.error('cannot write the dead letter; retrying', { key: change.key, error: storeError });
+        await sleep(backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 }), hardStop);
+      }
+    }
+    metrics.deadLettered++;
+    log.error('change dead-lettered', {
+      key: change.key,
+      step,
+      attempts,
+      reason,
+      ns: change.message.ns,
+      operationType: change.message.operationType,
+    });
+  }
+}
+
+/** Stores each stream's low-water mark, at most every `intervalMs`. */
+export class Checkpointer {
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deliverer: Deliverer,
+    private readonly state: RelayStateStore,
+    private readonly metrics: RelayMetrics,
+    private readonly log: Logger,
+    private readonly canWrite: () => boolean,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => void this.flush(), intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Writes every changed low-water mark (serialised: one flush at a time). */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(async () => {
+      for (const tracker of this.deliverer.trackers.values()) {
+        const point = tracker.committed;
+        if (point === undefined || point === tracker.saved || !this.canWrite()) continue;
+        try {
+          await this.state.saveCheckpoint({
+            ...point,
+            streamKey: tracker.streamKey,
+            updatedAt: new Date(),
+          });
+          tracker.saved = point;
+          this.metrics.checkpointsSaved++;
+        } catch (error) {
+          this.log.warn('checkpoint write failed; will retry', {
+            stream: tracker.streamKey,
+            error,
+          });
+        }
+      }
+    });
+    return this.#flushing;
+  }
+}

@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { createLogger, type Logger } from '../cli/logger.js';
+import { errorMessage } from '../core/async.js';
+import type { EventStore } from '../core/types.js';
+import type { RelayConfig } from './relayConfig.js';
+import { Checkpointer, Deliverer } from './relayDelivery.js';
+import { RelayLease } from './relayLease.js';
+import { RelayMetrics } from './relayMetrics.js';
+import { PipelineFactory } from './relayPipeline.js';
+import { Routing } from './relayRouting.js';
+import { startOpsServer } from './relayServer.js';
+import type { RelaySource, SourceContext } from './relaySource.js';
+import type { RelayStateStore } from './relayStateStore.js';
+
+export type RelayState = 'starting' | 'standby' | 'active' | 'stopping' | 'stopped' | 'failed';
+
+export interface RelayStatus {
+  relay: string;
+  state: RelayState;
+  owner: string;
+  inFlight: number;
+  streams: number;
+  processed: number;
+  deadLettered: number;
+  error?: string;
+}
+
+export interface RelayHandle {
+  readonly name: string;
+  /** This process's lease owner id. */
+  readonly owner: string;
+  /** Port of /health and /metrics, when enabled. */
+  readonly port: number | undefined;
+  readonly metrics: RelayMetrics;
+  status(): RelayStatus;
+  /** Graceful: stop reading, finish in-flight deliveries, checkpoint, release the lease. */
+  stop(): Promise<void>;
+  /** Settles when the relay stopped; rejects when it failed. */
+  readonly done: Promise<void>;
+}
+
+export interface StartRelayOptions {
+  log?: Logger;
+  /** Lease owner id. Default `<hostname>:<pid>:<random>`. */
+  owner?: string;
+  /** Overrides `server.port` (0 = any free port). */
+  port?: number;
+}
+
+const STATE_DATABASE = 'eventloom_relay';
+
+/** The state store a config names (default: the source's MongoDB, or a file next to a SQLite store). */
+export async function openRelayState(
+  config: RelayConfig,
+): Promise<{ state: RelayStateStore; ownDatabases: string[] }> {
+  const relay = config.name;
+  const sourceUrl =
+    'mongodb' in config.source
+      ? config.source.mongodb.url
+      : /^mongodb(\+srv)?:\/\//.test(config.source.eventloom.store)
+        ? config.source.eventloom.store
+        : undefined;
+  if (config.state && 'sqlite' in config.state) {
+    const { createSqliteRelayState } = await import('./relaySqliteState.js');
+    return {
+      state: await createSqliteRelayState({
+        path: resolve(config.baseDir, config.state.sqlite.path),
+        relay,
+      }),
+      ownDatabases: [],
+    };
+  }
+  const url = config.state?.mongodb.url ?? sourceUrl;
+  if (url === undefined) {
+    const storePath = resolve(
+      config.baseDir,
+      (config.source as { eventloom: { store: string } }).eventloom.store,
+    );
+    const { createSqliteRelayState } = await import('./relaySqliteState.js');
+    return {
+      state: await createSqliteRelayState({
+        path: resolve(dirname(storePath), 'relay-state.db'),
+        relay,
+      }),
+      ownDatabases: [],
+    };
+  }
+  const database = config.state?.mongodb.database ?? STATE_DATABASE;
+  const { createMongoRelayState } = await import('./relayMongoState.js');
+  return { state: await createMongoRelayState({ url, database, relay }), ownDatabases: [database] };
+}
+
+/**
+ * Starts a relay: validates pipelines, serves /health and /metrics, waits for the lease,
+ * then streams changes through the pipelines with at-least-once delivery.
+ *
+ * @example
+ * const relay = await startRelay(await loadRelayConfig('relay.yaml'));
+ * process.on('SIGTERM', () => void relay.stop());
+ * await relay.done;
+ */
+export async function startRelay(
+  config: RelayConfig,
+  options: StartRelayOptions = {},
+): Promise<RelayHandle> {
+  const name = config.name;
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const log = (options.log ?? createLogger()).child({ component: 'relay', relay: name });
+  const metrics = new RelayMetrics();
+  let state: RelayState = 'starting';
+  let failure: string | undefined;
+  const factory = new PipelineFactory({
+    baseDir: config.baseDir,
+    log,
+    ...(config.delivery?.retry ? { retry: config.delivery.retry } : {}),
+  });
+  const { state: store, ownDatabases } = await openRelayState(config);
+  let routing: Routing;
+  try {
+    routing = await Routing.build(config, factory, ownDatabases);
+  } catch (error) {
+    await factory.close();
+    await store.close();
+    throw error;
+  }
+  const leaseEnabled = config.lease?.enabled ?? true;
+  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log);
+  const stopping = new AbortController();
+  let deliverer: Deliverer | undefined;
+
+  const serverConfig = config.server === false ? undefined : (config.server ?? {});
+  const ops =
+    serverConfig === undefined && options.port === undefined
+      ? undefined
+      : await startOpsServer({
+          host: serverConfig?.host ?? '127.0.0.1',
+          port: options.port ?? serverConfig?.port ?? 9464,
+          health: () => ({
+            ok: state !== 'failed',
+            body: { ...status(), checkpoints: store.description },
+          }),
+          metrics: () => metrics.render(name),
+        });
+
+  const status = (): RelayStatus => ({
+    relay: name,
+    state,
+    owner,
+    inFlight: deliverer?.inFlight ?? 0,
+    streams: metrics.streams,
+    processed: metrics.processed,
+    deadLettered: metrics.deadLettered,
+    ...(failure ? { error: failure } : {}),
+  });
+
+  /** One term as the active relay; resolves when it ends (stop, lease lost) or rejects (failure). */
+  const serveTerm = async (): Promise<'stopped' | 'lost'> => {
+    const term = new AbortController();
+    const hardStop = new AbortController();
+    // Every in-flight request and retry wait listens on it.
+    setMaxListeners(0, hardStop.signal);
+    const d = new Deliverer({
+      relay: name,
+      state: store,
+      metrics,
+      log,
+      maxInFlight: config.delivery?.maxInFlight ?? 1000,
+      hardStop: hardStop.signal,
+    });
+    deliverer = d;
+    const checkpointer = new Checkpointer(
+      d,
+      store,
+      metrics,
+      log,
+      () => !leaseEnabled || lease.held,
+    );
+    const ctx: SourceContext = {
+      relay: name,
+      state: store,
+      deliverer: d,
+      routing,
+      metrics,
+      log,
+      signal: term.signal,
+      heartbeatMs: config.checkpoints?.heartbeatMs ?? 10_000,
+      baseDir: config.baseDir,
+    };
+    let source: RelaySource | undefined;
+    let eventStore: EventStore | undefined;
+    const lost = leaseEnabled ? lease.lost() : new Promise<string>(() => undefined);
+    const stopped = new Promise<void>((resolve) =>
+      stopping.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    let outcome: 'stopped' | 'lost' = 'stopped';
+    let error: unknown;
+    try {
+      if ('mongodb' in config.source) {
+        const { createMongoSource } = await import('./relayMongoSource.js');
+        source = await createMongoSource(config.source.mongodb, ctx);
+      } else {
+        const { createEventloomSource, openEventStore } = await import('./relayEventloomSource.js');
+        eventStore = (await openEventStore(config.source.eventloom, config.baseDir)).store;
+        source = await createEventloomSource(config.source.eventloom, eventStore, ctx);
+      }
+      checkpointer.start(config.checkpoints?.intervalMs ?? 1000);
+      state = 'active';
+      metrics.active = true;
+      log.info('relay active', { owner });
+      const result = await Promise.race([
+        source.done.then(() => 'stopped' as const),
+        stopped.then(() => 'stopped' as const),
+        lost.then((reason) => {
+          log.error('lease lost; stopping deliveries and standing by', { reason });
+          return 'lost' as const;
+        }),
+      ]);
+      outcome = result;
+    } catch (e) {
+      error = e;
+    } finally {
+      metrics.active = false;
+      if (state !== 'failed') state = 'stopping';
+      term.abort();
+      await source?.stop();
+      const timeoutMs = config.delivery?.shutdownTimeoutMs ?? 30_000;
+      if (!(await d.drain(timeoutMs))) {
+        log.warn('shutdown timeout: unfinished deliveries will be redelivered after restart', {
+          inFlight: d.inFlight,
+        });
+        hardStop.abort();
+        await d.drain(5000);
+      }
+      checkpointer.stop();
+      if (outcome !== 'lost') await checkpointer.flush();
+      await source?.close();
+      if (eventStore && !source) await eventStore.close();
+    }
+    if (error !== undefined) throw error as Error;
+    return outcome;
+  };
+
+  const run = async (): Promise<void> => {
+    try {
+      while (!stopping.signal.aborted) {
+        if (leaseEnabled) {
+          state = 'standby';
+          if (!(await lease.acquire(stopping.signal))) break;
+        }
+        const outcome = await serveTerm();
+        if (outcome === 'stopped') break;
+      }
+      state = 'stopped';
+    } catch (error) {
+      state = 'failed';
+      failure = errorMessage(error);
+      log.error('relay failed', { error: failure });
+      throw error;
+    } finally {
+      if (leaseEnabled) await lease.release();
+      await factory.close();
+      await store.close().catch(() => undefined);
+    }
+  };
+  const done = run();
+  done.catch(() => undefined);
+
+  return {
+    name,
+    owner,
+    port: ops?.port,
+    metrics,
+    status,
+    done: done.finally(async () => {
+      // Keep /health answering 'failed' a moment for supervisors; then close.
+      await ops?.close();
+    }),
+    async stop() {
+      if (!stopping.signal.aborted) {
+        log.info('relay stopping: finishing in-flight deliveries');
+        stopping.abort();
+      }
+      await done.catch(() => undefined);
+      await ops?.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Logger } from '../cli/logger.js';
+import type { RelayChange } from './relayChange.js';
+
+/** What a step sees besides the message. */
+export interface RelayStepContext {
+  /** The change's idempotency key (stable across redeliveries). */
+  key: string;
+  change: RelayChange;
+  /** 1 on the first try of this step for this change, then 2, 3, … */
+  attempt: number;
+  /** Aborted when the relay stops for good (graceful shutdown ran out of time). */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export interface RetrySettings {
+  maxAttempts: number;
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+/**
+ * One pipeline step. `run` returns the message for the next step; `null` drops the change
+ * (a filter), `undefined` passes the message on unchanged.
+ */
+export interface RelayStep {
+  readonly name: string;
+  readonly retry: RetrySettings;
+  run(message: unknown, context: RelayStepContext): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+/**
+ * What a custom step module's default export looks like.
+ *
+ * @example
+ * // steps/enrich.js
+ * export default (options, { log }) => async (message, ctx) => ({ ...message, tenant: options.tenant });
+ */
+export type CustomStepFactory = (
+  options: unknown,
+  context: { log: Logger; name: string },
+) =>
+  | CustomStepFunction
+  | { run: CustomStepFunction; close?: () => Promise<void> }
+  | Promise<CustomStepFunction | { run: CustomStepFunction; close?: () => Promise<void> }>;
+
+export type CustomStepFunction = (message: unknown, context: RelayStepContext) => unknown;

@@ -1,0 +1,98 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  key: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+  raw: string;
+  at: number;
+}
+
+/**
+ * A real webhook receiver on 127.0.0.1 (random port). `respond` decides the status per
+ * request (default 204); `down()` closes the socket so senders get ECONNREFUSED, `up()`
+ * listens on the same port again.
+ */
+export interface Receiver {
+  readonly url: string;
+  readonly port: number;
+  readonly received: Received[];
+  respond: (body: Record<string, unknown>) => number;
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+  /** Distinct idempotency keys seen. */
+  keys(): Set<string>;
+  waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void>;
+}
+
+export async function startReceiver(port = 0): Promise<Receiver> {
+  const received: Received[] = [];
+  let server: Server | undefined;
+  const handler: Parameters<typeof createServer>[1] = (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        // keep {}
+      }
+      const status = receiver.respond(body);
+      if (status >= 200 && status < 300) {
+        received.push({
+          key: String(req.headers['idempotency-key'] ?? ''),
+          headers: req.headers,
+          body,
+          raw,
+          at: Date.now(),
+        });
+      }
+      res.writeHead(status).end();
+    });
+  };
+  const listen = async (p: number): Promise<number> => {
+    server = createServer(handler);
+    server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(p, '127.0.0.1', () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  };
+  const actualPort = await listen(port);
+  const stop = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server) return resolve();
+      const s = server;
+      server = undefined;
+      s.closeAllConnections();
+      s.close(() => resolve());
+    });
+  const receiver: Receiver = {
+    url: `http://127.0.0.1:${actualPort}/hook`,
+    port: actualPort,
+    received,
+    respond: () => 204,
+    down: stop,
+    async up() {
+      await listen(actualPort);
+    },
+    close: stop,
+    keys: () => new Set(received.map((r) => r.key)),
+    async waitFor(predicate, timeoutMs, what) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate()) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+  return receiver;
+}
+
+export const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
