@@ -152,7 +152,12 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
         http: {
           url,
           timeoutMs: 2000,
-          retry: { maxAttempts: 50, initialDelayMs: 50, maxDelayMs: 500 },
+          // Enough attempts at the 500 ms ceiling to outlast the receiver's outage twice over.
+          retry: {
+            maxAttempts: Math.max(50, Math.ceil((2 * RECEIVER_DOWN_MS) / 500)),
+            initialDelayMs: 50,
+            maxDelayMs: 500,
+          },
         },
       },
     ],
