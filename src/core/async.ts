@@ -32,16 +32,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class Notifier {
   #waiters = new Set<() => void>();
+  #version = 0;
+
+  /** Bumped by every `notify()`: read it before looking for work, pass it to `wait`. */
+  get version(): number {
+    return this.#version;
+  }
 
   notify(): void {
+    this.#version++;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
     for (const wake of waiters) wake();
   }
 
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits for the next `notify()`. With `seenVersion` (the `version` read before the caller
+   * last looked for work) it returns at once if a notify happened since, so a wake-up that
+   * arrives while the caller is busy is never lost.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal, seenVersion?: number): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve();
+      if (seenVersion !== undefined && seenVersion !== this.#version) return resolve();
       const wake = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', wake);

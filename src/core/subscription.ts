@@ -167,6 +167,7 @@ export function startSubscription(
 
     while (!stopController.signal.aborted) {
       let batch: RecordedEvent[];
+      const seen = source.notifier.version;
       try {
         batch = await source.readAll({ from: next, maxCount: batchSize });
         readFailures = 0;
@@ -194,7 +195,7 @@ export function startSubscription(
           emit({ kind: 'caught-up', subscription: name, position: status.position });
         }
         settleWaiters();
-        await source.notifier.wait(pollMs, stopController.signal);
+        await source.notifier.wait(pollMs, stopController.signal, seen);
       }
     }
   };

@@ -545,6 +545,29 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
         expect(types).toEqual(['Poison', 'Ok']);
       });
 
+      it('does not miss an append made while its handler was busy, even with a long poll interval', async () => {
+        const store = await fresh();
+        await store.appendToStream('w-1', [ev('First')]);
+        let appendedDuringHandler: Promise<{ lastPosition: number }> | undefined;
+        const got: string[] = [];
+        const sub = store.subscribe({
+          name: uid('wakeup'),
+          pollIntervalMs: 20_000,
+          handler: async (e) => {
+            got.push(e.type);
+            if (e.type === 'First') {
+              appendedDuringHandler = store.appendToStream('w-1', [ev('Second')]);
+              await appendedDuringHandler;
+            }
+          },
+        });
+        await sub.waitFor(1, 5000);
+        const { lastPosition } = await appendedDuringHandler!;
+        await sub.waitFor(lastPosition, 5000);
+        await sub.stop();
+        expect(got).toEqual(['First', 'Second']);
+      });
+
       it('delivers only the requested event types but still advances past the others', async () => {
         const store = await fresh();
         const name = uid('types');
