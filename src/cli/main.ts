@@ -63,7 +63,7 @@ function buildProgram(): Command {
     .option('--rounds <n>', 'rounds per workload; the median counts', wholeNumber, 3)
     .option(
       '--backend <names>',
-      'comma-separated backends: sqlite, mongodb (MONGODB_URL), http, relay (MONGODB_URL, KAFKA_BROKERS)',
+      'comma-separated backends: sqlite, mongodb (MONGODB_URL), kafka (KAFKA_BROKERS), relay (both), http',
       'sqlite',
     )
     .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
@@ -102,6 +102,16 @@ function buildProgram(): Command {
               progress,
             })),
           );
+        } else if (backend === 'kafka') {
+          const { runKafkaBench } = await import('../bench/kafkaBench.js');
+          rows.push(
+            ...(await runKafkaBench({
+              brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+              scale: opts.scale,
+              rounds: Math.max(1, opts.rounds),
+              progress,
+            })),
+          );
         } else if (backend === 'http') {
           const { runHttpBench } = await import('../bench/httpBench.js');
           rows.push(
@@ -113,7 +123,7 @@ function buildProgram(): Command {
           );
         } else {
           throw new InvalidArgumentError(
-            `unknown backend '${backend}'; available: sqlite, mongodb, http, relay`,
+            `unknown backend '${backend}'; available: sqlite, mongodb, kafka, relay, http`,
           );
         }
       }

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type AppExtension, loadAppConfig, runApp } from '../server/index.js';
+import type { Subscription, SubscriptionStatus } from '../core/index.js';
+import {
+  type AppExtension,
+  type AppExtensionContext,
+  loadAppConfig,
+  runApp,
+} from '../server/index.js';
 import { PACKAGE_ROOT } from '../server/appConfig.js';
 import type { Logger } from './logger.js';
 
@@ -12,6 +18,61 @@ function packageVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+/**
+ * With KAFKA_BROKERS set, every event is published to `eventloom.<category>` by the store's
+ * own durable subscription (the store is the outbox); its lag shows in /api/subscriptions.
+ */
+async function kafkaPublisherExtension(
+  { store, registry, logger }: AppExtensionContext,
+  brokers: string,
+): Promise<{ name: string; stop(): Promise<void> }> {
+  const { startKafkaPublisher } = await import('../kafka/index.js');
+  const publisher = startKafkaPublisher({
+    store,
+    brokers,
+    onEvent: (notice) => {
+      if (notice.kind === 'retry' || notice.kind === 'parked') {
+        logger.warn(`kafka publisher: ${notice.kind}`, { ...notice });
+      }
+    },
+  });
+  const states: Record<string, SubscriptionStatus['state']> = {
+    starting: 'starting',
+    'catching-up': 'catching-up',
+    retrying: 'catching-up',
+    live: 'live',
+    stopping: 'live',
+    stopped: 'stopped',
+    failed: 'failed',
+  };
+  const asSubscription: Subscription = {
+    name: publisher.name,
+    done: publisher.done,
+    waitFor: (position, timeoutMs) => publisher.waitFor(position, timeoutMs),
+    stop: () => publisher.stop(),
+    status: () => {
+      const s = publisher.status();
+      return {
+        name: s.name,
+        state: states[s.state] ?? 'live',
+        position: s.position,
+        processed: s.published,
+        parked: s.parked,
+        ...(s.lastError !== undefined ? { error: s.lastError } : {}),
+      };
+    },
+  };
+  const remove = registry.add('publisher', () => [asSubscription]);
+  logger.info('publishing events to Kafka', { brokers, subscription: publisher.name });
+  return {
+    name: publisher.name,
+    async stop() {
+      remove();
+      await publisher.stop();
+    },
+  };
 }
 
 /** Resolves with the first SIGINT or SIGTERM; a second one ends the process at once. */
@@ -43,16 +104,9 @@ export async function startCommand(
 ): Promise<void> {
   const config = loadAppConfig(process.env, flags);
   const extensions: AppExtension[] = [];
-  // Kafka hook: with KAFKA_BROKERS set, the Kafka publisher is pushed onto `extensions` here
-  // (it gets the store and registers its subscription in the registry for /api/subscriptions).
-  if (config.kafkaBrokers !== undefined && extensions.length === 0) {
-    log.warn(
-      'KAFKA_BROKERS is set, but this build has no Kafka publisher; events are not published',
-      {
-        brokers: config.kafkaBrokers,
-      },
-    );
-  }
+  const brokers = config.kafkaBrokers;
+  if (brokers !== undefined)
+    extensions.push((context) => kafkaPublisherExtension(context, brokers));
   const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
   process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
   const signal = await nextSignal(log);

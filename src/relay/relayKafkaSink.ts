@@ -74,6 +74,8 @@ export class BatchingProducer {
             bootstrapBrokers: brokers,
             serializers: kafka.stringSerializers,
             acks: kafka.ProduceAcks.ALL,
+            // Java-compatible murmur2, so a key lands where other clients would put it.
+            partitioner: kafka.compatibilityPartitioner,
           }) as unknown as StringProducer,
           admin: new kafka.Admin({ clientId: `${clientId}-admin`, bootstrapBrokers: brokers }),
         };

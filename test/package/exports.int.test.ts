@@ -19,6 +19,11 @@ const REQUIRED: Record<string, string[]> = {
   ],
   './sqlite': ['createSqliteEventStore', 'createSqliteProjectionTarget'],
   './testing': ['DeciderSpecification', 'createMemoryEventStore'],
+  './mongodb': ['createMongoEventStore', 'createMongoProjectionTarget'],
+  './kafka': ['startKafkaPublisher', 'startKafkaConsumer', 'createProcessedEvents'],
+  './relay': ['startRelay', 'parseRelayConfig'],
+  './postgres': ['createPostgresProjectionTarget'],
+  './server': ['createServer', 'runApp'],
 };
 
 describe('package exports', () => {

@@ -1,0 +1,49 @@
+// The public API of `eventloom/kafka`: the store → Kafka publisher, consumer groups with
+// retries and a dead-letter topic, and once-per-event read models. Named exports only.
+
+export { startKafkaPublisher } from './kafkaPublisher.js';
+export type {
+  KafkaCompression,
+  KafkaPublisher,
+  KafkaPublisherNotice,
+  KafkaPublisherOptions,
+  KafkaPublisherSettings,
+  KafkaPublisherStatus,
+} from './kafkaPublisher.js';
+
+export { DEAD_LETTER_HEADERS, startKafkaConsumer } from './kafkaConsumer.js';
+export type {
+  KafkaConsumer,
+  KafkaConsumerNotice,
+  KafkaConsumerOptions,
+  KafkaConsumerRetry,
+  KafkaConsumerSettings,
+  KafkaConsumerStatus,
+  KafkaEventHandler,
+  KafkaHandlerContext,
+  TopicPartition,
+} from './kafkaConsumer.js';
+
+export {
+  createProcessedEvents,
+  onceByEventId,
+  PROCESSED_EVENTS_COLLECTION,
+} from './processedEvents.js';
+export type { ProcessedEvents, ProcessedEventsOptions } from './processedEvents.js';
+
+export {
+  defaultTopicFor,
+  fromKafkaMessage,
+  isValidTopicName,
+  KAFKA_EVENT_HEADERS,
+  streamCategory,
+  toKafkaMessage,
+} from './kafkaMessage.js';
+export type { KafkaEventMessage } from './kafkaMessage.js';
+
+export { isKafkaError, KafkaError } from './kafkaErrors.js';
+export type { KafkaErrorReason } from './kafkaErrors.js';
+
+export { parseBrokers } from './kafkaClient.js';
+export type { KafkaClientSettings, KafkaConnection } from './kafkaClient.js';
+export type { TopicSettings } from './kafkaTopics.js';

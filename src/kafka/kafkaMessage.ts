@@ -1,0 +1,138 @@
+import { ValidationError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/types.js';
+
+/** Header names of a published event (DESIGN.md's Kafka contract, plus tracing ids). */
+export const KAFKA_EVENT_HEADERS = {
+  eventId: 'event-id',
+  eventType: 'event-type',
+  streamVersion: 'stream-version',
+  position: 'position',
+  correlationId: 'correlation-id',
+  causationId: 'causation-id',
+} as const;
+
+/** A message ready for the producer: string key, JSON value, string headers. */
+export interface KafkaEventMessage {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/** The category of a stream id: the part before the first `-` (`user-42` → `user`). */
+export function streamCategory(streamId: string): string {
+  const dash = streamId.indexOf('-');
+  return dash === -1 ? streamId : streamId.slice(0, dash);
+}
+
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+
+/** Kafka's rule for topic names: 1–249 of `[A-Za-z0-9._-]`, and not `.` or `..`. */
+export function isValidTopicName(name: unknown): name is string {
+  return typeof name === 'string' && TOPIC.test(name) && name !== '.' && name !== '..';
+}
+
+/**
+ * The default topic of an event: `eventloom.<category>` (`user-42` → `eventloom.user`).
+ * Characters Kafka does not allow in topic names become `_`.
+ *
+ * @example
+ * defaultTopicFor({ streamId: 'order-7' }) // 'eventloom.order'
+ */
+export function defaultTopicFor(event: { streamId: string }): string {
+  const category = streamCategory(event.streamId).replace(/[^A-Za-z0-9._-]/g, '_') || '_';
+  return `eventloom.${category}`.slice(0, 249);
+}
+
+const idHeader = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+
+/** The published form of an event: key = stream id, JSON value, contract headers. */
+export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventMessage {
+  const headers: Record<string, string> = {
+    [KAFKA_EVENT_HEADERS.eventId]: event.id,
+    [KAFKA_EVENT_HEADERS.eventType]: event.type,
+    [KAFKA_EVENT_HEADERS.streamVersion]: String(event.version),
+    [KAFKA_EVENT_HEADERS.position]: String(event.position),
+  };
+  const correlation = idHeader(event.metadata?.correlationId);
+  if (correlation !== undefined) headers[KAFKA_EVENT_HEADERS.correlationId] = correlation;
+  const causation = idHeader(event.metadata?.causationId);
+  if (causation !== undefined) headers[KAFKA_EVENT_HEADERS.causationId] = causation;
+  return {
+    topic,
+    key: event.streamId,
+    value: JSON.stringify({
+      id: event.id,
+      streamId: event.streamId,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata,
+      version: event.version,
+      position: event.position,
+      recordedAt: event.recordedAt.toISOString(),
+    }),
+    headers,
+  };
+}
+
+/** Bytes a message takes in a record batch, near enough to compare with `max.message.bytes`. */
+export function messageBytes(m: KafkaEventMessage): number {
+  let bytes = 70 + Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
+  for (const k in m.headers) bytes += 8 + k.length + Buffer.byteLength(m.headers[k] as string);
+  return bytes;
+}
+
+/**
+ * Parses a published event back. Throws a {@link ValidationError} naming the field when the
+ * message is not an Eventloom event (the consumer dead-letters those without retrying).
+ */
+export function fromKafkaMessage(value: Buffer | string | undefined): RecordedEvent {
+  if (value === undefined || value.length === 0) {
+    throw new ValidationError('message.value', 'is empty; expected an Eventloom event as JSON');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (error) {
+    throw new ValidationError('message.value', `is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ValidationError('message.value', 'must be a JSON object (an Eventloom event)');
+  }
+  const e = raw as Record<string, unknown>;
+  const str = (field: string): string => {
+    const v = e[field];
+    if (typeof v !== 'string' || v === '') {
+      throw new ValidationError(`message.value.${field}`, 'must be a non-empty string');
+    }
+    return v;
+  };
+  const int = (field: string): number => {
+    const v = e[field];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new ValidationError(`message.value.${field}`, 'must be an integer >= 0');
+    }
+    return v;
+  };
+  const metadata = e.metadata ?? {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new ValidationError('message.value.metadata', 'must be an object');
+  }
+  const recordedAt = new Date(str('recordedAt'));
+  if (Number.isNaN(recordedAt.getTime())) {
+    throw new ValidationError('message.value.recordedAt', 'must be an ISO date');
+  }
+  return {
+    id: str('id'),
+    streamId: str('streamId'),
+    type: str('type'),
+    data: e.data,
+    metadata: metadata as Record<string, unknown>,
+    version: int('version'),
+    position: int('position'),
+    recordedAt,
+  };
+}

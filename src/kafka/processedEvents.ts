@@ -1,0 +1,164 @@
+import { ValidationError } from '../core/errors.js';
+import {
+  type Document,
+  type DocumentFilter,
+  type DocumentStore,
+  type DocumentWrite,
+  type FindOptions,
+  matchDocuments,
+  type ProjectionTarget,
+} from '../core/readModel.js';
+
+/** The collection where processed event ids are recorded (one small document per event). */
+export const PROCESSED_EVENTS_COLLECTION = 'eventloom_processed_events';
+
+export interface ProcessedEventsOptions {
+  /** The read model's target (memory, SQLite, MongoDB, PostgreSQL): ids commit with its writes. */
+  target: ProjectionTarget;
+  /** Names this read model: ids are recorded per name, so two read models in one target stay apart. */
+  name: string;
+}
+
+export interface ProcessedEvents {
+  readonly name: string;
+  /**
+   * Runs `apply` for an event not seen before and commits its read-model writes together
+   * with the event's id; a redelivered event (same id) is skipped. Resolves `true` when
+   * applied, `false` for a redelivery.
+   */
+  once(
+    event: { id: string; position?: number },
+    apply: (docs: DocumentStore) => void | Promise<void>,
+  ): Promise<boolean>;
+  /** Whether the event id was recorded as processed. */
+  has(eventId: string): Promise<boolean>;
+}
+
+/** Writes collected during one `apply`, read back over the committed documents. */
+class PendingWrites implements DocumentStore {
+  readonly writes: DocumentWrite[] = [];
+  readonly #target: ProjectionTarget;
+
+  constructor(target: ProjectionTarget) {
+    this.#target = target;
+  }
+
+  #pending(collection: string, id: string): DocumentWrite | undefined {
+    for (let i = this.writes.length - 1; i >= 0; i--) {
+      const w = this.writes[i] as DocumentWrite;
+      if (w.collection === collection && w.id === id) return w;
+    }
+    return undefined;
+  }
+
+  async get<T extends Document = Document>(collection: string, id: string): Promise<T | undefined> {
+    const w = this.#pending(collection, id);
+    if (w) return w.op === 'put' ? (structuredClone(w.doc) as T) : undefined;
+    return this.#target.documents.get<T>(collection, id);
+  }
+
+  async find<T extends Document = Document>(
+    collection: string,
+    filter?: DocumentFilter,
+    options?: FindOptions,
+  ): Promise<T[]> {
+    if (!this.writes.some((w) => w.collection === collection)) {
+      return this.#target.documents.find<T>(collection, filter, options);
+    }
+    const merged = new Map(
+      (await this.#target.findEntries(collection)).map((e) => [e.id, e.doc] as const),
+    );
+    for (const w of this.writes) {
+      if (w.collection !== collection) continue;
+      if (w.op === 'delete') merged.delete(w.id);
+      else merged.set(w.id, structuredClone(w.doc));
+    }
+    return matchDocuments([...merged.values()], filter, options) as T[];
+  }
+
+  put(collection: string, id: string, doc: Document): Promise<void> {
+    this.writes.push({ op: 'put', collection, id, doc: structuredClone(doc) });
+    return Promise.resolve();
+  }
+
+  delete(collection: string, id: string): Promise<void> {
+    this.writes.push({ op: 'delete', collection, id });
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Applies each event once to a read model fed by an at-least-once source (a Kafka consumer):
+ * the read-model writes and the event's id are committed together through the target's
+ * `commit` (one transaction on SQLite and PostgreSQL, one synchronous step in memory), so a
+ * crash between "applied" and "recorded" cannot happen there. A redelivered event is skipped.
+ * Two processes handed the very same event at the same moment (only during a rebalance) may
+ * both apply it on stores without transactions: keep the writes themselves idempotent (put
+ * whole documents) and it does not matter.
+ *
+ * @example
+ * const processed = createProcessedEvents({ target: createSqliteProjectionTarget(db), name: 'user-directory' });
+ * startKafkaConsumer({ …, handler: (event) => processed.once(event, async (docs) => {
+ *   await docs.put('users', event.streamId, { name: event.data.name });
+ * }) });
+ */
+export function createProcessedEvents(options: ProcessedEventsOptions): ProcessedEvents {
+  const target = options?.target;
+  if (typeof target?.commit !== 'function' || typeof target.documents?.get !== 'function') {
+    throw new ValidationError(
+      'options.target',
+      'must be a ProjectionTarget (e.g. createSqliteProjectionTarget(db))',
+    );
+  }
+  const name = options.name;
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new ValidationError('options.name', 'must be a non-empty string naming the read model');
+  }
+  const idOf = (eventId: string): string => `${name}:${eventId}`;
+  // The target keeps a checkpoint per commit; this one only says how far the last event was.
+  const checkpointName = `processed-events:${name}`;
+  const has = async (eventId: string): Promise<boolean> =>
+    (await target.documents.get(PROCESSED_EVENTS_COLLECTION, idOf(eventId))) !== undefined;
+
+  return {
+    name,
+    has,
+    async once(event, apply) {
+      if (typeof event?.id !== 'string' || event.id === '') {
+        throw new ValidationError(
+          'event.id',
+          'must be a non-empty string: it is the idempotency key',
+        );
+      }
+      if (await has(event.id)) return false;
+      const docs = new PendingWrites(target);
+      await apply(docs);
+      await target.commit(checkpointName, event.position ?? 0, [
+        ...docs.writes,
+        {
+          op: 'put',
+          collection: PROCESSED_EVENTS_COLLECTION,
+          id: idOf(event.id),
+          doc: { readModel: name, eventId: event.id, processedAt: new Date().toISOString() },
+        },
+      ]);
+      return true;
+    },
+  };
+}
+
+/**
+ * Wraps a handler so each event id is applied once through `processed` — a consumer handler
+ * that is safe under redelivery.
+ *
+ * @example
+ * handler: onceByEventId(processed, async (event, docs) => { await docs.put('users', event.streamId, …) })
+ */
+export function onceByEventId<E extends { id: string; position?: number }, C = unknown>(
+  processed: ProcessedEvents,
+  apply: (event: E, docs: DocumentStore, context: C) => void | Promise<void>,
+): (event: E, context: C) => Promise<void> {
+  return async (event, context) => {
+    await processed.once(event, (docs) => apply(event, docs, context));
+  };
+}
