@@ -1,4 +1,17 @@
 /** Shared shape and timing for every backend's benchmark. */
+import type { EventData } from '../core/types.js';
+
+/** The event every workload writes: a typical small command result (~200 bytes of JSON). */
+export const benchPayload = (i: number): EventData => ({
+  type: 'ItemAdded',
+  data: {
+    sku: `SKU-${i % 997}`,
+    quantity: (i % 5) + 1,
+    price: 1999,
+    note: 'benchmark payload of a typical size',
+  },
+  metadata: { correlationId: `c-${i}`, userId: 'u-1' },
+});
 
 export interface BenchRow {
   backend: string;

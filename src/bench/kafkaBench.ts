@@ -1,13 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Admin, Producer } from '@platformatic/kafka';
 import { newEventId } from '../core/eventId.js';
-import type { EventData, EventStore } from '../core/types.js';
+import type { EventStore } from '../core/types.js';
 import { loadKafka, parseBrokers } from '../kafka/kafkaClient.js';
 import { startKafkaConsumer } from '../kafka/kafkaConsumer.js';
 import { type KafkaEventMessage, toKafkaMessage } from '../kafka/kafkaMessage.js';
 import { type KafkaCompression, startKafkaPublisher } from '../kafka/kafkaPublisher.js';
 import { createSqliteEventStore } from '../sqlite/sqliteEventStore.js';
-import { type BenchOptions, type BenchRow, compare, time } from './benchHarness.js';
+import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 
 export type KafkaWorkload = 'publish-kafka' | 'e2e-latency-kafka';
 
@@ -18,17 +18,6 @@ export interface KafkaBenchOptions extends BenchOptions {
   /** Compression for the publisher and the raw producer alike. Default: the publisher's (`'none'`). */
   compression?: KafkaCompression;
 }
-
-const payload = (i: number): EventData => ({
-  type: 'ItemAdded',
-  data: {
-    sku: `SKU-${i % 997}`,
-    quantity: (i % 5) + 1,
-    price: 1999,
-    note: 'benchmark payload of a typical size',
-  },
-  metadata: { correlationId: `c-${i}`, userId: 'u-1' },
-});
 
 /** Requests per produce call, the same for the publisher and the raw producer. */
 const BATCH = 2000;
@@ -97,7 +86,7 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
       const count = Math.min(100, total - i);
       await store.appendToStream(
         `cart-${(i / 100) % 1000}`,
-        Array.from({ length: count }, (_, j) => payload(i + j)),
+        Array.from({ length: count }, (_, j) => benchPayload(i + j)),
       );
     }
     const head = await store.headPosition();
@@ -203,7 +192,7 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
     await offer((i) => {
       const id = newEventId();
       sentAt.set(id, performance.now());
-      return latencyStore.appendToStream(`sensor-${i % 100}`, [{ ...payload(i), id }]);
+      return latencyStore.appendToStream(`sensor-${i % 100}`, [{ ...benchPayload(i), id }]);
     });
     await waitCount(() => ours.length, 'e2e latency');
     const oursSeconds = (performance.now() - oursStart) / 1000;
@@ -251,7 +240,7 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
       pending.push(
         toKafkaMessage(
           {
-            ...payload(i),
+            ...benchPayload(i),
             id: key,
             streamId: key,
             metadata: {},

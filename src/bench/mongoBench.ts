@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createMongoEventStore, type MongoEventStore } from '../mongodb/mongoEventStore.js';
-import { type BenchOptions, type BenchRow, compare, time } from './benchHarness.js';
+import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 
 interface RawEventDoc {
   _id: string;
@@ -14,17 +14,6 @@ interface RawEventDoc {
   metadata: unknown;
   recordedAt: Date;
 }
-
-const payload = (i: number): EventData => ({
-  type: 'ItemAdded',
-  data: {
-    sku: `SKU-${i % 997}`,
-    quantity: (i % 5) + 1,
-    price: 1999,
-    note: 'benchmark payload of a typical size',
-  },
-  metadata: { correlationId: `c-${i}`, userId: 'u-1' },
-});
 
 /**
  * MongoDB rows: Eventloom's store against what a developer writes by hand with the raw
@@ -98,7 +87,7 @@ export async function runMongoBench(options: BenchOptions & { url: string }): Pr
           return time(singles, async () => {
             for (let i = 0; i < singles; i++) {
               const s = i % streams;
-              await store.appendToStream(`cart-${s}`, [payload(i)], {
+              await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
                 expectedVersion: versions[s],
               });
               versions[s] = (versions[s] as number) + 1;
@@ -109,14 +98,14 @@ export async function runMongoBench(options: BenchOptions & { url: string }): Pr
           const raw = await freshRaw();
           return time(singles, async () => {
             for (let i = 0; i < singles; i++)
-              await raw.appendOne(`cart-${i % streams}`, payload(i));
+              await raw.appendOne(`cart-${i % streams}`, benchPayload(i));
           });
         },
       ),
     );
 
     const batches = Math.max(5, Math.round(size(20_000) / 100));
-    const batch = Array.from({ length: 100 }, (_, i) => payload(i));
+    const batch = Array.from({ length: 100 }, (_, i) => benchPayload(i));
     rows.push(
       await compare(
         'mongodb',
@@ -142,7 +131,7 @@ export async function runMongoBench(options: BenchOptions & { url: string }): Pr
     const raw = await freshRaw();
     options.progress(`mongodb: preparing ${readStreams * 200} events for the read workloads`);
     for (let s = 0; s < readStreams; s++) {
-      const events = Array.from({ length: 200 }, (_, i) => payload(s * 200 + i));
+      const events = Array.from({ length: 200 }, (_, i) => benchPayload(s * 200 + i));
       // Ours in commits of 20 events, a typical command size.
       for (let k = 0; k < 200; k += 20)
         await store.appendToStream(`ledger-${s}`, events.slice(k, k + 20));

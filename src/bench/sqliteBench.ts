@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
-import { type BenchOptions, type BenchRow, compare, time } from './benchHarness.js';
+import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 
 /**
  * The raw better-sqlite3 baseline: the table an event store needs (id, stream, version,
@@ -91,17 +91,6 @@ class RawSqlite {
   }
 }
 
-const payload = (i: number): EventData => ({
-  type: 'ItemAdded',
-  data: {
-    sku: `SKU-${i % 997}`,
-    quantity: (i % 5) + 1,
-    price: 1999,
-    note: 'benchmark payload of a typical size',
-  },
-  metadata: { correlationId: `c-${i}`, userId: 'u-1' },
-});
-
 export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'eventloom-bench-'));
   let files = 0;
@@ -128,7 +117,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
           const t = await time(singles, async () => {
             for (let i = 0; i < singles; i++) {
               const s = i % streams;
-              await store.appendToStream(`cart-${s}`, [payload(i)], {
+              await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
                 expectedVersion: versions[s],
               });
               versions[s] = (versions[s] as number) + 1;
@@ -141,7 +130,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
           const raw = freshRaw();
           const t = await time(singles, () => {
             for (let i = 0; i < singles; i++)
-              raw.appendOne(`cart-${i % streams}`, payload(i), nextId());
+              raw.appendOne(`cart-${i % streams}`, benchPayload(i), nextId());
           });
           raw.db.close();
           return t;
@@ -151,7 +140,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
 
     // append-batch-100: 100 events per append.
     const batches = Math.max(10, Math.round(n(30_000) / 100));
-    const batch = Array.from({ length: 100 }, (_, i) => payload(i));
+    const batch = Array.from({ length: 100 }, (_, i) => benchPayload(i));
     rows.push(
       await compare(
         'sqlite',
@@ -183,7 +172,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     const raw = freshRaw();
     options.progress(`sqlite: preparing ${readStreams * 200} events for the read workloads`);
     for (let s = 0; s < readStreams; s++) {
-      const events = Array.from({ length: 200 }, (_, i) => payload(s * 200 + i));
+      const events = Array.from({ length: 200 }, (_, i) => benchPayload(s * 200 + i));
       await store.appendToStream(`ledger-${s}`, events);
       raw.appendMany(`ledger-${s}`, events, events.map(nextId));
     }

@@ -1,13 +1,6 @@
 import { ValidationError } from '../core/errors.js';
-import {
-  type Document,
-  type DocumentFilter,
-  type DocumentStore,
-  type DocumentWrite,
-  type FindOptions,
-  matchDocuments,
-  type ProjectionTarget,
-} from '../core/readModel.js';
+import type { DocumentStore, ProjectionTarget } from '../core/readModel.js';
+import { UnitOfWork } from '../core/unitOfWork.js';
 
 /** The collection where processed event ids are recorded (one small document per event). */
 export const PROCESSED_EVENTS_COLLECTION = 'eventloom_processed_events';
@@ -32,59 +25,6 @@ export interface ProcessedEvents {
   ): Promise<boolean>;
   /** Whether the event id was recorded as processed. */
   has(eventId: string): Promise<boolean>;
-}
-
-/** Writes collected during one `apply`, read back over the committed documents. */
-class PendingWrites implements DocumentStore {
-  readonly writes: DocumentWrite[] = [];
-  readonly #target: ProjectionTarget;
-
-  constructor(target: ProjectionTarget) {
-    this.#target = target;
-  }
-
-  #pending(collection: string, id: string): DocumentWrite | undefined {
-    for (let i = this.writes.length - 1; i >= 0; i--) {
-      const w = this.writes[i] as DocumentWrite;
-      if (w.collection === collection && w.id === id) return w;
-    }
-    return undefined;
-  }
-
-  async get<T extends Document = Document>(collection: string, id: string): Promise<T | undefined> {
-    const w = this.#pending(collection, id);
-    if (w) return w.op === 'put' ? (structuredClone(w.doc) as T) : undefined;
-    return this.#target.documents.get<T>(collection, id);
-  }
-
-  async find<T extends Document = Document>(
-    collection: string,
-    filter?: DocumentFilter,
-    options?: FindOptions,
-  ): Promise<T[]> {
-    if (!this.writes.some((w) => w.collection === collection)) {
-      return this.#target.documents.find<T>(collection, filter, options);
-    }
-    const merged = new Map(
-      (await this.#target.findEntries(collection)).map((e) => [e.id, e.doc] as const),
-    );
-    for (const w of this.writes) {
-      if (w.collection !== collection) continue;
-      if (w.op === 'delete') merged.delete(w.id);
-      else merged.set(w.id, structuredClone(w.doc));
-    }
-    return matchDocuments([...merged.values()], filter, options) as T[];
-  }
-
-  put(collection: string, id: string, doc: Document): Promise<void> {
-    this.writes.push({ op: 'put', collection, id, doc: structuredClone(doc) });
-    return Promise.resolve();
-  }
-
-  delete(collection: string, id: string): Promise<void> {
-    this.writes.push({ op: 'delete', collection, id });
-    return Promise.resolve();
-  }
 }
 
 /**
@@ -131,7 +71,7 @@ export function createProcessedEvents(options: ProcessedEventsOptions): Processe
         );
       }
       if (await has(event.id)) return false;
-      const docs = new PendingWrites(target);
+      const docs = new UnitOfWork(target);
       await apply(docs);
       await target.commit(checkpointName, event.position ?? 0, [
         ...docs.writes,
