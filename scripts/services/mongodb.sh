@@ -79,7 +79,7 @@ svc_mongodb_up() {
   # shellcheck disable=SC2086
   MONGODB_HOST=$SVC_BIND_HOST MONGODB_PORT=$MONGO_PORT start_detached "$MONGO_PIDFILE" "$MONGO_LOG" \
     java -Deventloom.service=mongodb "-Deventloom.home=$SERVICES_HOME" \
-    -Xms64m "-Xmx${MONGODB_STANDIN_HEAP:-2g}" -XX:+ExitOnOutOfMemoryError \
+    -Xms64m "-Xmx${MONGODB_STANDIN_HEAP:-6g}" -XX:+ExitOnOutOfMemoryError \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.showDateTime=true \
     -cp "$classes:$cp" Launcher "$MONGO_PORT" ||
     fail mongodb "could not launch java" "$MONGO_LOG"
