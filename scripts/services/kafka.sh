@@ -89,7 +89,9 @@ svc_kafka_up() {
   t0=$(now_ms)
   pid=$(managed_pid "$KAFKA_PIDFILE" "$KAFKA_MARKER")
   if [[ -n "$pid" ]]; then
-    wait_for kafka 90 "$pid" "$KAFKA_LOG" kafka_ready
+    # Already running: answering ApiVersions is enough (its start line may have scrolled out
+    # of the log tail kafka_ready reads).
+    wait_for kafka 90 "$pid" "$KAFKA_LOG" kafka_probe
     say "kafka: already running (pid $pid) on $SVC_BIND_HOST:$KAFKA_PORT, answers ApiVersions"
     return 0
   fi

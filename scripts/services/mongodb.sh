@@ -4,7 +4,7 @@
 #
 #   bash scripts/services/mongodb.sh up|down|status
 #
-# Env: MONGODB_PORT (27017), MONGODB_STANDIN_HEAP (2g), MONGODB_STANDIN_VERSION (4.4.0),
+# Env: MONGODB_PORT (27017), MONGODB_STANDIN_HEAP (6g), MONGODB_STANDIN_VERSION (4.4.0),
 #      MONGODB_STANDIN_WIRE_VERSION (9). State: .services/mongodb/ (log, pid, classpath, classes).
 # All data lives in the JVM heap: `down` (or a crash) forgets everything.
 
