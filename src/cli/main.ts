@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { isEventloomError } from '../core/errors.js';
+import { isEventloomError, ValidationError } from '../core/errors.js';
 import { formatTable, type BenchRow } from '../bench/benchHarness.js';
 import { registerRelayCommand } from '../relay/relayCommand.js';
 import { createLogger } from './logger.js';
+import { registerProjectionsCommand } from './projectionsCommand.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -122,7 +123,8 @@ function buildProgram(): Command {
             })),
           );
         } else {
-          throw new InvalidArgumentError(
+          throw new ValidationError(
+            '--backend',
             `unknown backend '${backend}'; available: sqlite, mongodb, kafka, relay, http`,
           );
         }
@@ -164,6 +166,7 @@ function buildProgram(): Command {
     });
 
   registerRelayCommand(program);
+  registerProjectionsCommand(program, () => createLogger());
   return program;
 }
 

@@ -56,7 +56,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-interface Opened {
+export interface Opened {
   store: EventStore;
   readModels: ProjectionTarget;
   privateDocuments: DocumentStore;
@@ -75,7 +75,7 @@ const sqliteIndex = (fields: readonly string[]): string =>
     .map((f) => `json_extract(doc, '$.${f}')`)
     .join(', ')})`;
 
-async function openStores(config: AppConfig, log: ServerLogger): Promise<Opened> {
+export async function openStores(config: AppConfig, log: ServerLogger): Promise<Opened> {
   const close: (() => Promise<void>)[] = [];
   let opened: Omit<Opened, 'close'>;
   if (config.store.kind === 'sqlite') {
