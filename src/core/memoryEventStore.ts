@@ -5,7 +5,7 @@ import { StoreClosedError, ValidationError } from './errors.js';
 import { createMemoryDocuments, type MemoryDocuments } from './memoryDocumentStore.js';
 import type { InlineProjection } from './readModel.js';
 import { createMemoryCheckpointStore } from './memoryCheckpointStore.js';
-import { startSubscription } from './subscription.js';
+import { createSubscriptionHost } from './subscription.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -65,7 +65,13 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
   const byId = new Map<string, RecordedEvent>();
   const notifier = new Notifier();
   const checkpoints = options.checkpoints ?? createMemoryCheckpointStore();
-  const subscriptions = new Set<Subscription>();
+  // Arrow functions: \`store\` is defined below and only called once a subscription runs.
+  const host = createSubscriptionHost({
+    readAll: (o) => store.readAll(o),
+    headPosition: () => store.headPosition(),
+    checkpoints,
+    notifier,
+  });
   const documents = options.documents ?? createMemoryDocuments();
   const inline = options.inlineProjections ?? [];
   let closed = false;
@@ -222,23 +228,12 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
 
     subscribe(subOptions: SubscribeOptions): Subscription {
       ensureOpen();
-      const sub = startSubscription(
-        {
-          readAll: (o) => store.readAll(o),
-          headPosition: () => store.headPosition(),
-          checkpoints,
-          notifier,
-        },
-        subOptions,
-      );
-      subscriptions.add(sub);
-      void sub.done.catch(() => undefined).finally(() => subscriptions.delete(sub));
-      return sub;
+      return host.subscribe(subOptions);
     },
 
     async close(): Promise<void> {
       if (closed) return;
-      await Promise.all([...subscriptions].map((s) => s.stop()));
+      await host.stopAll();
       closed = true;
     },
   };

@@ -276,3 +276,25 @@ export function startSubscription(
 /** Thrown inside the loop when stop() interrupts a retry backoff. */
 class StopRequested extends Error {}
 const STOPPED = new StopRequested('stop requested');
+
+/**
+ * The subscriptions of one store: starts them over the store's log and stops them all when
+ * the store closes. Every store adapter uses it, so none repeats the bookkeeping.
+ */
+export function createSubscriptionHost(
+  source: SubscriptionSource,
+  defaults: Pick<SubscribeOptions, 'pollIntervalMs'> = {},
+): { subscribe(options: SubscribeOptions): Subscription; stopAll(): Promise<void> } {
+  const running = new Set<Subscription>();
+  return {
+    subscribe(options) {
+      const sub = startSubscription(source, { ...defaults, ...options });
+      running.add(sub);
+      void sub.done.catch(() => undefined).finally(() => running.delete(sub));
+      return sub;
+    },
+    async stopAll() {
+      await Promise.all([...running].map((s) => s.stop()));
+    },
+  };
+}

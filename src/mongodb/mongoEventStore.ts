@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../core/errors.js';
 import { newEventId } from '../core/eventId.js';
-import { startSubscription } from '../core/subscription.js';
+import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -152,7 +152,6 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
   const gapTimeoutMs = options.gapTimeoutMs ?? 5000;
   const maxBatchSize = options.maxBatchSize ?? LIMITS.maxBatchSize;
   const notifier = new Notifier();
-  const subscriptions = new Set<Subscription>();
   const versionCache = new Map<string, number>();
   /** First time each hole (by its first position) was seen by this process. */
   const holesSeen = new Map<number, number>();
@@ -554,12 +553,23 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
 
   let liveWakeup: Promise<void> | undefined;
 
+  const checkpoints = createMongoCheckpointStore(c.checkpoints, c.parked, ready);
+  const host = createSubscriptionHost(
+    {
+      readAll: (o) => store.readAll(o),
+      headPosition: () => store.headPosition(),
+      checkpoints,
+      notifier,
+    },
+    { pollIntervalMs: options.pollIntervalMs },
+  );
+
   const store: MongoEventStore = {
     db,
     client,
     ready,
     capabilities,
-    checkpoints: createMongoCheckpointStore(c.checkpoints, c.parked, ready),
+    checkpoints,
     snapshots: createMongoSnapshotStore(c.snapshots, ready),
 
     appendToStream(
@@ -654,23 +664,12 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     subscribe(subOptions: SubscribeOptions): Subscription {
       if (closed) throw new StoreClosedError('MongoDB event store');
       liveWakeup ??= ready().then(startChangeStream, () => undefined);
-      const sub = startSubscription(
-        {
-          readAll: (o) => store.readAll(o),
-          headPosition: () => store.headPosition(),
-          checkpoints: store.checkpoints,
-          notifier,
-        },
-        { pollIntervalMs: options.pollIntervalMs, ...subOptions },
-      );
-      subscriptions.add(sub);
-      void sub.done.catch(() => undefined).finally(() => subscriptions.delete(sub));
-      return sub;
+      return host.subscribe(subOptions);
     },
 
     async close(): Promise<void> {
       if (closed) return;
-      await Promise.all([...subscriptions].map((s) => s.stop()));
+      await host.stopAll();
       closed = true;
       await changeStream?.close().catch(() => undefined);
       if (ownsClient) await client.close();

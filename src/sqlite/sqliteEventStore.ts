@@ -5,7 +5,7 @@ import { Notifier } from '../core/async.js';
 import { newEventId } from '../core/eventId.js';
 import { ConcurrencyError, StoreClosedError, ValidationError } from '../core/errors.js';
 import type { InlineProjection } from '../core/readModel.js';
-import { startSubscription } from '../core/subscription.js';
+import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -165,7 +165,15 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   const snapshots = createSqliteSnapshotStore(db);
   const documents = createSqliteDocuments(db);
   const notifier = new Notifier();
-  const subscriptions = new Set<Subscription>();
+  const host = createSubscriptionHost(
+    {
+      readAll: (o) => store.readAll(o),
+      headPosition: () => store.headPosition(),
+      checkpoints,
+      notifier,
+    },
+    { pollIntervalMs: options.pollIntervalMs },
+  );
   let closed = false;
 
   type AppendOutcome = { result: AppendResult; written: boolean };
@@ -343,23 +351,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
 
     subscribe(subOptions: SubscribeOptions): Subscription {
       ensureOpen();
-      const sub = startSubscription(
-        {
-          readAll: (o) => store.readAll(o),
-          headPosition: () => store.headPosition(),
-          checkpoints,
-          notifier,
-        },
-        { pollIntervalMs: options.pollIntervalMs, ...subOptions },
-      );
-      subscriptions.add(sub);
-      void sub.done.catch(() => undefined).finally(() => subscriptions.delete(sub));
-      return sub;
+      return host.subscribe(subOptions);
     },
 
     async close(): Promise<void> {
       if (closed) return;
-      await Promise.all([...subscriptions].map((s) => s.stop()));
+      await host.stopAll();
       closed = true;
       db.close();
     },
