@@ -46,7 +46,6 @@ import {
   type CommitDoc,
   collectionsOf,
   ensureIndexes,
-  INDEX,
   type MongoCollections,
 } from './mongoSchema.js';
 import { createMongoSnapshotStore } from './mongoSnapshotStore.js';
@@ -293,27 +292,17 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
         if (expected === 0 || versionCache.get(streamId) === expected) start = expected;
         else {
           const version = await currentVersion(streamId);
-          if (version !== expected) return conflictOrReappend(streamId, expected, batch, ids);
+          if (version !== expected) {
+            return reappendOrConflict(streamId, expected, batch, await infoOf(streamId));
+          }
           start = expected;
         }
       } else if (expected === 'no_stream') {
         start = 0;
       } else {
         const info = await infoOf(streamId);
-        if (expected === 'stream_exists') {
-          try {
-            checkExpectedVersion(streamId, expected, info);
-          } catch (conflict) {
-            const reappend = resolveReappend(
-              streamId,
-              expected,
-              batch,
-              await storedRefs(ids),
-              info.version,
-            );
-            if (reappend) return reappend;
-            throw conflict;
-          }
+        if (expected === 'stream_exists' && !info.exists) {
+          return reappendOrConflict(streamId, expected, batch, info);
         }
         start = info.version;
       }
@@ -353,27 +342,10 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
             );
           continue;
         }
-        if (index.includes('eventIds') || index === INDEX.eventIds) {
-          const info = await infoOf(streamId);
-          const reappend = resolveReappend(
-            streamId,
-            expected,
-            batch,
-            await storedRefs(ids),
-            info.version,
-          );
-          if (reappend) return reappend;
-        }
-        // The stream moved on under us.
+        // Either our ids are already stored (a re-append) or the stream moved on under us.
         versionCache.delete(streamId);
         const info = await infoOf(streamId);
-        const reappend = resolveReappend(
-          streamId,
-          expected,
-          batch,
-          await storedRefs(ids),
-          info.version,
-        );
+        const reappend = await reappendOf(streamId, expected, batch, info.version);
         if (reappend) return reappend;
         if (
           expected === 'any' ||
@@ -394,20 +366,28 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     }
   };
 
-  const conflictOrReappend = async (
+  /** The original result when `batch` was already appended at this place, else undefined. */
+  const reappendOf = async (
     streamId: string,
     expected: ExpectedVersion,
     batch: NormalizedEvent[],
-    ids: string[],
-  ): Promise<AppendResult> => {
-    const info = await infoOf(streamId);
-    const reappend = resolveReappend(
+    currentVersion: number,
+  ): Promise<AppendResult | undefined> =>
+    resolveReappend(
       streamId,
       expected,
       batch,
-      await storedRefs(ids),
-      info.version,
+      await storedRefs(batch.map((e) => e.id)),
+      currentVersion,
     );
+
+  const reappendOrConflict = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+    info: StreamInfo,
+  ): Promise<AppendResult> => {
+    const reappend = await reappendOf(streamId, expected, batch, info.version);
     if (reappend) return reappend;
     throw new ConcurrencyError(streamId, expected, info.version);
   };
