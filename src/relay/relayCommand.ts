@@ -1,7 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../cli/logger.js';
 import { ConfigurationError } from '../core/errors.js';
-import { loadRelayConfig } from './loadRelayConfig.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -15,6 +14,12 @@ function positive(value: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new InvalidArgumentError(`'${value}' is not a whole number > 0`);
   return n;
+}
+
+/** Loaded on use, so that YAML and zod stay out of every other command's start-up. */
+async function loadRelayConfig(path: string) {
+  const { loadRelayConfig: load } = await import('./loadRelayConfig.js');
+  return load(path);
 }
 
 function configPath(opts: { config?: string }): string {
