@@ -169,7 +169,7 @@ export function eventsOfCommit(d: LogDoc): RecordedEvent[] {
       streamId: d.streamId,
       type: e.type,
       data: e.data,
-      metadata: (e.metadata) ?? {},
+      metadata: e.metadata ?? {},
       version: d.firstVersion + i,
       position: d._id + i,
       recordedAt,
