@@ -267,8 +267,20 @@ export function normalizeEvents(
 export function assertJsonValue(
   value: unknown,
   path: string,
-  seen: Set<unknown> = new Set(),
-  depth = 0,
+  options: {
+    /** Accept Dates (read-model documents, which some targets store natively). Default false. */
+    allowDates?: boolean;
+  } = {},
+): void {
+  checkJson(value, path, options.allowDates === true, new Set(), 0);
+}
+
+function checkJson(
+  value: unknown,
+  path: string,
+  allowDates: boolean,
+  seen: Set<unknown>,
+  depth: number,
 ): void {
   switch (typeof value) {
     case 'string':
@@ -297,6 +309,10 @@ export function assertJsonValue(
   }
   if (value === null) return;
   if (value instanceof Date) {
+    if (allowDates) {
+      if (Number.isNaN(value.getTime())) throw new ValidationError(path, 'is an invalid Date');
+      return;
+    }
     // JSON turns a Date into a string, so state rebuilt from the store would differ from
     // the state the command saw.
     throw new ValidationError(
@@ -323,7 +339,7 @@ export function assertJsonValue(
           `is ${i in value ? 'undefined' : 'a hole of a sparse array'}, which JSON turns into null; use null explicitly`,
         );
       }
-      assertJsonValue(item, `${path}[${i}]`, seen, depth + 1);
+      checkJson(item, `${path}[${i}]`, allowDates, seen, depth + 1);
     }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
@@ -338,7 +354,7 @@ export function assertJsonValue(
       if (!isWellFormedString(key)) {
         assertWellFormed(key, `${path} (key ${JSON.stringify(key)})`);
       }
-      assertJsonValue(item, `${path}.${key}`, seen, depth + 1);
+      checkJson(item, `${path}.${key}`, allowDates, seen, depth + 1);
     }
   }
   seen.delete(value);
