@@ -25,62 +25,81 @@ export interface StoredEventRef {
   type: string;
   version: number;
   position: number;
+  /** The stored `data` as JSON, to tell a retry from a different event under a reused id. */
+  data: string;
+}
+
+/** The place of a stream an append was checked against. */
+export interface StreamPlace {
+  version: number;
+  /** Versions up to this one were soft-deleted (0 when never deleted). */
+  deletedUpTo: number;
 }
 
 /**
  * Decides whether an append whose ids already exist is an idempotent re-append (the same
- * events at the same place: succeed without writing) or a conflict.
+ * events, with the same types and data, at the same place: succeed without writing) or a
+ * conflict. Metadata is not compared: a retry may carry a new trace or timestamp.
  *
  * @returns the original append's result, or `undefined` when none of the ids is stored.
  */
 export function resolveReappend(
   streamId: string,
   expected: ExpectedVersion,
-  batch: readonly { id: string; type: string }[],
+  batch: readonly { id: string; type: string; data: string }[],
   stored: readonly StoredEventRef[],
-  currentVersion: number,
+  place: StreamPlace,
 ): AppendResult | undefined {
   if (stored.length === 0) return undefined;
   const byId = new Map(stored.map((e) => [e.id, e]));
   const first = byId.get(batch[0]?.id ?? '');
-  const conflict = (why: string): never => {
+  const conflict = (eventId: string, why: string): never => {
     throw new IdempotencyConflictError(
-      `Append to '${streamId}' reuses event ids already stored: ${why}. Give new events new ids, or re-append exactly the same batch`,
-      { details: { streamId } },
+      `Append to '${streamId}' reuses event id '${eventId}', already stored ${why}. Give new events new ids, or re-append exactly the same batch at the same place`,
+      { details: { streamId, eventId, expectedVersion: expected } },
     );
   };
+  const where = (e: StoredEventRef): string => `in stream '${e.streamId}' at version ${e.version}`;
   if (first === undefined) {
     const clash = stored[0] as StoredEventRef;
-    return conflict(
-      `'${clash.id}' is already stored at stream '${clash.streamId}' version ${clash.version}`,
-    );
+    return conflict(clash.id, `${where(clash)}, while events[0] of this append is new`);
   }
   for (let i = 0; i < batch.length; i++) {
-    const want = batch[i] as { id: string; type: string };
+    const want = batch[i] as { id: string; type: string; data: string };
     const have = byId.get(want.id);
-    if (
-      have === undefined ||
-      have.streamId !== streamId ||
-      have.version !== first.version + i ||
-      have.type !== want.type
-    ) {
+    if (have === undefined) {
+      return conflict(first.id, `${where(first)}, while events[${i}] ('${want.id}') is new`);
+    }
+    if (have.streamId !== streamId || have.version !== first.version + i) {
       return conflict(
-        have === undefined
-          ? `events[${i}] ('${want.id}') is new while events[0] is already stored`
-          : `events[${i}] ('${want.id}') is stored at stream '${have.streamId}' version ${have.version} as '${have.type}'`,
+        want.id,
+        `${where(have)}; events[${i}] of this append does not follow events[0] there`,
       );
+    }
+    if (have.type !== want.type) {
+      return conflict(want.id, `${where(have)} as type '${have.type}', not '${want.type}'`);
+    }
+    if (have.data !== want.data) {
+      return conflict(want.id, `${where(have)} with different data (events[${i}].data differs)`);
     }
   }
   const last = byId.get((batch[batch.length - 1] as { id: string }).id) as StoredEventRef;
+  // A no_stream append lands right after the last deletion (or at 1), and deletions only
+  // ever move forwards, so the original landed at or before the current deletion point.
   const placeMatches =
     expected === 'any' ||
     expected === 'stream_exists' ||
-    (expected === 'no_stream' && first.version === 1) ||
+    (expected === 'no_stream' && first.version - 1 <= place.deletedUpTo) ||
     (typeof expected === 'number' && expected === first.version - 1);
   if (!placeMatches) {
-    throw new ConcurrencyError(streamId, expected, currentVersion, {
-      details: { reason: 'events already appended at a different expected version' },
-    });
+    return conflict(
+      first.id,
+      `${where(first)}, but this append expected the stream ${
+        expected === 'no_stream' ? 'not to exist' : `at version ${String(expected)}`
+      }, which would put it at version ${
+        typeof expected === 'number' ? expected + 1 : place.deletedUpTo + 1
+      } (the stream is at version ${place.version})`,
+    );
   }
   return { nextExpectedVersion: last.version, lastPosition: last.position };
 }

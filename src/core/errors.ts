@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'STORE_CLOSED'
   | 'STORE_UNAVAILABLE'
+  | 'STORE_CORRUPTED'
   | 'COMMAND_REJECTED'
   | 'SUBSCRIPTION_STOPPED'
   | 'HANDLER_FAILED'
@@ -137,6 +138,17 @@ export class StoreUnavailableError extends EventloomError {
   }
 }
 
+/**
+ * Stored data is not in the shape this version of Eventloom writes (edited by hand, or written
+ * by other software). Retrying will not help; `details` name the record and what is wrong.
+ */
+export class StoreCorruptedError extends EventloomError {
+  constructor(message: string, options: EventloomErrorOptions = {}) {
+    super('STORE_CORRUPTED', message, options);
+    this.name = 'StoreCorruptedError';
+  }
+}
+
 /** A command was refused by the domain (a business rule); retrying will not help. */
 export class CommandRejectedError extends EventloomError {
   constructor(message: string, options: EventloomErrorOptions = {}) {
@@ -179,6 +191,8 @@ export const isStreamDeletedError = (e: unknown): e is StreamDeletedError =>
 export const isStoreClosedError = (e: unknown): e is StoreClosedError => hasCode(e, 'STORE_CLOSED');
 export const isStoreUnavailableError = (e: unknown): e is StoreUnavailableError =>
   hasCode(e, 'STORE_UNAVAILABLE');
+export const isStoreCorruptedError = (e: unknown): e is StoreCorruptedError =>
+  hasCode(e, 'STORE_CORRUPTED');
 export const isCommandRejectedError = (e: unknown): e is CommandRejectedError =>
   hasCode(e, 'COMMAND_REJECTED');
 export const isConfigurationError = (e: unknown): e is ConfigurationError =>

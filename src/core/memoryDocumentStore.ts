@@ -67,7 +67,7 @@ export function createMemoryDocuments(): MemoryDocuments {
       options?: FindOptions,
     ) => entries(collection, filter, options).map((e) => e.doc as T),
     put(collection, id, doc) {
-      assertJsonValue(doc, `documents.${collection}[${id}]`);
+      assertJsonValue(doc, `documents.${collection}[${id}]`, { allowDates: true });
       coll(collection).set(id, clone(doc));
     },
     delete(collection, id) {
@@ -92,7 +92,8 @@ export function createMemoryDocuments(): MemoryDocuments {
       commit: (p, position, writes) =>
         defer(() => {
           for (const w of writes) {
-            if (w.op === 'put') assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`);
+            if (w.op === 'put')
+              assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
           }
           writes.forEach(apply);
           checkpoints.set(p, position);
@@ -127,7 +128,7 @@ export function createMemoryDocuments(): MemoryDocuments {
           return matchDocuments([...merged.values()], f, o) as T[];
         },
         put(c, id, doc) {
-          assertJsonValue(doc, `documents.${c}[${id}]`);
+          assertJsonValue(doc, `documents.${c}[${id}]`, { allowDates: true });
           overlay.set(key(c, id), clone(doc));
           writes.push({ op: 'put', collection: c, id, doc: clone(doc) });
         },

@@ -27,6 +27,7 @@ import {
   validateReadAllOptions,
   validateReadStreamOptions,
   validateStreamId,
+  validateWriteOptions,
 } from './validation.js';
 
 export interface MemoryEventStoreOptions {
@@ -105,6 +106,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
       return Promise.resolve().then(() => {
         ensureOpen();
         validateStreamId(streamId);
+        validateWriteOptions(opts);
         const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         const batch = normalizeEvents(
@@ -117,9 +119,12 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
         const stored: StoredEventRef[] = [];
         for (const e of batch) {
           const hit = byId.get(e.id);
-          if (hit) stored.push(hit);
+          if (hit) stored.push({ ...hit, data: JSON.stringify(hit.data) });
         }
-        const reappend = resolveReappend(streamId, expected, batch, stored, info.version);
+        const reappend = resolveReappend(streamId, expected, batch, stored, {
+          version: info.version,
+          deletedUpTo: state?.deletedUpTo ?? 0,
+        });
         if (reappend) return reappend;
         checkExpectedVersion(streamId, expected, info);
 
@@ -212,6 +217,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
       return Promise.resolve().then(() => {
         ensureOpen();
         validateStreamId(streamId);
+        validateWriteOptions(opts);
         const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         const s = streams.get(streamId);

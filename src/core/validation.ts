@@ -7,7 +7,56 @@ export const LIMITS = {
   maxStreamIdLength: 512,
   maxEventTypeLength: 256,
   maxEventIdLength: 256,
+  /**
+   * Largest append, counted as the UTF-8 bytes of every event's JSON (data, metadata, id and
+   * type): MongoDB's 16 MiB document limit, applied on every store so an append that works on
+   * one store works on all. (A MongoDB commit also needs room for its envelope; the MongoDB
+   * store checks the exact document size as well.)
+   */
+  maxAppendBytes: 16 * 1024 * 1024,
+  /** Deepest nesting of objects and arrays inside `data` or `metadata` (MongoDB allows 100 levels per document, including the commit around the event). */
+  maxDepth: 64,
 } as const;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether `s` is well-formed Unicode (no lone surrogate halves). A lone surrogate cannot be
+ * encoded in UTF-8, so databases replace it (SQLite, MongoDB's BSON) and two different ids
+ * would read back the same. (`String.prototype.isWellFormed` is ES2024; Node 20.19 has it, the
+ * compile target does not.)
+ */
+export function isWellFormedString(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+function assertWellFormed(value: string, path: string): void {
+  if (!isWellFormedString(value)) {
+    const at = value.search(LONE_SURROGATE);
+    throw new ValidationError(
+      path,
+      `contains a lone surrogate (\\u${value.charCodeAt(at).toString(16).toUpperCase()} at index ${at}), which is not well-formed Unicode and cannot be stored unchanged; fix the string's encoding`,
+    );
+  }
+}
+
+/** UTF-8 byte length of a well-formed string, without allocating its encoding. */
+function utf8Length(s: string): number {
+  let bytes = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+const MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 
 export interface NormalizedEvent {
   id: string;
@@ -33,6 +82,18 @@ export function validateStreamId(streamId: unknown, path = 'streamId'): asserts 
   }
   if (streamId.includes('\u0000')) {
     throw new ValidationError(path, 'must not contain NUL characters');
+  }
+  assertWellFormed(streamId, path);
+}
+
+/** Append and delete options: absent, or an object (`null` is a mistake, not a default). */
+export function validateWriteOptions(options: unknown, path = 'options'): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new ValidationError(
+      path,
+      `must be an object such as { expectedVersion: 3 } or be left out; got ${describe(options)}`,
+    );
   }
 }
 
@@ -107,8 +168,19 @@ export function normalizeEvents(
     );
   }
   const seen = new Set<string>();
-  return (events as readonly unknown[]).map((raw, i) => {
+  const out: NormalizedEvent[] = [];
+  let bytes = 0;
+  // An index loop, not map(): map() skips the holes of a sparse array, which would leave
+  // holes in the batch that stores then write as nulls.
+  for (let i = 0; i < events.length; i++) {
+    const raw: unknown = events[i];
     const at = `events[${i}]`;
+    if (!(i in events)) {
+      throw new ValidationError(
+        at,
+        'is missing (the events array is sparse); pass one object per event',
+      );
+    }
     if (typeof raw !== 'object' || raw === null) {
       throw new ValidationError(at, `must be an object { type, data }; got ${describe(raw)}`);
     }
@@ -125,6 +197,7 @@ export function normalizeEvents(
         `is longer than ${LIMITS.maxEventTypeLength} characters`,
       );
     }
+    assertWellFormed(event.type, `${at}.type`);
     let id: string;
     if (event.id === undefined) {
       id = newId();
@@ -139,6 +212,7 @@ export function normalizeEvents(
           `must be a non-empty string of at most ${LIMITS.maxEventIdLength} characters; got ${describe(event.id)}`,
         );
       }
+      assertWellFormed(event.id, `${at}.id`);
       id = event.id;
     }
     if (seen.has(id)) {
@@ -160,26 +234,58 @@ export function normalizeEvents(
       );
     }
     assertJsonValue(metadata, `${at}.metadata`);
-    return {
+    const normalized: NormalizedEvent = {
       id,
       type: event.type,
       data: JSON.stringify(event.data),
       metadata: JSON.stringify(metadata),
     };
-  });
+    bytes +=
+      utf8Length(normalized.data) +
+      utf8Length(normalized.metadata) +
+      utf8Length(id) +
+      utf8Length(event.type);
+    if (bytes > LIMITS.maxAppendBytes) {
+      throw new ValidationError(
+        'events',
+        `${i === 0 ? 'events[0] alone' : `events[0..${i}]`} already take ${mib(bytes)} as JSON; one append may carry at most ${mib(LIMITS.maxAppendBytes)}. Split the batch into several appends, or keep large payloads outside the event store and store a reference`,
+      );
+    }
+    out.push(normalized);
+  }
+  return out;
 }
 
 /**
- * Rejects what JSON would silently change or cannot encode: functions, symbols, bigint,
- * NaN/Infinity, cycles, class instances other than Date. Names the exact path.
+ * The data model of event payloads is plain JSON: objects, arrays, strings, finite numbers,
+ * booleans and null. Rejects, naming the exact path, whatever would not read back equal:
+ * functions, symbols, bigint, NaN/Infinity, cycles, Dates and other class instances,
+ * `undefined` or holes inside arrays, strings and keys that are not well-formed Unicode, and
+ * nesting deeper than {@link LIMITS.maxDepth}. An `undefined` object property is dropped, as
+ * JSON does (reading it back still gives `undefined`).
  */
 export function assertJsonValue(
   value: unknown,
   path: string,
-  seen: Set<unknown> = new Set(),
+  options: {
+    /** Accept Dates (read-model documents, which some targets store natively). Default false. */
+    allowDates?: boolean;
+  } = {},
+): void {
+  checkJson(value, path, options.allowDates === true, new Set(), 0);
+}
+
+function checkJson(
+  value: unknown,
+  path: string,
+  allowDates: boolean,
+  seen: Set<unknown>,
+  depth: number,
 ): void {
   switch (typeof value) {
     case 'string':
+      assertWellFormed(value, path);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -203,15 +309,38 @@ export function assertJsonValue(
   }
   if (value === null) return;
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) throw new ValidationError(path, 'is an invalid Date');
-    return;
+    if (allowDates) {
+      if (Number.isNaN(value.getTime())) throw new ValidationError(path, 'is an invalid Date');
+      return;
+    }
+    // JSON turns a Date into a string, so state rebuilt from the store would differ from
+    // the state the command saw.
+    throw new ValidationError(
+      path,
+      'is a Date; event payloads are plain JSON, so store it as a string (date.toISOString()) or a number (date.getTime())',
+    );
   }
   if (seen.has(value)) {
     throw new ValidationError(path, 'is a circular reference, which JSON cannot represent');
   }
+  if (depth >= LIMITS.maxDepth) {
+    throw new ValidationError(
+      path,
+      `is nested more than ${LIMITS.maxDepth} levels deep; flatten the payload`,
+    );
+  }
   seen.add(value);
   if (Array.isArray(value)) {
-    value.forEach((item, i) => assertJsonValue(item, `${path}[${i}]`, seen));
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (!(i in value) || item === undefined) {
+        throw new ValidationError(
+          `${path}[${i}]`,
+          `is ${i in value ? 'undefined' : 'a hole of a sparse array'}, which JSON turns into null; use null explicitly`,
+        );
+      }
+      checkJson(item, `${path}[${i}]`, allowDates, seen, depth + 1);
+    }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
     if (proto !== Object.prototype && proto !== null) {
@@ -222,7 +351,10 @@ export function assertJsonValue(
       );
     }
     for (const [key, item] of Object.entries(value)) {
-      assertJsonValue(item, `${path}.${key}`, seen);
+      if (!isWellFormedString(key)) {
+        assertWellFormed(key, `${path} (key ${JSON.stringify(key)})`);
+      }
+      checkJson(item, `${path}.${key}`, allowDates, seen, depth + 1);
     }
   }
   seen.delete(value);

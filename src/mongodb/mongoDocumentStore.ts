@@ -72,7 +72,7 @@ export function createMongoProjectionTarget(
     return { id: _id, doc };
   };
   const toMongo = (id: string, doc: Document): ReadModelDoc => {
-    assertJsonValue(doc, `documents[${id}]`);
+    assertJsonValue(doc, `documents[${id}]`, { allowDates: true });
     return { ...(JSON.parse(JSON.stringify(doc)) as Document), _id: id };
   };
 

@@ -17,6 +17,17 @@ export function isDuplicateKey(error: unknown): boolean {
 }
 
 /**
+ * Whether a failed write certainly left nothing behind: the driver never sent it (it could
+ * not encode it), or the server answered with an error (a single-document insert is all or
+ * nothing). A network error or timeout leaves the outcome unknown.
+ */
+export function definitelyNotWritten(error: unknown): boolean {
+  const e = error as { name?: unknown; errorResponse?: { writeConcernError?: unknown } } | null;
+  if (e?.name === 'BSONError') return true;
+  return e?.name === 'MongoServerError' && e.errorResponse?.writeConcernError === undefined;
+}
+
+/**
  * The index a duplicate-key error was raised on. Real MongoDB sends `keyPattern`; some
  * wire-compatible servers (the test stand-in) only name the index in the message, so both
  * are read.

@@ -1,6 +1,11 @@
 import { type ChangeStream, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
-import { checkExpectedVersion, resolveReappend, type StoredEventRef } from '../core/appendRules.js';
-import { errorMessage, Notifier } from '../core/async.js';
+import {
+  checkExpectedVersion,
+  resolveReappend,
+  type StoredEventRef,
+  type StreamPlace,
+} from '../core/appendRules.js';
+import { backoffDelay, errorMessage, Notifier, sleep } from '../core/async.js';
 import {
   ConcurrencyError,
   ConfigurationError,
@@ -34,18 +39,22 @@ import {
   validateReadAllOptions,
   validateReadStreamOptions,
   validateStreamId,
+  validateWriteOptions,
 } from '../core/validation.js';
 import { createMongoCheckpointStore } from './mongoCheckpointStore.js';
 import {
+  definitelyNotWritten,
   describeHosts,
   duplicateKeyIndex,
   isDuplicateKey,
   translateMongoError,
 } from './mongoErrors.js';
 import {
+  assertFitsOneDocument,
   type CommitDoc,
   collectionsOf,
   ensureIndexes,
+  eventsOfCommit as toEvents,
   type MongoCollections,
 } from './mongoSchema.js';
 import { createMongoSnapshotStore } from './mongoSnapshotStore.js';
@@ -154,7 +163,16 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
   const versionCache = new Map<string, number>();
   /** First time each hole (by its first position) was seen by this process. */
   const holesSeen = new Map<number, number>();
-  let safeHead = 0;
+  /** Every position up to here holds a commit or a gap marker: nothing can appear below it. */
+  let settled = 0;
+  /** The last position holding an event up to `settled`: the head readers can reach. */
+  let headEvent = 0;
+  /** Takes in what a scan learned, when it started inside the settled prefix. */
+  const advanceHead = (from: number, scanned: { through: number; lastEvent: number }): void => {
+    if (from > settled + 1) return;
+    settled = Math.max(settled, scanned.through);
+    headEvent = Math.max(headEvent, scanned.lastEvent);
+  };
   let closed = false;
   let changeStream: ChangeStream | undefined;
   let caps: MongoCapabilities | undefined;
@@ -192,6 +210,27 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     }
   };
 
+  /** The last queued append of each stream of this process. */
+  const streamQueues = new Map<string, Promise<void>>();
+  /**
+   * Runs this process's appends to one stream one after the other. Concurrent appends to one
+   * stream would otherwise race for the same version: all but one would allocate positions
+   * only to collide and retry. Queued, each sees its predecessor's version and none collides;
+   * only writers in other processes can still race (and are retried).
+   */
+  const oneAtATime = <T>(streamId: string, fn: () => Promise<T>): Promise<T> => {
+    const result = (streamQueues.get(streamId) ?? Promise.resolve()).then(fn);
+    const settledTail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    streamQueues.set(streamId, settledTail);
+    void settledTail.then(() => {
+      if (streamQueues.get(streamId) === settledTail) streamQueues.delete(streamId);
+    });
+    return result;
+  };
+
   const rememberVersion = (streamId: string, version: number): void => {
     versionCache.delete(streamId);
     versionCache.set(streamId, version);
@@ -209,7 +248,8 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     return (last as CommitDoc | null)?.lastVersion ?? 0;
   };
 
-  const infoOf = async (streamId: string): Promise<StreamInfo> => {
+  /** A stream's version and deletion point: what an append is checked against. */
+  const placeOf = async (streamId: string): Promise<StreamInfo & StreamPlace> => {
     const [version, meta] = await Promise.all([
       currentVersion(streamId),
       c.streams.findOne({ _id: streamId }),
@@ -218,30 +258,29 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     return {
       streamId,
       version,
+      deletedUpTo,
       exists: version > deletedUpTo,
       deleted: deletedUpTo > 0 && version === deletedUpTo,
     };
   };
 
+  const infoOf = async (streamId: string): Promise<StreamInfo> => {
+    const { deletedUpTo: _, ...info } = await placeOf(streamId);
+    return info;
+  };
+
   const storedRefs = async (ids: string[]): Promise<StoredEventRef[]> => {
-    const docs = (await c.log
+    const docs = await c.log
       // Only on the error path; no projection into the events array (not every
       // wire-compatible server supports nested array projections).
       .find({ eventIds: { $in: ids } })
-      .toArray()) as CommitDoc[];
+      .toArray();
     const wanted = new Set(ids);
     const refs: StoredEventRef[] = [];
     for (const d of docs) {
-      d.eventIds.forEach((id, i) => {
-        if (wanted.has(id)) {
-          refs.push({
-            id,
-            streamId: d.streamId,
-            type: d.events[i]?.type ?? '',
-            version: d.firstVersion + i,
-            position: d._id + i,
-          });
-        }
+      if ('gap' in d) continue;
+      toEvents(d).forEach((e) => {
+        if (wanted.has(e.id)) refs.push({ ...e, data: JSON.stringify(e.data) });
       });
     }
     return refs;
@@ -268,6 +307,42 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     return counter.value;
   };
 
+  /**
+   * Where the next commit of `streamId` starts, checked before any position is allocated so
+   * that an append bound to fail burns none. Returns a result instead when the batch is
+   * already stored there (a retry); throws the conflict otherwise.
+   */
+  const startOf = async (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+  ): Promise<number | AppendResult> => {
+    if (typeof expected === 'number') {
+      // Versions never move backwards, so the version this process last wrote is a lower
+      // bound; when it equals the expectation the unique index is the only check needed.
+      const known = versionCache.get(streamId);
+      if (known === expected) return expected;
+      if (known === undefined || known < expected) {
+        const version = await currentVersion(streamId);
+        if (version === expected) return expected;
+      }
+      return reappendOrConflict(streamId, expected, batch, await placeOf(streamId));
+    }
+    if (expected === 'no_stream') {
+      // A stream that never had a version cannot be deleted: one read decides the common case.
+      const version = await currentVersion(streamId);
+      if (version === 0) return 0;
+    }
+    const place = await placeOf(streamId);
+    if (
+      (expected === 'no_stream' && place.exists) ||
+      (expected === 'stream_exists' && !place.exists)
+    ) {
+      return reappendOrConflict(streamId, expected, batch, place);
+    }
+    return place.version;
+  };
+
   const append = async (
     streamId: string,
     expected: ExpectedVersion,
@@ -280,46 +355,30 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
       metadata: JSON.parse(e.metadata) as Record<string, unknown>,
     }));
     const ids = batch.map((e) => e.id);
+    const commitOf = (first: number, start: number): CommitDoc => ({
+      _id: first,
+      lastPosition: first + batch.length - 1,
+      streamId,
+      firstVersion: start + 1,
+      lastVersion: start + batch.length,
+      versions: batch.map((_, i) => start + 1 + i),
+      eventIds: ids,
+      events: data,
+      recordedAt: new Date(),
+    });
+    assertFitsOneDocument(commitOf(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
     let startHint: number | undefined;
+    let lostPositions = 0;
     for (let attempt = 1; ; attempt++) {
-      // Where the new events go. With a numeric expected version the unique index is the
-      // check (any existing version n+1 collides), so the version read can be skipped when
-      // this process already knows the stream is at n — it never moves backwards.
       let start: number;
-      if (startHint !== undefined) {
-        start = startHint;
-      } else if (typeof expected === 'number') {
-        if (expected === 0 || versionCache.get(streamId) === expected) start = expected;
-        else {
-          const version = await currentVersion(streamId);
-          if (version !== expected) {
-            return reappendOrConflict(streamId, expected, batch, await infoOf(streamId));
-          }
-          start = expected;
-        }
-      } else if (expected === 'no_stream') {
-        start = 0;
-      } else {
-        const info = await infoOf(streamId);
-        if (expected === 'stream_exists' && !info.exists) {
-          return reappendOrConflict(streamId, expected, batch, info);
-        }
-        start = info.version;
+      if (startHint !== undefined) start = startHint;
+      else {
+        const decided = await startOf(streamId, expected, batch);
+        if (typeof decided !== 'number') return decided;
+        start = decided;
       }
-
       const last = await allocate(batch.length);
-      const first = last - batch.length + 1;
-      const doc: CommitDoc = {
-        _id: first,
-        lastPosition: last,
-        streamId,
-        firstVersion: start + 1,
-        lastVersion: start + batch.length,
-        versions: batch.map((_, i) => start + 1 + i),
-        eventIds: ids,
-        events: data,
-        recordedAt: new Date(),
-      };
+      const doc = commitOf(last - batch.length + 1, start);
       try {
         await c.log.insertOne(doc);
         rememberVersion(streamId, doc.lastVersion);
@@ -327,41 +386,43 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
         return { nextExpectedVersion: doc.lastVersion, lastPosition: last };
       } catch (error) {
         if (!isDuplicateKey(error)) {
-          // Unknown outcome (e.g. a network error after the server wrote it): do not mark a
-          // gap that could hide a committed event; readers close the hole if it stays empty.
+          // A refused write leaves nothing behind: mark its positions at once. An unknown
+          // outcome (e.g. a network error after the server wrote it) must not be marked, as
+          // that could hide a committed event; readers close that hole if it stays empty.
+          if (definitelyNotWritten(error)) await fillGap(doc._id, last);
           throw error;
         }
-        await fillGap(first, last);
+        await fillGap(doc._id, last);
         const index = duplicateKeyIndex(error) ?? '';
         if (index === '_id_' || index === '_id') {
           // Our positions were closed as a stale hole while we were slow: nothing was
           // written, so allocate again.
-          if (attempt >= MAX_APPEND_RETRIES)
+          if (++lostPositions >= MAX_APPEND_RETRIES)
             throw new StoreUnavailableError(
               `Append to '${streamId}' kept losing its positions; the server is too slow (gapTimeoutMs ${gapTimeoutMs})`,
             );
           continue;
         }
-        // Either our ids are already stored (a re-append) or the stream moved on under us.
+        // Either our ids are already stored (a re-append) or another process moved the stream
+        // on under us (appends of this process to one stream are serialized).
         versionCache.delete(streamId);
-        const info = await infoOf(streamId);
-        const reappend = await reappendOf(streamId, expected, batch, info.version);
+        const place = await placeOf(streamId);
+        const reappend = await reappendOf(streamId, expected, batch, place);
         if (reappend) return reappend;
         if (
           expected === 'any' ||
-          (expected === 'no_stream' && !info.exists) ||
-          (expected === 'stream_exists' && info.exists)
+          (expected === 'no_stream' && !place.exists) ||
+          (expected === 'stream_exists' && place.exists)
         ) {
-          // Still allowed at the new version ('no_stream' on a deleted stream continues its versions).
-          if (attempt >= MAX_APPEND_RETRIES) {
-            throw new ConcurrencyError(streamId, expected, info.version, {
-              details: { reason: 'too much contention' },
-            });
-          }
-          startHint = info.version;
+          // Still allowed at the new version ('no_stream' on a deleted stream continues its
+          // versions). Every collision means another writer committed, so the writers as a
+          // whole always progress; the backoff only spreads out a crowd on one stream.
+          startHint = place.version;
+          if (attempt > 2)
+            await sleep(backoffDelay(attempt - 2, { initialDelayMs: 2, maxDelayMs: 200 }));
           continue;
         }
-        throw new ConcurrencyError(streamId, expected, info.version, { cause: error });
+        throw new ConcurrencyError(streamId, expected, place.version, { cause: error });
       }
     }
   };
@@ -371,62 +432,51 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     streamId: string,
     expected: ExpectedVersion,
     batch: NormalizedEvent[],
-    currentVersion: number,
+    place: StreamPlace,
   ): Promise<AppendResult | undefined> =>
-    resolveReappend(
-      streamId,
-      expected,
-      batch,
-      await storedRefs(batch.map((e) => e.id)),
-      currentVersion,
-    );
+    resolveReappend(streamId, expected, batch, await storedRefs(batch.map((e) => e.id)), place);
 
   const reappendOrConflict = async (
     streamId: string,
     expected: ExpectedVersion,
     batch: NormalizedEvent[],
-    info: StreamInfo,
+    place: StreamInfo & StreamPlace,
   ): Promise<AppendResult> => {
-    const reappend = await reappendOf(streamId, expected, batch, info.version);
+    const reappend = await reappendOf(streamId, expected, batch, place);
     if (reappend) return reappend;
-    throw new ConcurrencyError(streamId, expected, info.version);
+    throw new ConcurrencyError(streamId, expected, place.version);
   };
-
-  const toEvents = (d: CommitDoc): RecordedEvent[] =>
-    d.events.map((e, i) => ({
-      id: e.id,
-      streamId: d.streamId,
-      type: e.type,
-      data: e.data,
-      metadata: e.metadata ?? {},
-      version: d.firstVersion + i,
-      position: d._id + i,
-      recordedAt: d.recordedAt,
-    }));
 
   /**
    * Reads the log from `from` in position order and stops at the first hole: positions
-   * allocated to a writer that has not committed yet. A hole older than `gapTimeoutMs` is
-   * closed with gap markers, position by position from its start; a writer that then tries
-   * to commit there collides on `_id` and retries elsewhere, so no event is ever hidden.
+   * allocated to a writer that has not committed yet. Gap markers (positions of failed
+   * appends) are stepped over, so a page is full unless the end or a hole is reached. A hole
+   * older than `gapTimeoutMs` is closed with gap markers, position by position from its
+   * start; a writer that then tries to commit there collides on `_id` and retries elsewhere,
+   * so no event is ever hidden.
+   *
+   * @returns the events, how far the positions from `from` on are settled (`through`), and
+   *   the last position holding an event up to there (`lastEvent`, 0 when none).
    */
   const scan = async (
     from: number,
     maxCount: number | undefined,
     eventsWanted: boolean,
-  ): Promise<{ events: RecordedEvent[]; through: number }> => {
+  ): Promise<{ events: RecordedEvent[]; through: number; lastEvent: number }> => {
     const out: RecordedEvent[] = [];
     let expect = Math.max(1, from);
+    let lastEvent = 0;
     /** lastPosition of the previous log document of this scan. */
     let previous: number | undefined;
     const cursor = c.log
       .find(
         { lastPosition: { $gte: expect } },
-        eventsWanted ? {} : { projection: { lastPosition: 1 } },
+        eventsWanted ? {} : { projection: { lastPosition: 1, gap: 1 } },
       )
       .sort({ lastPosition: 1 })
-      .batchSize(maxCount === undefined ? 1000 : Math.min(1000, Math.max(1, maxCount)));
-    if (maxCount !== undefined) cursor.limit(maxCount);
+      // No limit: gap markers and multi-event commits make documents and events differ in
+      // number; the loop stops once the page is full.
+      .batchSize(maxCount === undefined ? 1000 : Math.min(1000, Math.max(16, maxCount)));
     try {
       for await (const d of cursor) {
         if (d._id > expect) {
@@ -443,11 +493,14 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
           }
           break;
         }
-        if (eventsWanted && !('gap' in d)) {
-          for (const e of toEvents(d)) {
-            if (e.position >= expect && (maxCount === undefined || out.length < maxCount))
-              out.push(e);
+        if (!('gap' in d)) {
+          if (eventsWanted) {
+            for (const e of toEvents(d)) {
+              if (e.position >= expect && (maxCount === undefined || out.length < maxCount))
+                out.push(e);
+            }
           }
+          lastEvent = d.lastPosition;
         }
         previous = d.lastPosition;
         expect = d.lastPosition + 1;
@@ -457,8 +510,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
       await cursor.close();
     }
     for (const start of holesSeen.keys()) if (start < expect) holesSeen.delete(start);
-    const through = out.length > 0 ? (out[out.length - 1] as RecordedEvent).position : expect - 1;
-    return { events: out, through };
+    return { events: out, through: expect - 1, lastEvent };
   };
 
   const lastPositionBefore = async (position: number): Promise<number> => {
@@ -559,10 +611,11 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     ): Promise<AppendResult> {
       return run(`Appending to stream '${String(streamId)}'`, async () => {
         validateStreamId(streamId);
-        const expected = opts?.expectedVersion ?? 'any';
+        validateWriteOptions(opts);
+        const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         const batch = normalizeEvents(events, newEventId, maxBatchSize);
-        return append(streamId, expected, batch);
+        return oneAtATime(streamId, () => append(streamId, expected, batch));
       });
     },
 
@@ -583,7 +636,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
         const cursor = c.log.find(filter).sort({ lastVersion: backwards ? -1 : 1 });
         try {
           for await (const d of cursor) {
-            const events = toEvents(d as CommitDoc).filter(
+            const events = toEvents(d).filter(
               (e) => e.version > deletedUpTo && (backwards ? e.version <= from : e.version >= from),
             );
             if (backwards) events.reverse();
@@ -603,9 +656,10 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
       return run('Reading all events', async () => {
         validateReadAllOptions(opts);
         if (opts.maxCount === 0) return [];
-        const { events, through } = await scan(opts.from ?? 0, opts.maxCount, true);
-        safeHead = Math.max(safeHead, through);
-        return events;
+        const from = opts.from ?? 0;
+        const scanned = await scan(from, opts.maxCount, true);
+        advanceHead(from, scanned);
+        return scanned.events;
       });
     },
 
@@ -619,6 +673,7 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     deleteStream(streamId: string, opts: DeleteStreamOptions = {}): Promise<void> {
       return run(`Deleting stream '${String(streamId)}'`, async () => {
         validateStreamId(streamId);
+        validateWriteOptions(opts);
         const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         const info = await infoOf(streamId);
@@ -634,9 +689,9 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
     headPosition(): Promise<number> {
       return run('Reading the head position', async () => {
         for (;;) {
-          const { through } = await scan(safeHead + 1, 5000, false);
-          if (through <= safeHead) return safeHead;
-          safeHead = through;
+          const before = settled;
+          advanceHead(settled + 1, await scan(settled + 1, 5000, false));
+          if (settled <= before) return headEvent;
         }
       });
     },

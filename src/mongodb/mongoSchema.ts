@@ -1,4 +1,6 @@
-import type { Collection, Db } from 'mongodb';
+import { BSON, type Collection, type Db } from 'mongodb';
+import { StoreCorruptedError, ValidationError } from '../core/errors.js';
+import type { RecordedEvent } from '../core/types.js';
 
 /**
  * One document per append (a "commit"): the unit MongoDB writes atomically without a
@@ -112,4 +114,65 @@ export async function ensureIndexes(c: MongoCollections): Promise<void> {
   await c.parked.createIndexes([
     { key: { subscription: 1, position: 1 }, name: 'subscription_position' },
   ]);
+}
+
+/** MongoDB's largest document (`maxBsonObjectSize`). */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Refuses a commit that MongoDB would refuse, before any position is allocated for it. JSON
+ * size is checked on every store; BSON can be larger (array indexes are stored as keys,
+ * every number takes 4 or 8 bytes), so the exact encoded size is checked here.
+ */
+export function assertFitsOneDocument(commit: CommitDoc): void {
+  const bytes = BSON.calculateObjectSize(commit);
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    throw new ValidationError(
+      'events',
+      `take ${(bytes / 1024 / 1024).toFixed(1)} MiB as one MongoDB commit document; MongoDB stores at most 16 MiB per append. Split the batch into several appends, or keep large payloads outside the event store and store a reference`,
+    );
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The events of a commit document, checked field by field. A document that Eventloom did not
+ * write this way (edited by hand, or by a buggy older version) raises a StoreCorruptedError
+ * naming it, instead of a TypeError deep in a reader: the log stays readable up to it, and
+ * the message says how to repair it.
+ */
+export function eventsOfCommit(d: LogDoc): RecordedEvent[] {
+  const corrupt = (problem: string): never => {
+    throw new StoreCorruptedError(
+      `The MongoDB event log document with _id ${JSON.stringify(d._id)} is malformed: ${problem}. Readers stop before it. Repair the document, or replace it with a gap marker { _id: ${JSON.stringify(d._id)}, lastPosition: <its lastPosition>, gap: true } to drop its events`,
+      { details: { documentId: d._id, position: d._id, problem } },
+    );
+  };
+  if ('gap' in d) return [];
+  if (typeof d._id !== 'number' || typeof d.lastPosition !== 'number')
+    corrupt('_id and lastPosition must be numbers');
+  if (typeof d.streamId !== 'string') corrupt('streamId is not a string');
+  if (!Number.isSafeInteger(d.firstVersion)) corrupt('firstVersion is not an integer');
+  if (!Array.isArray(d.events) || d.events.length !== d.lastPosition - d._id + 1)
+    corrupt('events is not an array with one entry per position');
+  const recordedAt =
+    d.recordedAt instanceof Date ? d.recordedAt : corrupt('recordedAt is not a date');
+  return d.events.map((e: unknown, i): RecordedEvent => {
+    if (!isRecord(e) || typeof e.id !== 'string' || typeof e.type !== 'string' || !('data' in e))
+      return corrupt(`events[${i}] is not an object { id, type, data, metadata }`);
+    if (e.metadata !== undefined && !isRecord(e.metadata))
+      return corrupt(`events[${i}].metadata is not an object`);
+    return {
+      id: e.id,
+      streamId: d.streamId,
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata ?? {},
+      version: d.firstVersion + i,
+      position: d._id + i,
+      recordedAt,
+    };
+  });
 }

@@ -57,7 +57,7 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
   const findCache = new Map<string, Statement>();
 
   const put = (collection: string, id: string, doc: Document): void => {
-    assertJsonValue(doc, `documents.${collection}[${id}]`);
+    assertJsonValue(doc, `documents.${collection}[${id}]`, { allowDates: true });
     putStmt.run(collection, id, JSON.stringify(doc));
   };
   const apply = (w: DocumentWrite): void => {

@@ -30,6 +30,7 @@ import {
   validateReadAllOptions,
   validateReadStreamOptions,
   validateStreamId,
+  validateWriteOptions,
 } from '../core/validation.js';
 import { createSqliteCheckpointStore } from './sqliteCheckpointStore.js';
 import { createSqliteDocuments, type SqliteDocuments } from './sqliteDocumentStore.js';
@@ -146,7 +147,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     let stmt = stmts.byIds.get(ids.length);
     if (!stmt) {
       stmt = db.prepare(
-        `SELECT event_id AS id, stream_id AS streamId, type, version, position FROM eventloom_events WHERE event_id IN (${ids
+        `SELECT event_id AS id, stream_id AS streamId, type, version, position, data FROM eventloom_events WHERE event_id IN (${ids
           .map(() => '?')
           .join(',')})`,
       );
@@ -154,6 +155,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     }
     return stmt.all(...ids) as StoredEventRef[];
   };
+  const reappendOf = (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+    row: StreamRow | undefined,
+  ): AppendResult | undefined =>
+    resolveReappend(streamId, expected, batch, lookupIds(batch.map((e) => e.id)), {
+      version: row?.version ?? 0,
+      deletedUpTo: row?.deleted_up_to ?? 0,
+    });
   const infoOf = (streamId: string, row: StreamRow | undefined): StreamInfo => ({
     streamId,
     version: row?.version ?? 0,
@@ -180,18 +191,13 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
 
   const appendTx = db.transaction(
     (streamId: string, expected: ExpectedVersion, batch: NormalizedEvent[]): AppendOutcome => {
-      const info = infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
+      const row = stmts.stream.get(streamId) as StreamRow | undefined;
+      const info = infoOf(streamId, row);
       try {
         checkExpectedVersion(streamId, expected, info);
       } catch (conflict) {
         // A retried append of events that did commit is not a conflict.
-        const reappend = resolveReappend(
-          streamId,
-          expected,
-          batch,
-          lookupIds(batch.map((e) => e.id)),
-          info.version,
-        );
+        const reappend = reappendOf(streamId, expected, batch, row);
         if (reappend) return { result: reappend, written: false };
         throw conflict;
       }
@@ -266,7 +272,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     ): Promise<AppendResult> {
       return guarded(`Appending to stream '${String(streamId)}'`, () => {
         validateStreamId(streamId);
-        const expected = opts?.expectedVersion ?? 'any';
+        validateWriteOptions(opts);
+        const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         const batch = normalizeEvents(events, newEventId, maxBatchSize);
         let outcome: AppendOutcome;
@@ -274,14 +281,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
           outcome = appendTx.immediate(streamId, expected, batch);
         } catch (error) {
           if (isUniqueViolation(error, 'event_id')) {
-            const info = infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
-            const reappend = resolveReappend(
-              streamId,
-              expected,
-              batch,
-              lookupIds(batch.map((e) => e.id)),
-              info.version,
-            );
+            const row = stmts.stream.get(streamId) as StreamRow | undefined;
+            const reappend = reappendOf(streamId, expected, batch, row);
             if (reappend) return reappend;
           }
           if (isUniqueViolation(error, 'stream_id')) {
@@ -334,6 +335,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     deleteStream(streamId: string, opts: DeleteStreamOptions = {}): Promise<void> {
       return guarded(`Deleting stream '${String(streamId)}'`, () => {
         validateStreamId(streamId);
+        validateWriteOptions(opts);
         const expected = opts.expectedVersion ?? 'any';
         validateExpectedVersion(expected);
         db.transaction(() => {

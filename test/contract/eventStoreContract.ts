@@ -27,7 +27,7 @@ export interface ContractHarness {
   scale?: number;
 }
 
-const ev = (type: string, data: unknown = {}, id?: string): EventData =>
+export const ev = (type: string, data: unknown = {}, id?: string): EventData =>
   id === undefined ? { type, data } : { type, data, id };
 
 async function expectRejects(
@@ -45,6 +45,25 @@ async function expectRejects(
   return caught;
 }
 
+/** `fresh()` opens a store that is closed after the test, as is every store pushed to `open`. */
+export function freshStores(harness: ContractHarness): {
+  open: EventStore[];
+  fresh: () => Promise<EventStore>;
+} {
+  const open: EventStore[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return {
+    open,
+    fresh: async () => {
+      const s = await harness.create();
+      open.push(s);
+      return s;
+    },
+  };
+}
+
 function uid(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -52,15 +71,7 @@ function uid(prefix: string): string {
 export function eventStoreContract(name: string, harness: ContractHarness): void {
   const scale = harness.scale ?? 1;
   describe(`EventStore contract: ${name}`, () => {
-    const open: EventStore[] = [];
-    const fresh = async (): Promise<EventStore> => {
-      const s = await harness.create();
-      open.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const { open, fresh } = freshStores(harness);
 
     describe('appending and reading', () => {
       it('numbers a new stream from version 1 and positions strictly increasing', async () => {

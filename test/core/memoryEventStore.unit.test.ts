@@ -1,8 +1,10 @@
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { appendEdgesContract } from '../contract/appendEdgesContract.js';
 
 eventStoreContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });
+appendEdgesContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });
 
 projectionContract('memory store + memory documents', {
   inline: true,

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isConcurrencyError,
   isConfigurationError,
+  isRetryableError,
+  isStoreCorruptedError,
   isStoreUnavailableError,
   isValidationError,
 } from '../../src/core/errors.js';
@@ -238,6 +240,68 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     expect(await target.loadCheckpoint('users')).toBe(7);
     expect(await target.documents.find('users')).toEqual([{ name: 'grace' }]);
     expect(await target.loadCheckpoint('users')).toBe(7);
+  });
+
+  it('reports a malformed commit document as StoreCorruptedError naming it, and reads everything before it', async () => {
+    const store = fresh();
+    await store.appendToStream('good-1', [{ type: 'Good', data: {} }]);
+    // What an older version stored for a sparse events array: a null event.
+    await store.db.collection('eventloom_log').insertOne({
+      _id: 2,
+      lastPosition: 3,
+      streamId: 'bad-1',
+      firstVersion: 1,
+      lastVersion: 2,
+      versions: [null, 2],
+      eventIds: [null, 'bad-event'],
+      events: [null, { id: 'bad-event', type: 'X', data: {}, metadata: {} }],
+      recordedAt: new Date(),
+    } as never);
+    await store.db
+      .collection('eventloom_counters')
+      .updateOne({ _id: 'position' as never }, { $set: { value: 3 } });
+    expect((await store.readAll({ maxCount: 1 })).map((e) => e.type)).toEqual(['Good']);
+    const error = await store.readAll().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isStoreCorruptedError(error), `unexpected outcome: ${String(error)}`).toBe(true);
+    expect(isRetryableError(error)).toBe(false);
+    expect((error as Error).message).toMatch(/_id 2 is malformed: events\[0\]/);
+    expect((error as { details: Record<string, unknown> }).details).toMatchObject({ position: 2 });
+    expect(await store.readStream('good-1')).toHaveLength(1);
+  });
+
+  it('refuses an append whose JSON fits but whose BSON commit exceeds 16 MiB, before allocating positions', async () => {
+    const store = fresh();
+    // About 3 MB of JSON, but BSON stores every array index as a key: over 16 MiB.
+    const zeros = new Array<number>(1_600_000).fill(0);
+    const error = await store.appendToStream('bson-1', [{ type: 'Big', data: { zeros } }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isValidationError(error), `unexpected outcome: ${String(error)}`).toBe(true);
+    expect((error as Error).message).toMatch(/MiB as one MongoDB commit/);
+    const { lastPosition } = await store.appendToStream('bson-2', [{ type: 'After', data: {} }]);
+    expect(lastPosition).toBe(1);
+    expect((await store.readAll()).map((e) => e.type)).toEqual(['After']);
+  }, 60_000);
+
+  it('burns no positions for appends that fail their version check or race in one process', async () => {
+    const store = fresh();
+    await store.appendToStream('burn-1', [{ type: 'A', data: {} }]);
+    for (const expectedVersion of ['no_stream', 0, 5] as const) {
+      await expect(
+        store.appendToStream('burn-1', [{ type: 'X', data: {} }], { expectedVersion }),
+      ).rejects.toSatisfy(isConcurrencyError);
+    }
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        store.appendToStream('burn-1', [{ type: 'Hit', data: {} }], { expectedVersion: 'any' }),
+      ),
+    );
+    expect(Math.max(...results.map((r) => r.lastPosition))).toBe(41);
+    expect(await store.db.collection('eventloom_log').countDocuments({ gap: true })).toBe(0);
   });
 
   it('reports the server capabilities once instead of failing per call', async () => {

@@ -1,5 +1,7 @@
 import { describe } from 'vitest';
 import { createMongoEventStore, type MongoEventStore } from '../../src/mongodb/mongoEventStore.js';
+import type { EventStore } from '../../src/core/types.js';
+import { appendEdgesContract, type AppendEdgesHarness } from '../contract/appendEdgesContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 
@@ -23,7 +25,7 @@ const dropped = new Set<string>();
 
 describe.skipIf(!available)('MongoDB event store', () => {
   const names = new Map<unknown, string>();
-  eventStoreContract('mongodb', {
+  const harness: AppendEdgesHarness = {
     create: () => {
       const name = uniqueName('el_contract');
       const store = open(name);
@@ -49,6 +51,23 @@ describe.skipIf(!available)('MongoDB event store', () => {
         }),
       );
     },
+    /** Positions allocated by appends that failed elsewhere: counted, then marked as gaps. */
+    leaveGaps: async (store: EventStore, count: number) => {
+      const { db } = store as MongoEventStore;
+      const counter = await db
+        .collection<{ _id: string; value: number }>('eventloom_counters')
+        .findOneAndUpdate(
+          { _id: 'position' },
+          { $inc: { value: count } },
+          { upsert: true, returnDocument: 'after' },
+        );
+      const last = counter!.value;
+      await db
+        .collection<{ _id: number; lastPosition: number; gap: boolean }>('eventloom_log')
+        .insertOne({ _id: last - count + 1, lastPosition: last, gap: true });
+    },
     scale: 0.5,
-  });
+  };
+  eventStoreContract('mongodb', harness);
+  appendEdgesContract('mongodb', harness);
 });

@@ -6,21 +6,25 @@ import { createSqliteProjectionTarget } from '../../src/sqlite/sqliteDocumentSto
 import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { appendEdgesContract } from '../contract/appendEdgesContract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventloom-sqlite-'));
 let n = 0;
 const paths = new Map<unknown, string>();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-eventStoreContract('sqlite (file)', {
+const fileHarness = {
   create: () => {
     const path = join(dir, `store-${n++}.db`);
     const store = createSqliteEventStore({ path });
     paths.set(store, path);
     return Promise.resolve(store);
   },
-  reopen: (store) => Promise.resolve(createSqliteEventStore({ path: paths.get(store)! })),
-});
+  reopen: (store: unknown) => Promise.resolve(createSqliteEventStore({ path: paths.get(store)! })),
+};
+
+eventStoreContract('sqlite (file)', fileHarness);
+appendEdgesContract('sqlite (file)', fileHarness);
 
 eventStoreContract('sqlite (:memory:)', {
   create: () => Promise.resolve(createSqliteEventStore({ path: ':memory:' })),
