@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'STORE_CLOSED'
   | 'STORE_UNAVAILABLE'
   | 'STORE_CORRUPTED'
+  | 'STORE_FAILED'
   | 'COMMAND_REJECTED'
   | 'SUBSCRIPTION_STOPPED'
   | 'HANDLER_FAILED'
@@ -149,6 +150,18 @@ export class StoreCorruptedError extends EventloomError {
   }
 }
 
+/**
+ * The backing database refused an operation for a reason a retry will not cure (an unknown
+ * server error, a driver bug, a failed programming assumption). Not retryable: loops stop
+ * loudly on it instead of retrying forever; `cause` holds the driver's error.
+ */
+export class StoreFailedError extends EventloomError {
+  constructor(message: string, options: EventloomErrorOptions = {}) {
+    super('STORE_FAILED', message, options);
+    this.name = 'StoreFailedError';
+  }
+}
+
 /** A command was refused by the domain (a business rule); retrying will not help. */
 export class CommandRejectedError extends EventloomError {
   constructor(message: string, options: EventloomErrorOptions = {}) {
@@ -193,6 +206,7 @@ export const isStoreUnavailableError = (e: unknown): e is StoreUnavailableError 
   hasCode(e, 'STORE_UNAVAILABLE');
 export const isStoreCorruptedError = (e: unknown): e is StoreCorruptedError =>
   hasCode(e, 'STORE_CORRUPTED');
+export const isStoreFailedError = (e: unknown): e is StoreFailedError => hasCode(e, 'STORE_FAILED');
 export const isCommandRejectedError = (e: unknown): e is CommandRejectedError =>
   hasCode(e, 'COMMAND_REJECTED');
 export const isConfigurationError = (e: unknown): e is ConfigurationError =>

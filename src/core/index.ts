@@ -46,6 +46,7 @@ export {
   isStoreClosedError,
   isStoreUnavailableError,
   isStoreCorruptedError,
+  isStoreFailedError,
   isStreamDeletedError,
   isValidationError,
   NotFoundError,
@@ -53,6 +54,7 @@ export {
   StoreClosedError,
   StoreUnavailableError,
   StoreCorruptedError,
+  StoreFailedError,
   StreamDeletedError,
   ValidationError,
 } from './errors.js';

@@ -1,7 +1,7 @@
 import {
   ConfigurationError,
-  EventloomError,
   isEventloomError,
+  StoreFailedError,
   StoreUnavailableError,
   ValidationError,
 } from '../core/errors.js';
@@ -90,17 +90,31 @@ export function translateMongoError(error: unknown, context: string, hosts: stri
       cause: error,
     });
   }
-  if (typeof e?.code === 'number' && RETRYABLE_SERVER_CODES.has(e.code)) {
+  if (
+    (typeof e?.code === 'number' && RETRYABLE_SERVER_CODES.has(e.code)) ||
+    hasRetryableLabel(error)
+  ) {
     return new StoreUnavailableError(
       `${context}: MongoDB is temporarily unavailable (${message}); retry`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  return new EventloomError('STORE_UNAVAILABLE', `${context}: MongoDB failed: ${message}`, {
-    cause: error,
-  });
+  // Anything else (an unknown server error, or a bug that is not the driver's at all) will
+  // fail again the same way: retrying it would turn one failure into an endless loop.
+  const what = name.startsWith('Mongo')
+    ? `MongoDB failed (${name})`
+    : `failed (${name || 'error'})`;
+  return new StoreFailedError(
+    `${context}: ${what}: ${message}. Retrying will not help; see the cause`,
+    { cause: error },
+  );
+}
+
+/** The driver labels errors that a retry may cure (elections, pool resets). */
+function hasRetryableLabel(error: unknown): boolean {
+  const labels = (error as { errorLabels?: unknown } | null)?.errorLabels;
+  const list = labels instanceof Set ? [...labels] : Array.isArray(labels) ? labels : [];
+  return list.some((l) => l === 'RetryableWriteError' || l === 'ResetPool');
 }
 
 /** `host:port` list of a connection string, for messages (never the credentials). */

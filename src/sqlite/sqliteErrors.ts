@@ -1,7 +1,9 @@
 import {
   ConfigurationError,
-  EventloomError,
+  type EventloomError,
   isEventloomError,
+  StoreCorruptedError,
+  StoreFailedError,
   StoreUnavailableError,
 } from '../core/errors.js';
 
@@ -26,7 +28,7 @@ const TRANSLATIONS: Record<string, (context: string, path: string) => EventloomE
       `${ctx}: ${path} is not an SQLite database; point the store at another file`,
     ),
   SQLITE_CORRUPT: (ctx, path) =>
-    new EventloomError('STORE_UNAVAILABLE', `${ctx}: ${path} is corrupt; restore it from a backup`),
+    new StoreCorruptedError(`${ctx}: ${path} is corrupt; restore it from a backup`),
 };
 
 /** Wraps a better-sqlite3 error with context; Eventloom errors pass through unchanged. */
@@ -44,9 +46,9 @@ export function translateSqliteError(error: unknown, context: string, path: stri
   const base = code.replace(/^(SQLITE_[A-Z]+)(_.*)?$/, '$1');
   const make = TRANSLATIONS[code] ?? TRANSLATIONS[base];
   if (!make) {
-    return new EventloomError(
-      'STORE_UNAVAILABLE',
-      `${context}: SQLite failed with ${code}: ${(error as Error).message}`,
+    // An unlisted code (a constraint, a misuse) fails the same way again: not retryable.
+    return new StoreFailedError(
+      `${context}: SQLite failed with ${code}: ${(error as Error).message}. Retrying will not help; see the cause`,
       { cause: error },
     );
   }
