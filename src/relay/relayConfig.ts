@@ -106,6 +106,11 @@ const kafkaSchema = z.strictObject({
   batchSize: positiveInt.optional(),
   /** Wait this long for a batch to fill. Default 2 ms. */
   lingerMs: z.number().int().nonnegative().optional(),
+  /**
+   * Largest record batch the topic takes. Default: the topic's `max.message.bytes` as the
+   * broker reports it. A bigger message is dead-lettered at once.
+   */
+  maxMessageBytes: positiveInt.optional(),
   retry: retrySchema.optional(),
 });
 const customSchema = z.strictObject({

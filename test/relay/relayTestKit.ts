@@ -131,3 +131,15 @@ export async function removeRelayState(
     await state.collection<{ _id: string }>('leases').deleteOne({ _id: relay });
   }
 }
+
+const noop = (): void => undefined;
+/** A relay logger that prints nothing. */
+export const silentLog = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child() {
+    return silentLog;
+  },
+};
