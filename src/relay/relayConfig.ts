@@ -436,7 +436,39 @@ function validateStep(raw: unknown, path: string, problems: Problem[]): StepConf
     return undefined;
   }
   if (stepKind === 'filter') validateFilter(parsed.data, joinPath(path, kind), problems);
+  if (stepKind === 'http')
+    validateWebhookUrl(
+      (parsed.data as HttpStepConfig).url,
+      `${joinPath(path, kind)}.url`,
+      problems,
+    );
   return { [stepKind]: parsed.data } as StepConfig;
+}
+
+/**
+ * The part of a webhook URL before its first `{{ }}` must be an http(s) URL (or empty: the
+ * message supplies it), so a missing scheme fails at start-up, not once per change.
+ */
+function validateWebhookUrl(url: string, path: string, problems: Problem[]): void {
+  const fixed = url.split('{{')[0] as string;
+  if (fixed === '') return;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(fixed)?.[1]?.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') {
+    problems.push({
+      path,
+      message: `'${url}' has no http:// or https:// scheme; write http://${url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '')} (or https://)`,
+    });
+    return;
+  }
+  if (fixed !== url) return;
+  try {
+    new URL(url);
+  } catch {
+    problems.push({
+      path,
+      message: `'${url}' is not a URL; write e.g. http://127.0.0.1:8080/hook`,
+    });
+  }
 }
 
 const FILTER_OPERATORS = [

@@ -117,34 +117,8 @@ export async function startRelay(
     log,
     ...(config.delivery?.retry ? { retry: config.delivery.retry } : {}),
   });
-  const { state: store, ownDatabases } = await openRelayState(config);
-  let routing: Routing;
-  try {
-    routing = await Routing.build(config, factory, ownDatabases);
-  } catch (error) {
-    await factory.close();
-    await store.close();
-    throw error;
-  }
-  const leaseEnabled = config.lease?.enabled ?? true;
-  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log);
-  const stopping = new AbortController();
   let deliverer: Deliverer | undefined;
-
-  const serverConfig = config.server === false ? undefined : (config.server ?? {});
-  const ops =
-    serverConfig === undefined && options.port === undefined
-      ? undefined
-      : await startOpsServer({
-          host: serverConfig?.host ?? '127.0.0.1',
-          port: options.port ?? serverConfig?.port ?? 9464,
-          health: () => ({
-            ok: state !== 'failed',
-            body: { ...status(), checkpoints: store.description },
-          }),
-          metrics: () => metrics.render(name),
-        });
-
+  let checkpointsAt = '';
   const status = (): RelayStatus => ({
     relay: name,
     state,
@@ -155,6 +129,44 @@ export async function startRelay(
     deadLettered: metrics.deadLettered,
     ...(failure ? { error: failure } : {}),
   });
+
+  // The port first: a clash fails before any connection is opened that would keep the
+  // process alive.
+  const serverConfig = config.server === false ? undefined : (config.server ?? {});
+  const ops =
+    serverConfig === undefined && options.port === undefined
+      ? undefined
+      : await startOpsServer({
+          host: serverConfig?.host ?? '127.0.0.1',
+          port: options.port ?? serverConfig?.port ?? 9464,
+          health: () => ({
+            ok: state !== 'failed',
+            body: { ...status(), checkpoints: checkpointsAt },
+          }),
+          metrics: () => metrics.render(name),
+        });
+  let store: RelayStateStore;
+  let ownDatabases: string[];
+  let routing: Routing;
+  try {
+    ({ state: store, ownDatabases } = await openRelayState(config));
+  } catch (error) {
+    await factory.close();
+    await ops?.close();
+    throw error;
+  }
+  checkpointsAt = store.description;
+  try {
+    routing = await Routing.build(config, factory, ownDatabases);
+  } catch (error) {
+    await factory.close();
+    await store.close();
+    await ops?.close();
+    throw error;
+  }
+  const leaseEnabled = config.lease?.enabled ?? true;
+  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log);
+  const stopping = new AbortController();
 
   /** One term as the active relay; resolves when it ends (stop, lease lost) or rejects (failure). */
   const serveTerm = async (): Promise<'stopped' | 'lost'> => {

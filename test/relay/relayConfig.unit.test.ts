@@ -105,6 +105,33 @@ describe('relay config validation', () => {
   });
 });
 
+describe('relay config webhook URLs', () => {
+  const withUrl = (url: string) => ({ ...minimal, pipeline: [{ http: { url } }] });
+
+  it('a webhook URL without http:// or https:// is a config error naming the step and the fix', () => {
+    expect(problemOf(withUrl('localhost:8080/hook'))).toContain(
+      "pipeline[0].http.url: 'localhost:8080/hook' has no http:// or https:// scheme; write http://localhost:8080/hook",
+    );
+    expect(problemOf(withUrl('127.0.0.1:8080/hook'))).toContain('write http://127.0.0.1:8080/hook');
+    expect(problemOf(withUrl('ftp://example.com/x'))).toMatch(
+      /pipeline\[0\]\.http\.url: 'ftp:\/\/example\.com\/x' has no http:\/\/ or https:\/\/ scheme/,
+    );
+    expect(problemOf(withUrl('http://'))).toMatch(
+      /pipeline\[0\]\.http\.url: 'http:\/\/' is not a URL/,
+    );
+  });
+
+  it('accepts http and https URLs, and templates whose scheme comes from the message', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/hook',
+      'HTTPS://hooks.example.com/{{ns.coll}}',
+      'http://{{ns.db}}.internal/hook',
+      '{{fullDocument.callbackUrl}}',
+    ])
+      expect(() => parseRelayConfig(withUrl(url)), url).not.toThrow();
+  });
+});
+
 describe('relay config ${ENV} substitution', () => {
   it('substitutes variables, defaults and escapes', () => {
     expect(

@@ -1,0 +1,77 @@
+/**
+ * How the real `eventloom relay` command (built package) starts and stops: clear, prompt
+ * failures for a busy ops port or a bad config, a restarted relay that takes its own lease
+ * back at once, and a prompt SIGTERM.
+ */
+import { createServer } from 'node:net';
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
+import { spawnRelay, writeConfig, type RelayProcess } from './relayProcesses.js';
+import { itemsSource, removeRelayState } from './relayTestKit.js';
+
+const available = await serviceAvailable('mongodb');
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
+  let client: MongoClient;
+  const relays: string[] = [];
+  const children: RelayProcess[] = [];
+
+  beforeAll(async () => {
+    client = new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5000 });
+    await client.connect();
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.child.exitCode === null) await c.kill9();
+    for (const name of relays) await client.db(name).dropDatabase();
+    await removeRelayState(client, relays);
+    await client?.close();
+  });
+
+  const config = (extra: Record<string, unknown> = {}): { name: string; file: string } => {
+    const name = uniqueName('relay_startup');
+    relays.push(name);
+    const file = writeConfig({
+      name,
+      source: itemsSource(name),
+      pipeline: [{ log: { level: 'debug' } }],
+      ...extra,
+    });
+    return { name, file };
+  };
+
+  const start = (file: string, env: Record<string, string> = {}): RelayProcess => {
+    const p = spawnRelay(['--config', file], { LOG_LEVEL: 'info', ...env }, { built: true });
+    children.push(p);
+    return p;
+  };
+
+  it('a second relay whose ops port is taken exits non-zero at once, naming the port and the fix', async () => {
+    const port = await freePort();
+    const first = start(config({ server: { port } }).file);
+    await expect
+      .poll(
+        async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(200);
+    const second = start(config({ server: { port } }).file);
+    // Without the fix the process stays up for minutes on its open MongoDB connections.
+    expect(await second.exited, second.output()).toBe(1);
+    expect(second.output()).toContain(`port ${port}`);
+    expect(second.output()).toMatch(/server\.port/);
+    expect(first.child.exitCode).toBeNull();
+    expect(await first.terminate(), first.output()).toBe(0);
+  }, 60_000);
+});
