@@ -46,7 +46,22 @@ export function toRegExp(value: string): RegExp {
   return new RegExp(m[1] as string, (m[2] ?? '').replace('g', ''));
 }
 
-const positiveInt = z.number().int().positive();
+/**
+ * `${VAR}` substitution yields text, so numeric and yes/no options also take the text of a
+ * number (`"5000"`) or of `true` / `false`.
+ */
+function numberFromText<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    schema,
+  );
+}
+const booleanFromText = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean(),
+);
+
+const positiveInt = numberFromText(z.number().int().positive());
 
 const retrySchema = z.strictObject({
   /** Attempts per change before it goes to the dead-letter store. */
@@ -98,14 +113,14 @@ const kafkaSchema = z.strictObject({
   key: z.string().min(1).optional(),
   clientId: z.string().min(1).optional(),
   /** Create missing topics (the broker may refuse auto-creation). Default true. */
-  createTopics: z.boolean().optional(),
+  createTopics: booleanFromText.optional(),
   /** Partitions of created topics. Default 3. */
   partitions: positiveInt.optional(),
   replicationFactor: positiveInt.optional(),
   /** Messages per produce request. Default 500. */
   batchSize: positiveInt.optional(),
   /** Wait this long for a batch to fill. Default 2 ms. */
-  lingerMs: z.number().int().nonnegative().optional(),
+  lingerMs: numberFromText(z.number().int().nonnegative()).optional(),
   /**
    * Largest record batch the topic takes. Default: the topic's `max.message.bytes` as the
    * broker reports it. A bigger message is dead-lettered at once.
@@ -159,6 +174,7 @@ const databaseSchema = z.strictObject({
    */
   collections: z
     .union([z.array(namePattern), z.record(namePattern, collectionEntrySchema.nullable())])
+    .nullable()
     .optional(),
   /** Collections never watched (names or /regex/). */
   exclude: z.array(namePattern).optional(),
@@ -203,7 +219,9 @@ const eventloomSourceSchema = z.strictObject({
   /** Database of a MongoDB store when the URL has none. */
   dbName: z.string().min(1).optional(),
   /** Where to start without a checkpoint. Default `start`. */
-  from: z.union([z.enum(['start', 'end']), z.number().int().nonnegative()]).optional(),
+  from: z
+    .union([z.enum(['start', 'end']), numberFromText(z.number().int().nonnegative())])
+    .optional(),
   /** Only these event types (others still advance the checkpoint). */
   eventTypes: z.array(z.string().min(1)).optional(),
   /** `ns.db` of the changes. Default `eventloom`; `ns.coll` is the stream's category. */
@@ -256,9 +274,9 @@ const rootSchema = z.strictObject({
   lease: z
     .strictObject({
       /** Default true: of several relays with one name, one is active. */
-      enabled: z.boolean().optional(),
+      enabled: booleanFromText.optional(),
       /** A holder silent this long is replaced. Default 10 000 ms. */
-      ttlMs: z.number().int().min(500).optional(),
+      ttlMs: numberFromText(z.number().int().min(500)).optional(),
     })
     .optional(),
   /** `/health` and `/metrics`. Default port 9464 on 127.0.0.1; `false` disables. */
@@ -266,7 +284,7 @@ const rootSchema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        port: z.number().int().min(0).max(65535).optional(),
+        port: numberFromText(z.number().int().min(0).max(65535)).optional(),
         host: z.string().min(1).optional(),
       }),
     ])
@@ -639,7 +657,15 @@ export function parseRelayConfig(
         }
         const dbPipeline = validatePipeline(db.pipeline, `${dbPath}.pipeline`, problems);
         let collections: DatabaseConfig['collections'];
-        if (Array.isArray(db.collections)) collections = db.collections;
+        if (
+          db.collections === null ||
+          (db.collections !== undefined && Object.keys(db.collections).length === 0)
+        ) {
+          problems.push({
+            path: `${dbPath}.collections`,
+            message: `is empty, so nothing would be watched; list collection names or /regex/, or leave collections out to watch every collection of ${dbName}`,
+          });
+        } else if (Array.isArray(db.collections)) collections = db.collections;
         else if (db.collections) {
           collections = {};
           for (const [coll, entry] of Object.entries(db.collections)) {
