@@ -455,7 +455,11 @@ export async function createMongoSource(
     done: all,
     async stop() {
       onStop();
-      await Promise.race([all.catch(() => undefined), sleep(5000)]);
+      // A bounded wait whose timer goes away with it: a pending timer would keep the process
+      // alive for its full length after everything else has shut down.
+      const waited = new AbortController();
+      await Promise.race([all.catch(() => undefined), sleep(5000, waited.signal)]);
+      waited.abort();
     },
     async close() {
       signal.removeEventListener('abort', onStop);

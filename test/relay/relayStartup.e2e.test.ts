@@ -74,4 +74,19 @@ describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
     expect(first.child.exitCode).toBeNull();
     expect(await first.terminate(), first.output()).toBe(0);
   }, 60_000);
+
+  it('an idle relay exits promptly on SIGTERM: shutdown does not sit out a bounded wait', async () => {
+    const relay = start(config({ server: false }).file);
+    await expect.poll(() => relay.output(), { timeout: 20_000 }).toContain('relay active');
+    // Give the per-collection stream a moment to be opened and idle.
+    await expect.poll(() => relay.output(), { timeout: 20_000 }).toContain('watching MongoDB');
+    const started = Date.now();
+    relay.child.kill('SIGTERM');
+    // Before the fix a 5 s timer outlived the shutdown and held the process up.
+    const outcome = await Promise.race([
+      relay.exited,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 3000)),
+    ]);
+    expect(outcome, `${Date.now() - started} ms\n${relay.output()}`).toBe(0);
+  }, 60_000);
 });
