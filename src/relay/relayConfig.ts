@@ -277,6 +277,15 @@ const rootSchema = z.strictObject({
       enabled: booleanFromText.optional(),
       /** A holder silent this long is replaced. Default 10 000 ms. */
       ttlMs: numberFromText(z.number().int().min(500)).optional(),
+      /**
+       * This relay's identity across restarts, unique per running relay. Default: the host
+       * name (or EVENTLOOM_RELAY_INSTANCE). A restarted relay takes its own dead run's lease
+       * at once instead of waiting `ttlMs`.
+       */
+      instanceId: z
+        .string()
+        .regex(/^[^:]+$/, 'must not contain ":"')
+        .optional(),
     })
     .optional(),
   /** `/health` and `/metrics`. Default port 9464 on 127.0.0.1; `false` disables. */

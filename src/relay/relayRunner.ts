@@ -94,6 +94,27 @@ export async function openRelayState(
 }
 
 /**
+ * A lease holder `<instance>:<pid>:<random>` is this relay's own previous run when it has
+ * the same instance (host name, or `lease.instanceId` / EVENTLOOM_RELAY_INSTANCE) and its
+ * process is gone: its pid is ours (a restarted container) or runs nothing here. A live
+ * relay — another process on this host, or anything it cannot tell — is never taken over
+ * early.
+ */
+function isOwnDeadPredecessor(holder: string, instance: string): boolean {
+  const parts = holder.split(':');
+  if (parts.length < 3 || parts.slice(0, -2).join(':') !== instance) return false;
+  const pid = Number(parts.at(-2));
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ESRCH';
+  }
+}
+
+/**
  * Starts a relay: validates pipelines, serves /health and /metrics, waits for the lease,
  * then streams changes through the pipelines with at-least-once delivery.
  *
@@ -107,7 +128,8 @@ export async function startRelay(
   options: StartRelayOptions = {},
 ): Promise<RelayHandle> {
   const name = config.name;
-  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const instance = config.lease?.instanceId ?? process.env.EVENTLOOM_RELAY_INSTANCE ?? hostname();
+  const owner = options.owner ?? `${instance}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = (options.log ?? createLogger()).child({ component: 'relay', relay: name });
   const metrics = new RelayMetrics();
   let state: RelayState = 'starting';
@@ -165,7 +187,9 @@ export async function startRelay(
     throw error;
   }
   const leaseEnabled = config.lease?.enabled ?? true;
-  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log);
+  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log, (holder) =>
+    isOwnDeadPredecessor(holder, instance),
+  );
   const stopping = new AbortController();
 
   /** One term as the active relay; resolves when it ends (stop, lease lost) or rejects (failure). */

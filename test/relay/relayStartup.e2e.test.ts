@@ -89,4 +89,33 @@ describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
     ]);
     expect(outcome, `${Date.now() - started} ms\n${relay.output()}`).toBe(0);
   }, 60_000);
+
+  it('a SIGKILLed relay restarted takes its own lease back at once, while a second live relay still waits', async () => {
+    // A ttl far longer than the test: only taking over early can pass.
+    const { name, file } = config({ lease: { ttlMs: 120_000 }, server: false });
+    const leases = client
+      .db('eventloom_relay')
+      .collection<{ _id: string; owner: string | null }>('leases');
+    const ownerPid = async (): Promise<number | undefined> => {
+      const owner = (await leases.findOne({ _id: name }))?.owner;
+      return owner ? Number(owner.split(':').at(-2)) : undefined;
+    };
+    const first = start(file);
+    await expect.poll(ownerPid, { timeout: 20_000 }).toBe(first.child.pid);
+    await first.kill9();
+
+    const restarted = start(file);
+    await expect.poll(ownerPid, { timeout: 20_000 }).toBe(restarted.child.pid);
+    expect(restarted.output()).toContain("took over the lease from this relay's previous run");
+
+    const other = start(file);
+    await expect
+      .poll(() => other.output(), { timeout: 20_000 })
+      .toContain('standing by: another relay holds the lease');
+    expect(await ownerPid()).toBe(restarted.child.pid);
+    expect(await restarted.terminate(), restarted.output()).toBe(0);
+    // Released on a clean stop: the waiting relay takes over without waiting out the ttl.
+    await expect.poll(ownerPid, { timeout: 20_000 }).toBe(other.child.pid);
+    expect(await other.terminate(), other.output()).toBe(0);
+  }, 90_000);
 });
