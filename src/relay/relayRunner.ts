@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { errorMessage } from '../core/async.js';
+import { StoreUnavailableError } from '../core/errors.js';
 import type { EventStore } from '../core/types.js';
 import type { RelayConfig } from './relayConfig.js';
 import { Checkpointer, Deliverer } from './relayDelivery.js';
@@ -90,7 +91,27 @@ export async function openRelayState(
   }
   const database = config.state?.mongodb.database ?? STATE_DATABASE;
   const { createMongoRelayState } = await import('./relayMongoState.js');
-  return { state: await createMongoRelayState({ url, database, relay }), ownDatabases: [database] };
+  try {
+    return {
+      state: await createMongoRelayState({ url, database, relay }),
+      ownDatabases: [database],
+    };
+  } catch (error) {
+    const where = config.state?.mongodb.url
+      ? 'state.mongodb.url'
+      : 'mongodb' in config.source
+        ? 'source.mongodb.url'
+        : 'source.eventloom.store';
+    throw new StoreUnavailableError(
+      `relay ${relay}: cannot reach MongoDB at ${redactUrl(url)} (relay config ${where}): ${errorMessage(error)}. Start MongoDB or correct ${where}; a standalone server or the test stand-in takes mongodb://host:27017 without ?replicaSet=`,
+      { cause: error, details: { url: redactUrl(url), path: where } },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]+):[^@/]*@/i, '$1:***@');
 }
 
 /**

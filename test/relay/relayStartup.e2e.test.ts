@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
-import { spawnRelay, writeConfig, type RelayProcess } from './relayProcesses.js';
+import { runRelayCli, spawnRelay, writeConfig, type RelayProcess } from './relayProcesses.js';
 import { itemsSource, removeRelayState } from './relayTestKit.js';
 
 const available = await serviceAvailable('mongodb');
@@ -118,4 +118,20 @@ describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
     await expect.poll(ownerPid, { timeout: 20_000 }).toBe(other.child.pid);
     expect(await other.terminate(), other.output()).toBe(0);
   }, 90_000);
+
+  it('an unreachable MongoDB is reported with the URL, the config path and what to do', async () => {
+    const file = writeConfig({
+      name: uniqueName('relay_unreachable'),
+      source: { mongodb: { url: 'mongodb://relay:s3cret@127.0.0.1:1' } },
+      pipeline: [{ log: {} }],
+    });
+    const listed = await runRelayCli(['dlq', 'list', '--config', file], {}, { built: true });
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toContain(
+      'cannot reach MongoDB at mongodb://relay:***@127.0.0.1:1 (relay config source.mongodb.url)',
+    );
+    expect(listed.stderr).toContain('ECONNREFUSED');
+    expect(listed.stderr).toContain('Start MongoDB or correct source.mongodb.url');
+    expect(listed.stderr).not.toContain('s3cret');
+  }, 60_000);
 });
