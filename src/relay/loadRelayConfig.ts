@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigurationError } from '../core/errors.js';
 import { parseRelayConfig, type RelayConfig } from './relayConfig.js';
-import { substituteEnv } from './relayEnv.js';
+import { substituteEnv, type SubstituteEnvOptions } from './relayEnv.js';
 
 /**
  * Reads a relay config file: YAML (`.yaml`/`.yml`), JSON, or an ES module (`.js`, `.mjs`,
@@ -18,6 +18,7 @@ import { substituteEnv } from './relayEnv.js';
 export async function loadRelayConfig(
   file: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  options: SubstituteEnvOptions = {},
 ): Promise<RelayConfig> {
   const path = resolve(file);
   const ext = extname(path).toLowerCase();
@@ -46,7 +47,7 @@ export async function loadRelayConfig(
         { cause: error },
       );
     }
-    raw = substituteEnv(raw, env);
+    raw = substituteEnv(raw, env, '', options);
   } else if (['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'].includes(ext)) {
     let mod: { default?: unknown };
     try {

@@ -17,9 +17,11 @@ function positive(value: string): number {
 }
 
 /** Loaded on use, so that YAML and zod stay out of every other command's start-up. */
-async function loadRelayConfig(path: string) {
+async function loadRelayConfig(path: string, options: { runsSteps: boolean }) {
   const { loadRelayConfig: load } = await import('./loadRelayConfig.js');
-  return load(path);
+  return load(path, process.env, {
+    pipelineVariables: options.runsSteps ? 'required' : 'optional',
+  });
 }
 
 function configPath(opts: { config?: string }): string {
@@ -46,7 +48,7 @@ export function registerRelayCommand(program: Command): void {
     .option('--config <file>', 'relay config: .yaml, .yml, .json, .js, .mjs or .ts')
     .option('--port <port>', 'port of /health and /metrics (overrides server.port; 0 = any)', port)
     .action(async (opts: { config?: string; port?: number }) => {
-      const config = await loadRelayConfig(configPath(opts));
+      const config = await loadRelayConfig(configPath(opts), { runsSteps: true });
       const { startRelay } = await import('./relayRunner.js');
       const log = createLogger();
       const handle = await startRelay(config, {
@@ -94,7 +96,8 @@ export function registerRelayCommand(program: Command): void {
     .option('--limit <n>', 'at most this many', positive)
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<{ config?: string; limit?: number }>();
-      const config = await loadRelayConfig(configPath(opts));
+      // Listing runs no step: it needs the state store, not the webhook secrets.
+      const config = await loadRelayConfig(configPath(opts), { runsSteps: false });
       const { listDeadLetters } = await import('./relayDeadLetters.js');
       const entries = await listDeadLetters(config, {
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
@@ -116,7 +119,7 @@ export function registerRelayCommand(program: Command): void {
         key?: string[];
         maxAttempts?: number;
       }>();
-      const config = await loadRelayConfig(configPath(opts));
+      const config = await loadRelayConfig(configPath(opts), { runsSteps: true });
       const { replayDeadLetters } = await import('./relayDeadLetters.js');
       const result = await replayDeadLetters(config, {
         ...(opts.key ? { keys: opts.key } : {}),

@@ -46,7 +46,22 @@ export function toRegExp(value: string): RegExp {
   return new RegExp(m[1] as string, (m[2] ?? '').replace('g', ''));
 }
 
-const positiveInt = z.number().int().positive();
+/**
+ * `${VAR}` substitution yields text, so numeric and yes/no options also take the text of a
+ * number (`"5000"`) or of `true` / `false`.
+ */
+function numberFromText<T extends z.ZodType>(schema: T) {
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v),
+    schema,
+  );
+}
+const booleanFromText = z.preprocess(
+  (v) => (v === 'true' ? true : v === 'false' ? false : v),
+  z.boolean(),
+);
+
+const positiveInt = numberFromText(z.number().int().positive());
 
 const retrySchema = z.strictObject({
   /** Attempts per change before it goes to the dead-letter store. */
@@ -98,14 +113,19 @@ const kafkaSchema = z.strictObject({
   key: z.string().min(1).optional(),
   clientId: z.string().min(1).optional(),
   /** Create missing topics (the broker may refuse auto-creation). Default true. */
-  createTopics: z.boolean().optional(),
+  createTopics: booleanFromText.optional(),
   /** Partitions of created topics. Default 3. */
   partitions: positiveInt.optional(),
   replicationFactor: positiveInt.optional(),
   /** Messages per produce request. Default 500. */
   batchSize: positiveInt.optional(),
   /** Wait this long for a batch to fill. Default 2 ms. */
-  lingerMs: z.number().int().nonnegative().optional(),
+  lingerMs: numberFromText(z.number().int().nonnegative()).optional(),
+  /**
+   * Largest record batch the topic takes. Default: the topic's `max.message.bytes` as the
+   * broker reports it. A bigger message is dead-lettered at once.
+   */
+  maxMessageBytes: positiveInt.optional(),
   retry: retrySchema.optional(),
 });
 const customSchema = z.strictObject({
@@ -154,6 +174,7 @@ const databaseSchema = z.strictObject({
    */
   collections: z
     .union([z.array(namePattern), z.record(namePattern, collectionEntrySchema.nullable())])
+    .nullable()
     .optional(),
   /** Collections never watched (names or /regex/). */
   exclude: z.array(namePattern).optional(),
@@ -198,7 +219,9 @@ const eventloomSourceSchema = z.strictObject({
   /** Database of a MongoDB store when the URL has none. */
   dbName: z.string().min(1).optional(),
   /** Where to start without a checkpoint. Default `start`. */
-  from: z.union([z.enum(['start', 'end']), z.number().int().nonnegative()]).optional(),
+  from: z
+    .union([z.enum(['start', 'end']), numberFromText(z.number().int().nonnegative())])
+    .optional(),
   /** Only these event types (others still advance the checkpoint). */
   eventTypes: z.array(z.string().min(1)).optional(),
   /** `ns.db` of the changes. Default `eventloom`; `ns.coll` is the stream's category. */
@@ -251,9 +274,18 @@ const rootSchema = z.strictObject({
   lease: z
     .strictObject({
       /** Default true: of several relays with one name, one is active. */
-      enabled: z.boolean().optional(),
+      enabled: booleanFromText.optional(),
       /** A holder silent this long is replaced. Default 10 000 ms. */
-      ttlMs: z.number().int().min(500).optional(),
+      ttlMs: numberFromText(z.number().int().min(500)).optional(),
+      /**
+       * This relay's identity across restarts, unique per running relay. Default: the host
+       * name (or EVENTLOOM_RELAY_INSTANCE). A restarted relay takes its own dead run's lease
+       * at once instead of waiting `ttlMs`.
+       */
+      instanceId: z
+        .string()
+        .regex(/^[^:]+$/, 'must not contain ":"')
+        .optional(),
     })
     .optional(),
   /** `/health` and `/metrics`. Default port 9464 on 127.0.0.1; `false` disables. */
@@ -261,7 +293,7 @@ const rootSchema = z.strictObject({
     .union([
       z.literal(false),
       z.strictObject({
-        port: z.number().int().min(0).max(65535).optional(),
+        port: numberFromText(z.number().int().min(0).max(65535)).optional(),
         host: z.string().min(1).optional(),
       }),
     ])
@@ -431,7 +463,39 @@ function validateStep(raw: unknown, path: string, problems: Problem[]): StepConf
     return undefined;
   }
   if (stepKind === 'filter') validateFilter(parsed.data, joinPath(path, kind), problems);
+  if (stepKind === 'http')
+    validateWebhookUrl(
+      (parsed.data as HttpStepConfig).url,
+      `${joinPath(path, kind)}.url`,
+      problems,
+    );
   return { [stepKind]: parsed.data } as StepConfig;
+}
+
+/**
+ * The part of a webhook URL before its first `{{ }}` must be an http(s) URL (or empty: the
+ * message supplies it), so a missing scheme fails at start-up, not once per change.
+ */
+function validateWebhookUrl(url: string, path: string, problems: Problem[]): void {
+  const fixed = url.split('{{')[0] as string;
+  if (fixed === '') return;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(fixed)?.[1]?.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') {
+    problems.push({
+      path,
+      message: `'${url}' has no http:// or https:// scheme; write http://${url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '')} (or https://)`,
+    });
+    return;
+  }
+  if (fixed !== url) return;
+  try {
+    new URL(url);
+  } catch {
+    problems.push({
+      path,
+      message: `'${url}' is not a URL; write e.g. http://127.0.0.1:8080/hook`,
+    });
+  }
 }
 
 const FILTER_OPERATORS = [
@@ -602,7 +666,15 @@ export function parseRelayConfig(
         }
         const dbPipeline = validatePipeline(db.pipeline, `${dbPath}.pipeline`, problems);
         let collections: DatabaseConfig['collections'];
-        if (Array.isArray(db.collections)) collections = db.collections;
+        if (
+          db.collections === null ||
+          (db.collections !== undefined && Object.keys(db.collections).length === 0)
+        ) {
+          problems.push({
+            path: `${dbPath}.collections`,
+            message: `is empty, so nothing would be watched; list collection names or /regex/, or leave collections out to watch every collection of ${dbName}`,
+          });
+        } else if (Array.isArray(db.collections)) collections = db.collections;
         else if (db.collections) {
           collections = {};
           for (const [coll, entry] of Object.entries(db.collections)) {

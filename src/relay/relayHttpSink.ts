@@ -76,6 +76,13 @@ export function createHttpStep(
     },
     async run(message, context) {
       const target = stringify(await url(message));
+      if (!/^https?:\/\/./i.test(target) || !URL.canParse(target)) {
+        // A templated URL that comes out wrong stays wrong on every retry.
+        throw new RelayStepError(
+          `${name}.url gave '${target}', which is not an http:// or https:// URL; fix the template or the message field it reads`,
+          { retryable: false },
+        );
+      }
       const body = JSON.stringify(message);
       const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: Record<string, string> = {

@@ -55,6 +55,7 @@ export class BatchingProducer {
   #inFlight = 0;
   #kafka: Promise<{ producer: StringProducer; admin: InstanceType<KafkaModule['Admin']> }>;
   #topics = new Map<string, Promise<void>>();
+  #limits = new Map<string, Promise<number>>();
   readonly #batchSize: number;
   readonly #lingerMs: number;
 
@@ -124,11 +125,28 @@ export class BatchingProducer {
     this.#inFlight++;
     try {
       const { producer } = await this.#kafka;
-      await Promise.all([...new Set(batch.map((m) => m.topic))].map((t) => this.#ensureTopic(t)));
-      await producer.send({
-        messages: batch.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })),
-      });
-      for (const m of batch) m.resolve();
+      const topics = [...new Set(batch.map((m) => m.topic))];
+      await Promise.all(topics.map((t) => this.#ensureTopic(t)));
+      const limits = new Map(
+        await Promise.all(topics.map(async (t) => [t, await this.#maxMessageBytes(t)] as const)),
+      );
+      // The broker applies max.message.bytes to each partition's record batch: a message
+      // over it can never be produced, and must not take the messages batched with it down.
+      const sendable: Pending[] = [];
+      for (const m of batch) {
+        const size = RECORD_BATCH_OVERHEAD + recordBytes(m);
+        const limit = limits.get(m.topic) as number;
+        if (size <= limit) sendable.push(m);
+        else
+          m.reject(
+            new RelayStepError(
+              `message of ${size} bytes is too large for Kafka topic '${m.topic}' (max.message.bytes = ${limit}); drop fields with a map step (pick/omit) or raise the topic's max.message.bytes`,
+              { retryable: false, details: { topic: m.topic, bytes: size, limit } },
+            ),
+          );
+      }
+      for (const chunk of chunksUpTo(sendable, Math.min(...limits.values())))
+        await this.#produce(producer, chunk);
     } catch (error) {
       const failure =
         error instanceof ConfigurationError
@@ -143,6 +161,65 @@ export class BatchingProducer {
       if (this.#queue.length > 0)
         this.#flushSoon(this.#queue.length >= this.#batchSize ? 0 : this.#lingerMs);
     }
+  }
+
+  async #produce(producer: StringProducer, chunk: Pending[]): Promise<void> {
+    try {
+      await producer.send({
+        messages: chunk.map(({ topic, key, value, headers }) => ({ topic, key, value, headers })),
+      });
+      for (const m of chunk) m.resolve();
+    } catch (error) {
+      const permanent = permanentKafkaError(error);
+      if (permanent !== undefined && chunk.length > 1) {
+        // The broker refused the request for good but names no message: send them one by
+        // one so that only the culprit fails (those on partitions the broker had accepted
+        // arrive twice: at least once, never lost).
+        for (const m of chunk) await this.#produce(producer, [m]);
+        return;
+      }
+      const failure = new RelayStepError(`Kafka produce failed: ${describeKafkaError(error)}`, {
+        retryable: permanent === undefined,
+        cause: error,
+        ...(permanent ? { details: { kafkaError: permanent } } : {}),
+      });
+      for (const m of chunk) m.reject(failure);
+    }
+  }
+
+  /** The topic's max.message.bytes: the step's `maxMessageBytes`, else what the broker says. */
+  #maxMessageBytes(topic: string): Promise<number> {
+    if (this.config.maxMessageBytes !== undefined)
+      return Promise.resolve(this.config.maxMessageBytes);
+    let limit = this.#limits.get(topic);
+    if (!limit) {
+      limit = this.#kafka.then(async ({ admin }) => {
+        try {
+          const [description] = await admin.describeConfigs({
+            resources: [
+              {
+                resourceType: TOPIC_RESOURCE,
+                resourceName: topic,
+                configurationKeys: ['max.message.bytes'],
+              },
+            ],
+          });
+          const value = Number(
+            description?.configs.find((c) => c.name === 'max.message.bytes')?.value,
+          );
+          if (Number.isInteger(value) && value > 0) return value;
+        } catch (error) {
+          this.log.warn("cannot read the topic's max.message.bytes; assuming the Kafka default", {
+            topic,
+            error: describeKafkaError(error),
+          });
+          this.#limits.delete(topic);
+        }
+        return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      });
+      this.#limits.set(topic, limit);
+    }
+    return limit;
   }
 
   #ensureTopic(topic: string): Promise<void> {
@@ -183,6 +260,65 @@ export class BatchingProducer {
       // Never created: nothing to close.
     }
   }
+}
+
+/** Kafka's default `max.message.bytes` (broker `message.max.bytes`). */
+const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+/** `ConfigResourceTypes.TOPIC` of the Kafka protocol. */
+const TOPIC_RESOURCE = 2;
+/** Bytes of a record batch header, and a generous bound of one record's own framing. */
+const RECORD_BATCH_OVERHEAD = 61;
+const RECORD_OVERHEAD = 32;
+
+function recordBytes(m: Pending): number {
+  let size = RECORD_OVERHEAD + Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
+  for (const [k, v] of Object.entries(m.headers))
+    size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  return size;
+}
+
+/** Consecutive runs of messages whose record batch stays within `limit` bytes. */
+function chunksUpTo(messages: Pending[], limit: number): Pending[][] {
+  const chunks: Pending[][] = [];
+  let current: Pending[] = [];
+  let size = RECORD_BATCH_OVERHEAD;
+  for (const m of messages) {
+    const bytes = recordBytes(m);
+    if (current.length > 0 && size + bytes > limit) {
+      chunks.push(current);
+      current = [];
+      size = RECORD_BATCH_OVERHEAD;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Broker errors that sending the same message again cannot cure. Everything else (network,
+ * timeouts, leader changes, not enough replicas, authorization an operator may still grant)
+ * is retried with backoff.
+ */
+const PERMANENT_KAFKA_ERRORS: ReadonlySet<string> = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+]);
+
+/** The permanent Kafka error id inside `error` (nested in aggregate errors), if any. */
+export function permanentKafkaError(error: unknown): string | undefined {
+  if (error === null || typeof error !== 'object') return undefined;
+  const e = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.apiId === 'string' && PERMANENT_KAFKA_ERRORS.has(e.apiId)) return e.apiId;
+  for (const inner of Array.isArray(e.errors) ? e.errors : []) {
+    const found = permanentKafkaError(inner);
+    if (found) return found;
+  }
+  return e.cause === undefined ? undefined : permanentKafkaError(e.cause);
 }
 
 function describeKafkaError(error: unknown): string {

@@ -22,6 +22,8 @@ export class RelayLease {
     readonly owner: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
+    /** Whether a lease holder is this relay's own earlier run, known to be gone. */
+    private readonly isOwnDeadPredecessor: (owner: string) => boolean = () => false,
   ) {}
 
   get held(): boolean {
@@ -41,6 +43,14 @@ export class RelayLease {
         } else if (lease.owner === null || lease.owner === this.owner) {
           if (await this.state.swapLease(lease.version, this.owner))
             return this.#won(lease.version + 1);
+        } else if (this.isOwnDeadPredecessor(lease.owner)) {
+          // Restarted after a crash: waiting out the ttl behind our own dead run gains nothing.
+          if (await this.state.swapLease(lease.version, this.owner)) {
+            this.log.info("took over the lease from this relay's previous run", {
+              previous: lease.owner,
+            });
+            return this.#won(lease.version + 1);
+          }
         } else if (observed?.version !== lease.version) {
           observed = { version: lease.version, since: Date.now() };
           if (!announced) {

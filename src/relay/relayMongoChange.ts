@@ -1,7 +1,28 @@
-import { BSON, type ChangeStreamDocument, type Document, Timestamp } from 'mongodb';
+import { BSON, type ChangeStreamDocument, type Document, Long, Timestamp } from 'mongodb';
 import { hashKey, type RelayChange, type ResumePoint, type ChangeMessage } from './relayChange.js';
 
-const ejson = (value: unknown): unknown => BSON.EJSON.serialize(value, { relaxed: true });
+/**
+ * Relaxed Extended JSON, except that every int64 stays canonical (`{"$numberLong": "…"}`):
+ * relaxed EJSON writes int64 as a JSON number, which every ordinary JSON parser (and EJSON's
+ * own relaxed parser) rounds to a double beyond 2^53. Read with `promoteLongs: false`, so an
+ * int64 field has one shape whatever its value.
+ */
+const ejson = (value: unknown): unknown =>
+  BSON.EJSON.serialize(exactInt64(value), { relaxed: true });
+
+function exactInt64(value: unknown): unknown {
+  // Not `instanceof Long`: a Timestamp is a Long subclass and keeps its own `$timestamp` form.
+  if (value instanceof Long && value._bsontype === 'Long') return { $numberLong: value.toString() };
+  if (Array.isArray(value)) return value.map(exactInt64);
+  if (value === null || typeof value !== 'object') return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  // BSON values (ObjectId, Date, Decimal128, Timestamp, …) are left to EJSON as they are.
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, exactInt64(v)]));
+}
+
+/** Driver read options for everything that becomes a message (see `ejson`). */
+export const MESSAGE_READ_OPTIONS = { promoteLongs: false } as const;
 export const ejsonString = (value: unknown): string =>
   BSON.EJSON.stringify(value, { relaxed: false });
 

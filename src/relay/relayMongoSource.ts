@@ -17,6 +17,7 @@ import {
   ejsonString,
   fromMongoChange,
   fromSnapshotDocument,
+  MESSAGE_READ_OPTIONS,
   toTimestamp,
 } from './relayMongoChange.js';
 import type { RelaySource, SourceContext } from './relaySource.js';
@@ -107,6 +108,7 @@ export async function createMongoSource(
   });
 
   const baseOptions: ChangeStreamOptions = {
+    ...MESSAGE_READ_OPTIONS,
     maxAwaitTimeMS: config.maxAwaitTimeMS ?? 1000,
     batchSize: config.batchSize ?? 1000,
     ...((config.fullDocument ?? 'updateLookup') === 'updateLookup'
@@ -180,7 +182,7 @@ export async function createMongoSource(
       const cursor = client
         .db(ns.db)
         .collection(ns.coll)
-        .find(filter)
+        .find(filter, MESSAGE_READ_OPTIONS)
         .sort({ _id: 1 })
         .batchSize(1000);
       try {
@@ -453,7 +455,11 @@ export async function createMongoSource(
     done: all,
     async stop() {
       onStop();
-      await Promise.race([all.catch(() => undefined), sleep(5000)]);
+      // A bounded wait whose timer goes away with it: a pending timer would keep the process
+      // alive for its full length after everything else has shut down.
+      const waited = new AbortController();
+      await Promise.race([all.catch(() => undefined), sleep(5000, waited.signal)]);
+      waited.abort();
     },
     async close() {
       signal.removeEventListener('abort', onStop);

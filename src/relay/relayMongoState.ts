@@ -21,8 +21,12 @@ interface CheckpointDoc extends Document {
 interface DeadLetterDoc extends Omit<DeadLetter, 'message'> {
   _id: string;
   relay: string;
-  /** Canonical Extended JSON of the message: keeps `$`-prefixed keys storable. */
+  /**
+   * The message as JSON text: it is already Extended JSON, so the text keeps it byte for byte
+   * (and its `$`-prefixed keys storable). Without `encoding`: an older canonical EJSON text.
+   */
   message: string;
+  encoding?: 'json';
 }
 
 interface LeaseDoc {
@@ -63,8 +67,16 @@ export async function createMongoRelayState(options: {
     ...(doc.snapshot ? { snapshot: doc.snapshot } : {}),
   });
   const toDeadLetter = (doc: DeadLetterDoc): DeadLetter => {
-    const { _id, relay: _relay, message, ...rest } = doc;
-    return { ...rest, message: BSON.EJSON.parse(message, { relaxed: true }) as ChangeMessage };
+    const { _id, relay: _relay, message, encoding, ...rest } = doc;
+    return {
+      ...rest,
+      message:
+        encoding === 'json'
+          ? (JSON.parse(message) as ChangeMessage)
+          : (BSON.EJSON.serialize(BSON.EJSON.parse(message, { relaxed: false }), {
+              relaxed: true,
+            }) as ChangeMessage),
+    };
   };
 
   return {
@@ -97,7 +109,8 @@ export async function createMongoRelayState(options: {
         ...entry,
         _id: id(entry.key),
         relay,
-        message: BSON.EJSON.stringify(entry.message, { relaxed: false }),
+        message: JSON.stringify(entry.message),
+        encoding: 'json',
       };
       await deadLetters.replaceOne({ _id: doc._id }, doc, { upsert: true });
     },

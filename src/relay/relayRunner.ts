@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createLogger, type Logger } from '../cli/logger.js';
 import { errorMessage } from '../core/async.js';
+import { StoreUnavailableError } from '../core/errors.js';
 import type { EventStore } from '../core/types.js';
 import type { RelayConfig } from './relayConfig.js';
 import { Checkpointer, Deliverer } from './relayDelivery.js';
@@ -90,7 +91,48 @@ export async function openRelayState(
   }
   const database = config.state?.mongodb.database ?? STATE_DATABASE;
   const { createMongoRelayState } = await import('./relayMongoState.js');
-  return { state: await createMongoRelayState({ url, database, relay }), ownDatabases: [database] };
+  try {
+    return {
+      state: await createMongoRelayState({ url, database, relay }),
+      ownDatabases: [database],
+    };
+  } catch (error) {
+    const where = config.state?.mongodb.url
+      ? 'state.mongodb.url'
+      : 'mongodb' in config.source
+        ? 'source.mongodb.url'
+        : 'source.eventloom.store';
+    throw new StoreUnavailableError(
+      `relay ${relay}: cannot reach MongoDB at ${redactUrl(url)} (relay config ${where}): ${errorMessage(error)}. Start MongoDB or correct ${where}; a standalone server or the test stand-in takes mongodb://host:27017 without ?replicaSet=`,
+      { cause: error, details: { url: redactUrl(url), path: where } },
+    );
+  }
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:@/]+):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * A lease holder `<instance>:<pid>:<random>` is this relay's own previous run when it has
+ * the same instance (host name, or `lease.instanceId` / EVENTLOOM_RELAY_INSTANCE) and its
+ * process is gone: its pid is ours (a restarted container) or runs nothing here. A live
+ * relay — another process on this host, or anything it cannot tell — is never taken over
+ * early.
+ */
+function isOwnDeadPredecessor(holder: string, instance: string): boolean {
+  const parts = holder.split(':');
+  if (parts.length < 3 || parts.slice(0, -2).join(':') !== instance) return false;
+  const pid = Number(parts.at(-2));
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'ESRCH';
+  }
 }
 
 /**
@@ -107,7 +149,8 @@ export async function startRelay(
   options: StartRelayOptions = {},
 ): Promise<RelayHandle> {
   const name = config.name;
-  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const instance = config.lease?.instanceId ?? process.env.EVENTLOOM_RELAY_INSTANCE ?? hostname();
+  const owner = options.owner ?? `${instance}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = (options.log ?? createLogger()).child({ component: 'relay', relay: name });
   const metrics = new RelayMetrics();
   let state: RelayState = 'starting';
@@ -117,34 +160,8 @@ export async function startRelay(
     log,
     ...(config.delivery?.retry ? { retry: config.delivery.retry } : {}),
   });
-  const { state: store, ownDatabases } = await openRelayState(config);
-  let routing: Routing;
-  try {
-    routing = await Routing.build(config, factory, ownDatabases);
-  } catch (error) {
-    await factory.close();
-    await store.close();
-    throw error;
-  }
-  const leaseEnabled = config.lease?.enabled ?? true;
-  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log);
-  const stopping = new AbortController();
   let deliverer: Deliverer | undefined;
-
-  const serverConfig = config.server === false ? undefined : (config.server ?? {});
-  const ops =
-    serverConfig === undefined && options.port === undefined
-      ? undefined
-      : await startOpsServer({
-          host: serverConfig?.host ?? '127.0.0.1',
-          port: options.port ?? serverConfig?.port ?? 9464,
-          health: () => ({
-            ok: state !== 'failed',
-            body: { ...status(), checkpoints: store.description },
-          }),
-          metrics: () => metrics.render(name),
-        });
-
+  let checkpointsAt = '';
   const status = (): RelayStatus => ({
     relay: name,
     state,
@@ -155,6 +172,46 @@ export async function startRelay(
     deadLettered: metrics.deadLettered,
     ...(failure ? { error: failure } : {}),
   });
+
+  // The port first: a clash fails before any connection is opened that would keep the
+  // process alive.
+  const serverConfig = config.server === false ? undefined : (config.server ?? {});
+  const ops =
+    serverConfig === undefined && options.port === undefined
+      ? undefined
+      : await startOpsServer({
+          host: serverConfig?.host ?? '127.0.0.1',
+          port: options.port ?? serverConfig?.port ?? 9464,
+          health: () => ({
+            ok: state !== 'failed',
+            body: { ...status(), checkpoints: checkpointsAt },
+          }),
+          metrics: () => metrics.render(name),
+        });
+  let store: RelayStateStore;
+  let ownDatabases: string[];
+  let routing: Routing;
+  try {
+    ({ state: store, ownDatabases } = await openRelayState(config));
+  } catch (error) {
+    await factory.close();
+    await ops?.close();
+    throw error;
+  }
+  checkpointsAt = store.description;
+  try {
+    routing = await Routing.build(config, factory, ownDatabases);
+  } catch (error) {
+    await factory.close();
+    await store.close();
+    await ops?.close();
+    throw error;
+  }
+  const leaseEnabled = config.lease?.enabled ?? true;
+  const lease = new RelayLease(store, owner, config.lease?.ttlMs ?? 10_000, log, (holder) =>
+    isOwnDeadPredecessor(holder, instance),
+  );
+  const stopping = new AbortController();
 
   /** One term as the active relay; resolves when it ends (stop, lease lost) or rejects (failure). */
   const serveTerm = async (): Promise<'stopped' | 'lost'> => {

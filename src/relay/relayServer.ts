@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigurationError } from '../core/errors.js';
 
 /** `/health` (JSON, 503 when failed) and `/metrics` (Prometheus text) on a small port. */
 export async function startOpsServer(options: {
@@ -34,10 +35,24 @@ export async function startOpsServer(options: {
       );
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => resolve());
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'is already in use (another relay on this host?)'
+        : code === 'EACCES'
+          ? 'may not be opened by this user'
+          : `cannot be opened (${(error as Error).message})`;
+    throw new ConfigurationError(
+      `relay /health and /metrics: port ${options.port} on ${options.host} ${why}; give each relay its own server.port (or --port), 0 for any free port, or server: false to turn them off`,
+      { cause: error, details: { host: options.host, port: options.port } },
+    );
+  }
   return {
     server,
     port: (server.address() as AddressInfo).port,

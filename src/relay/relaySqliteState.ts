@@ -41,12 +41,19 @@ export async function createSqliteRelayState(options: {
     const cp = decode(body) as unknown as RelayCheckpoint;
     return { ...cp, updatedAt: new Date(cp.updatedAt) };
   };
+  // The message is already Extended JSON: kept as its JSON text, it comes back byte for byte.
+  // Rows without `messageJson` are older ones, whose message went through canonical EJSON.
   const toDeadLetter = (body: string): DeadLetter => {
-    const d = decode(body) as unknown as DeadLetter & { message: unknown };
+    const { messageJson, ...d } = decode(body) as unknown as DeadLetter & {
+      message: unknown;
+      messageJson?: string;
+    };
     return {
       ...d,
       deadAt: new Date(d.deadAt),
-      message: relaxed(d.message) as ChangeMessage,
+      message: (messageJson !== undefined
+        ? JSON.parse(messageJson)
+        : relaxed(d.message)) as ChangeMessage,
     };
   };
   const statements = {
@@ -93,7 +100,9 @@ export async function createSqliteRelayState(options: {
       statements.clear.run(relay);
     },
     async addDeadLetter(entry) {
-      statements.addDead.run(relay, entry.key, entry.deadAt.getTime(), encode(entry));
+      const { message, ...rest } = entry;
+      const body = encode({ ...rest, messageJson: JSON.stringify(message) });
+      statements.addDead.run(relay, entry.key, entry.deadAt.getTime(), body);
     },
     async listDeadLetters(opts = {}) {
       return statements.listDead.all(relay, opts.limit ?? -1).map((r) => toDeadLetter(r.body));

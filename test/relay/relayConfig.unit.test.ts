@@ -105,6 +105,48 @@ describe('relay config validation', () => {
   });
 });
 
+describe('relay config collections', () => {
+  const withCollections = (collections: unknown) => ({
+    ...minimal,
+    source: { mongodb: { url: 'mongodb://127.0.0.1:27017', databases: { shop: { collections } } } },
+  });
+
+  it('an empty collections entry (null, [] or {}) says how to list collections or watch them all', () => {
+    for (const empty of [null, [], {}]) {
+      expect(problemOf(withCollections(empty))).toContain(
+        'source.mongodb.databases.shop.collections: is empty, so nothing would be watched; list collection names or /regex/, or leave collections out to watch every collection of shop',
+      );
+    }
+  });
+});
+
+describe('relay config webhook URLs', () => {
+  const withUrl = (url: string) => ({ ...minimal, pipeline: [{ http: { url } }] });
+
+  it('a webhook URL without http:// or https:// is a config error naming the step and the fix', () => {
+    expect(problemOf(withUrl('localhost:8080/hook'))).toContain(
+      "pipeline[0].http.url: 'localhost:8080/hook' has no http:// or https:// scheme; write http://localhost:8080/hook",
+    );
+    expect(problemOf(withUrl('127.0.0.1:8080/hook'))).toContain('write http://127.0.0.1:8080/hook');
+    expect(problemOf(withUrl('ftp://example.com/x'))).toMatch(
+      /pipeline\[0\]\.http\.url: 'ftp:\/\/example\.com\/x' has no http:\/\/ or https:\/\/ scheme/,
+    );
+    expect(problemOf(withUrl('http://'))).toMatch(
+      /pipeline\[0\]\.http\.url: 'http:\/\/' is not a URL/,
+    );
+  });
+
+  it('accepts http and https URLs, and templates whose scheme comes from the message', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/hook',
+      'HTTPS://hooks.example.com/{{ns.coll}}',
+      'http://{{ns.db}}.internal/hook',
+      '{{fullDocument.callbackUrl}}',
+    ])
+      expect(() => parseRelayConfig(withUrl(url)), url).not.toThrow();
+  });
+});
+
 describe('relay config ${ENV} substitution', () => {
   it('substitutes variables, defaults and escapes', () => {
     expect(
@@ -117,6 +159,109 @@ describe('relay config ${ENV} substitution', () => {
       substituteEnv({ pipeline: [{ http: { secret: '${WEBHOOK_SECRET}' } }] }, {}),
     ).toThrow(
       /pipeline\[0\]\.http\.secret: environment variable WEBHOOK_SECRET is not set; export WEBHOOK_SECRET=/,
+    );
+  });
+
+  it('substitutes variables in keys too: a database named ${DB_NAME} is the value of DB_NAME', () => {
+    const config = parseRelayConfig(
+      substituteEnv(
+        {
+          source: {
+            mongodb: {
+              url: 'mongodb://127.0.0.1:27017',
+              databases: { '${DB_NAME}': { collections: { '${COLL:-orders}': null } } },
+            },
+          },
+          pipeline: [{ log: {} }],
+        },
+        { DB_NAME: 'shop' },
+      ),
+    );
+    const source = config.source as { mongodb: { databases?: Record<string, unknown> } };
+    expect(source.mongodb.databases).toEqual({ shop: { collections: { orders: null } } });
+    expect(() => substituteEnv({ databases: { '${MISSING_DB}': {} } }, {})).toThrow(
+      /databases: environment variable MISSING_DB is not set/,
+    );
+  });
+
+  it('takes numbers and booleans from the environment for numeric and yes/no options', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-config-'));
+    const file = join(dir, 'numbers.yaml');
+    writeFileSync(
+      file,
+      [
+        'source:',
+        '  mongodb:',
+        '    url: mongodb://127.0.0.1:27017',
+        '    maxAwaitTimeMS: "${AWAIT_MS}"',
+        'pipeline:',
+        '  - kafka:',
+        '      topic: t',
+        '      createTopics: ${CREATE}',
+        '      partitions: ${PARTS}',
+        'lease:',
+        '  ttlMs: ${TTL}',
+        '  enabled: ${LEASE}',
+        'server:',
+        '  port: ${PORT}',
+        'delivery:',
+        '  retry:',
+        '    maxAttempts: ${ATTEMPTS}',
+      ].join('\n'),
+    );
+    const config = await loadRelayConfig(file, {
+      AWAIT_MS: '250',
+      CREATE: 'false',
+      PARTS: '6',
+      TTL: '5000',
+      LEASE: 'true',
+      PORT: '0',
+      ATTEMPTS: '3',
+    });
+    expect(config.lease).toEqual({ ttlMs: 5000, enabled: true });
+    expect(config.server).toEqual({ port: 0 });
+    expect(config.delivery?.retry?.maxAttempts).toBe(3);
+    expect(config.pipeline?.[0]).toEqual({
+      kafka: { topic: 't', createTopics: false, partitions: 6 },
+    });
+    expect((config.source as { mongodb: { maxAwaitTimeMS?: number } }).mongodb.maxAwaitTimeMS).toBe(
+      250,
+    );
+    await expect(
+      loadRelayConfig(file, {
+        AWAIT_MS: 'soon',
+        CREATE: 'false',
+        PARTS: '6',
+        TTL: '5000',
+        LEASE: 'true',
+        PORT: '0',
+        ATTEMPTS: '3',
+      }),
+    ).rejects.toThrow(/source\.mongodb\.maxAwaitTimeMS: expected number, got "soon"/);
+  });
+
+  it('leaves pipeline secrets alone when asked to (dlq list runs no step), but not the source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-config-'));
+    const file = join(dir, 'secrets.yaml');
+    writeFileSync(
+      file,
+      [
+        'source: { mongodb: { url: "${MONGO_URL}" } }',
+        'pipeline:',
+        '  - http: { url: "http://127.0.0.1:1/hook", secret: "${WEBHOOK_SECRET}" }',
+      ].join('\n'),
+    );
+    await expect(loadRelayConfig(file, { MONGO_URL: 'mongodb://127.0.0.1:27017' })).rejects.toThrow(
+      /WEBHOOK_SECRET is not set/,
+    );
+    const config = await loadRelayConfig(
+      file,
+      { MONGO_URL: 'mongodb://127.0.0.1:27017' },
+      { pipelineVariables: 'optional' },
+    );
+    expect(config.pipeline?.[0]).toMatchObject({ http: { secret: '${WEBHOOK_SECRET}' } });
+    await expect(loadRelayConfig(file, {}, { pipelineVariables: 'optional' })).rejects.toThrow(
+      /source\.mongodb\.url: environment variable MONGO_URL is not set/,
     );
   });
 

@@ -9,7 +9,14 @@ import { parseRelayConfig } from '../../src/relay/relayConfig.js';
 import { startRelay } from '../../src/relay/relayRunner.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { runRelayCli, spawnRelay, writeConfig, type RelayProcess } from './relayProcesses.js';
-import { type Receiver, type Received, sleepMs, startReceiver } from './relayTestKit.js';
+import {
+  itemsSource,
+  type Receiver,
+  type Received,
+  removeRelayState,
+  sleepMs,
+  startReceiver,
+} from './relayTestKit.js';
 
 const available = await serviceAvailable('mongodb');
 
@@ -120,12 +127,7 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
     for (const c of children) if (c.child.exitCode === null) await c.kill9();
     await receiver?.close();
     for (const name of dbs) await client.db(name).dropDatabase();
-    const state = client.db('eventloom_relay');
-    for (const relay of relays) {
-      for (const coll of ['checkpoints', 'dead_letters'])
-        await state.collection(coll).deleteMany({ relay });
-      await state.collection<{ _id: string }>('leases').deleteOne({ _id: relay });
-    }
+    await removeRelayState(client, relays);
     await client?.close();
   });
 
@@ -138,14 +140,7 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
 
   const relayConfig = (name: string, url: string, extra: Record<string, unknown> = {}) => ({
     name,
-    source: {
-      mongodb: {
-        url: MONGODB_URL,
-        databases: { [name]: { collections: ['items'] } },
-        discoveryIntervalMs: 500,
-        maxAwaitTimeMS: 200,
-      },
-    },
+    source: itemsSource(name),
     pipeline: [
       { filter: { operationType: ['insert', 'update'] } },
       {

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'relayProcess.ts');
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function writeConfig(config: unknown, name = 'relay.json'): string {
   const dir = mkdtempSync(join(tmpdir(), 'eventloom-relay-'));
@@ -20,9 +22,28 @@ export interface RelayProcess {
   terminate(): Promise<number | null>;
 }
 
-/** Starts `eventloom relay …` as a real child process (tsx, no build needed). */
-export function spawnRelay(args: string[], env: Record<string, string> = {}): RelayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'relay', ...args], {
+export interface RelayCliOptions {
+  /**
+   * Run the installed command (`node bin/eventloom.js relay …`, needs `npm run build`)
+   * instead of the sources through tsx.
+   */
+  built?: boolean;
+}
+
+function relayArgv(args: string[], options: RelayCliOptions): string[] {
+  if (!options.built) return ['--import', 'tsx', FIXTURE, 'relay', ...args];
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js')))
+    throw new Error('dist/cli/main.js is missing: run `npm run build` before the relay e2e tests');
+  return [join(ROOT, 'bin', 'eventloom.js'), 'relay', ...args];
+}
+
+/** Starts `eventloom relay …` as a real child process (tsx unless `built`). */
+export function spawnRelay(
+  args: string[],
+  env: Record<string, string> = {},
+  options: RelayCliOptions = {},
+): RelayProcess {
+  const child = spawn(process.execPath, relayArgv(args, options), {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -51,8 +72,9 @@ export function spawnRelay(args: string[], env: Record<string, string> = {}): Re
 export async function runRelayCli(
   args: string[],
   env: Record<string, string> = {},
+  options: RelayCliOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'relay', ...args], {
+  const child = spawn(process.execPath, relayArgv(args, options), {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

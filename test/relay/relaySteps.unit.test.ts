@@ -99,6 +99,20 @@ describe('map step', () => {
   });
 });
 
+describe('http step', () => {
+  it('a templated URL that comes out without http(s):// fails the change for good, without a request', async () => {
+    const input = { ...message, fullDocument: { callback: 'localhost:8080/hook' } };
+    await expect(
+      runSteps([{ http: { url: '{{fullDocument.callback}}' } }], input),
+    ).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining(
+        "gave 'localhost:8080/hook', which is not an http:// or https:// URL",
+      ) as unknown,
+    });
+  });
+});
+
 describe('Standard Webhooks signature', () => {
   it('signs id.timestamp.body with the base64 key of a whsec_ secret', () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';

@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { MongoClient } from 'mongodb';
+import { MONGODB_URL } from '../support/services.js';
 
 export interface Received {
   key: string;
@@ -7,6 +9,8 @@ export interface Received {
   body: Record<string, unknown>;
   raw: string;
   at: number;
+  /** The status the receiver answered. */
+  status: number;
 }
 
 /**
@@ -17,7 +21,10 @@ export interface Received {
 export interface Receiver {
   readonly url: string;
   readonly port: number;
+  /** Requests the receiver acknowledged (2xx). */
   readonly received: Received[];
+  /** Every request, whatever the answer. */
+  readonly attempts: Received[];
   respond: (body: Record<string, unknown>) => number;
   down(): Promise<void>;
   up(): Promise<void>;
@@ -29,6 +36,7 @@ export interface Receiver {
 
 export async function startReceiver(port = 0): Promise<Receiver> {
   const received: Received[] = [];
+  const attempts: Received[] = [];
   let server: Server | undefined;
   const handler: Parameters<typeof createServer>[1] = (req, res) => {
     const chunks: Buffer[] = [];
@@ -42,15 +50,16 @@ export async function startReceiver(port = 0): Promise<Receiver> {
         // keep {}
       }
       const status = receiver.respond(body);
-      if (status >= 200 && status < 300) {
-        received.push({
-          key: String(req.headers['idempotency-key'] ?? ''),
-          headers: req.headers,
-          body,
-          raw,
-          at: Date.now(),
-        });
-      }
+      const request: Received = {
+        key: String(req.headers['idempotency-key'] ?? ''),
+        headers: req.headers,
+        body,
+        raw,
+        at: Date.now(),
+        status,
+      };
+      attempts.push(request);
+      if (status >= 200 && status < 300) received.push(request);
       res.writeHead(status).end();
     });
   };
@@ -76,6 +85,7 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     url: `http://127.0.0.1:${actualPort}/hook`,
     port: actualPort,
     received,
+    attempts,
     respond: () => 204,
     down: stop,
     async up() {
@@ -96,3 +106,40 @@ export async function startReceiver(port = 0): Promise<Receiver> {
 }
 
 export const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A relay source watching the `items` collection of database `db`, quick to notice it. */
+export function itemsSource(db: string): Record<string, unknown> {
+  return {
+    mongodb: {
+      url: MONGODB_URL,
+      databases: { [db]: { collections: ['items'] } },
+      discoveryIntervalMs: 500,
+      maxAwaitTimeMS: 200,
+    },
+  };
+}
+
+/** Removes the checkpoints, dead letters and lease of these relays (default state database). */
+export async function removeRelayState(
+  client: MongoClient,
+  relays: readonly string[],
+): Promise<void> {
+  const state = client.db('eventloom_relay');
+  for (const relay of relays) {
+    for (const coll of ['checkpoints', 'dead_letters'])
+      await state.collection(coll).deleteMany({ relay });
+    await state.collection<{ _id: string }>('leases').deleteOne({ _id: relay });
+  }
+}
+
+const noop = (): void => undefined;
+/** A relay logger that prints nothing. */
+export const silentLog = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child() {
+    return silentLog;
+  },
+};
