@@ -1,8 +1,13 @@
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 
 eventStoreContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });
+subscriptionEdgesContract('memory', {
+  create: () => Promise.resolve(createMemoryEventStore()),
+  headKnownAtSubscribe: true,
+});
 
 projectionContract('memory store + memory documents', {
   inline: true,

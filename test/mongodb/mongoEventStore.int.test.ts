@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { createMongoEventStore, type MongoEventStore } from '../../src/mongodb/mongoEventStore.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 
 const available = await serviceAvailable('mongodb');
@@ -50,5 +51,9 @@ describe.skipIf(!available)('MongoDB event store', () => {
       );
     },
     scale: 0.5,
+  });
+  subscriptionEdgesContract('mongodb', {
+    create: () => Promise.resolve(open(uniqueName('el_edges'))),
+    headKnownAtSubscribe: false,
   });
 });
