@@ -5,14 +5,15 @@
 import { ValidationError } from './errors.js';
 import { describe } from './validation.js';
 
-/** An integer in `[min, max]`; `undefined` passes (the caller fills in the default). */
+/** An integer in `[min, max]`; `undefined` passes (the caller fills in the default) unless `required`. */
 export function checkInteger(
   value: unknown,
   path: string,
   min: number,
   max: number = Number.MAX_SAFE_INTEGER,
+  required = false,
 ): void {
-  if (value === undefined) return;
+  if (value === undefined && !required) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
     throw new ValidationError(path, `must be an integer ${range}; got ${describe(value)}`);

@@ -2,7 +2,7 @@
  * Projection behaviour, written once and run against every read-model target.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { isValidationError } from '../../src/core/errors.js';
+import { isConfigurationError, isValidationError } from '../../src/core/errors.js';
 import {
   rebuildProjection,
   startProjection,
@@ -186,6 +186,42 @@ export function projectionContract(name: string, harness: ProjectionHarness): vo
       expect(await target.documents.get('balances', 'acc-0')).toMatchObject({
         balance: 101,
         count: 51,
+      });
+    });
+
+    it('refuses to rebuild a projection while it runs live, or to start it while it is rebuilt', async () => {
+      const { store, target } = await fresh();
+      const { lastPosition } = await store.appendToStream('acc-1', [deposit(3)]);
+      const live = startProjection({ store, projection: balances, target });
+      await live.waitFor(lastPosition);
+      const refusal = (call: () => unknown): unknown => {
+        try {
+          call();
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      };
+      expect(refusal(() => rebuildProjection({ store, projection: balances, target }))).toSatisfy(
+        isConfigurationError,
+      );
+      expect(refusal(() => startProjection({ store, projection: balances, target }))).toSatisfy(
+        isConfigurationError,
+      );
+      await live.stop();
+
+      const rebuilding = rebuildProjection({ store, projection: balances, target });
+      expect(
+        (refusal(() => startProjection({ store, projection: balances, target })) as Error).message,
+      ).toMatch(/being rebuilt/);
+      expect((await rebuilding).processed).toBe(1);
+      const again = startProjection({ store, projection: balances, target });
+      const { lastPosition: next } = await store.appendToStream('acc-1', [deposit(4)]);
+      await again.waitFor(next);
+      await again.stop();
+      expect(await target.documents.get('balances', 'acc-1')).toMatchObject({
+        balance: 7,
+        count: 2,
       });
     });
 

@@ -160,6 +160,36 @@ describe('createCommandHandler', () => {
     expect(event?.metadata).toEqual({ userId: 'u-7', correlationId: 'c-1' });
   });
 
+  describe('after a soft delete', () => {
+    it('expects the version the stream kept, like the store does', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      await handle('cart-d', addBook);
+      await handle('cart-d', addBook);
+      await store.deleteStream('cart-d');
+
+      const stale = await catchError(handle('cart-d', addBook, { expectedVersion: 0 }));
+      expect(isConcurrencyError(stale)).toBe(true);
+      expect(stale).toMatchObject({ expectedVersion: 0, actualVersion: 2 });
+
+      const result = await handle('cart-d', addBook, { expectedVersion: 2 });
+      expect(result.nextExpectedVersion).toBe(3);
+      expect(result.state.items).toEqual({ book: 1 });
+      expect((await store.readStream('cart-d')).map((e) => e.version)).toEqual([3]);
+    });
+
+    it('restarts a deleted stream without an expected version and answers its kept version for no events', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      await handle('cart-e', addBook);
+      await handle('cart-e', addBook);
+      await store.deleteStream('cart-e');
+      const nothing = await handle('cart-e', { type: 'RemoveItem', sku: 'none' });
+      expect(nothing).toMatchObject({ events: [], nextExpectedVersion: 2 });
+      expect((await handle('cart-e', addBook)).nextExpectedVersion).toBe(3);
+    });
+  });
+
   describe('concurrency', () => {
     it('re-loads and re-decides when a concurrent writer appended between load and append', async () => {
       const store = createMemoryEventStore();
