@@ -12,6 +12,7 @@ import {
 } from './commandOptions.js';
 import type { DomainEvent } from './decider.js';
 import { NotFoundError, ValidationError } from './errors.js';
+import { idempotentEventId } from './idempotentEventId.js';
 import { retryOnConflict } from './retryOnConflict.js';
 import { createStreamLoader } from './streamLoading.js';
 import type { EventMetadata, EventStore, ExpectedVersion, RecordedEvent } from './types.js';
@@ -269,7 +270,7 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
     aggregate.loadFromHistory(events);
     const lastPosition = events.at(-1)?.position ?? snapshot?.position ?? 0;
     positions.set(aggregate, lastPosition);
-    const seenKey = key !== undefined && events.some((e) => e.metadata?.idempotencyKey === key);
+    const seenKey = key !== undefined && wroteKey(streamIdOf(id), key, events);
     return { aggregate, lastPosition, fromSnapshot: snapshot !== undefined, seenKey };
   }
 
@@ -377,4 +378,13 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
       });
     },
   };
+}
+
+/**
+ * Whether `events` hold a save made with idempotency key `key`: the key in the metadata and
+ * the id derived from it (a direct append may carry the same metadata value).
+ */
+function wroteKey(streamId: string, key: string, events: readonly RecordedEvent[]): boolean {
+  const first = idempotentEventId(streamId, key, 0);
+  return events.some((e) => e.metadata?.idempotencyKey === key && e.id === first);
 }

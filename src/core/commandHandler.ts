@@ -19,7 +19,8 @@ import type {
 import { validateStreamId } from './validation.js';
 
 export type { CommandRetryOptions } from './commandOptions.js';
-export { idempotentEventId } from './idempotentEventId.js';
+import { idempotentEventId } from './idempotentEventId.js';
+export { idempotentEventId };
 export type { SnapshotErrorContext, SnapshotErrorHandler } from './streamLoading.js';
 
 export interface CommandHandlerSnapshotOptions {
@@ -162,7 +163,13 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
       state = decider.evolve(state, event as unknown as Event);
       version = event.version;
       lastPosition = event.position;
-      if (key !== undefined && event.metadata?.idempotencyKey === key) {
+      // The derived id proves the library wrote the key: a direct append may carry the
+      // same metadata value without being an earlier run of this command.
+      if (
+        key !== undefined &&
+        event.metadata?.idempotencyKey === key &&
+        event.id === idempotentEventId(streamId, key, matched.length)
+      ) {
         matched.push(event);
         stateAtMatch = state;
       }

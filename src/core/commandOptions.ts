@@ -13,6 +13,7 @@ import {
   checkPort,
 } from './optionChecks.js';
 import type { EventData, EventMetadata, ExpectedVersion } from './types.js';
+import { rejectCallerIdempotencyKey } from './reservedMetadata.js';
 import { describe, validateExpectedVersion } from './validation.js';
 
 /** Retries of a command whose append lost a race against a concurrent writer. */
@@ -110,6 +111,7 @@ export function validateWriteOptions(options: WriteOptions): void {
       `must be a plain object; got ${describe(metadata)}`,
     );
   }
+  rejectCallerIdempotencyKey(metadata, 'options.metadata');
 }
 
 /**
@@ -156,6 +158,7 @@ function ownMetadata(event: DomainEvent, path: string): EventMetadata | undefine
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new ValidationError(path, `must be a plain object; got ${describe(metadata)}`);
   }
+  rejectCallerIdempotencyKey(metadata as EventMetadata, path);
   return metadata as EventMetadata;
 }
 

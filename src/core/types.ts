@@ -1,4 +1,10 @@
-/** Metadata attached to an event: correlation/causation ids, user, schema version, … */
+/**
+ * Metadata attached to an event: correlation/causation ids, user, schema version, … Two keys
+ * are reserved for the library (see `RESERVED_METADATA_KEYS`): `schemaVersion` must be an
+ * integer >= 1 (checked at append; upcasting reads it) and `idempotencyKey` is written by the
+ * command handler and repository from their `idempotencyKey` option (a string; they refuse
+ * it in the metadata you pass them).
+ */
 export type EventMetadata = Record<string, unknown>;
 
 /**

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isValidationError, type ValidationError } from '../../src/core/errors.js';
+import { withUpcasting } from '../../src/core/upcasting.js';
 import type {
   EventStore,
   RecordedEvent,
@@ -214,6 +215,42 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
         });
         await sub.waitFor(lastPosition);
         await sub.stop();
+      });
+    });
+
+    describe('reserved metadata', () => {
+      it.each([['2'], [1.5], [0], [null]])(
+        'rejects metadata.schemaVersion %o at append, so upcasting can always read the stream',
+        async (schemaVersion) => {
+          const store = await fresh();
+          await store.appendToStream('acc-1', [deposit(1)]);
+          const error = await store
+            .appendToStream('acc-1', [
+              { type: 'Deposited', data: { amount: 2 }, metadata: { schemaVersion } },
+            ])
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+          expect(isValidationError(error), `not a ValidationError: ${String(error)}`).toBe(true);
+          expect(error).toMatchObject({ path: 'events[0].metadata.schemaVersion' });
+          const upcast = withUpcasting(store, [
+            { type: 'Deposited', fromSchemaVersion: 1, upcast: (e) => ({ data: e.data }) },
+          ]);
+          expect((await upcast.readStream('acc-1')).map((e) => e.metadata.schemaVersion)).toEqual([
+            2,
+          ]);
+        },
+      );
+
+      it('rejects a non-string metadata.idempotencyKey at append', async () => {
+        const store = await fresh();
+        await expect(
+          store.appendToStream('acc-1', [
+            { type: 'Deposited', data: { amount: 2 }, metadata: { idempotencyKey: 7 } },
+          ]),
+        ).rejects.toMatchObject({ path: 'events[0].metadata.idempotencyKey' });
+        expect(await store.readStream('acc-1')).toEqual([]);
       });
     });
 

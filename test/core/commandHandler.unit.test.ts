@@ -283,6 +283,50 @@ describe('createCommandHandler', () => {
   });
 
   describe('idempotency keys', () => {
+    it('refuses idempotencyKey in caller metadata, where it would pass for an earlier command', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      const viaOptions = await catchError(
+        handle('cart-m', addBook, { metadata: { idempotencyKey: 'req-1' } }),
+      );
+      expect(isValidationError(viaOptions)).toBe(true);
+      expect(viaOptions).toMatchObject({ path: 'options.metadata.idempotencyKey' });
+      const ownMetadata = createCommandHandler({
+        store,
+        retry: fast,
+        decider: {
+          ...cart,
+          decide: (): CartEvent =>
+            ({
+              type: 'ItemAdded',
+              data: { sku: 'x', quantity: 1 },
+              metadata: { idempotencyKey: 'req-1' },
+            }) as CartEvent,
+        },
+      });
+      const viaEvent = await catchError(ownMetadata('cart-m', addBook));
+      expect(viaEvent).toMatchObject({ path: 'decided events[0].metadata.idempotencyKey' });
+      expect(await store.readStream('cart-m')).toEqual([]);
+    });
+
+    it('runs a command whose key only appears in the metadata of an event appended directly', async () => {
+      const store = createMemoryEventStore();
+      await store.appendToStream('cart-n', [
+        {
+          type: 'ItemAdded',
+          data: { sku: 'pen', quantity: 1 },
+          metadata: { idempotencyKey: 'k-9' },
+        },
+      ]);
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      const result = await handle('cart-n', addBook, { idempotencyKey: 'k-9' });
+      expect(result.idempotentReplay).toBe(false);
+      expect(result.state.items).toEqual({ pen: 1, book: 1 });
+      const again = await handle('cart-n', addBook, { idempotencyKey: 'k-9' });
+      expect(again.idempotentReplay).toBe(true);
+      expect(await store.readStream('cart-n')).toHaveLength(2);
+    });
+
     it('derives event ids from stream and key and records the key in metadata', async () => {
       const store = createMemoryEventStore();
       const handle = createCommandHandler({ store, decider: cart });
