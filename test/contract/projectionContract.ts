@@ -225,6 +225,28 @@ export function projectionContract(name: string, harness: ProjectionHarness): vo
       });
     });
 
+    it('lets other callbacks run between the batches of a rebuild', async () => {
+      const { store, target } = await fresh();
+      await store.appendToStream(
+        'acc-1',
+        Array.from({ length: 40 }, () => deposit(1)),
+      );
+      let timerRan = false;
+      let timerRanBeforeLastBatch = false;
+      const rebuilding = rebuildProjection({
+        store,
+        projection: balances,
+        target,
+        batchSize: 10,
+        onProgress: (p) => {
+          if (p.processed === 40) timerRanBeforeLastBatch = timerRan;
+        },
+      });
+      setImmediate(() => (timerRan = true));
+      expect((await rebuilding).processed).toBe(40);
+      expect(timerRanBeforeLastBatch).toBe(true);
+    });
+
     it('sorts and limits queries', async () => {
       const { store, target } = await fresh();
       await store.appendToStream('acc-a', [deposit(50)]);
