@@ -229,10 +229,12 @@ export function startSubscription(
         }
         settleWaiters();
         await source.notifier.wait(o.pollIntervalMs, signal, seen);
+      } else {
+        // A local store answers reads in microtasks: without a real turn of the event loop
+        // between full batches, a long catch-up would starve timers, I/O and stop(). (Live,
+        // a short batch is followed by the wait above, and a wake-up is served at once.)
+        await yieldToEventLoop();
       }
-      // A local store answers reads in microtasks: without a real turn of the event loop
-      // between batches, a long catch-up would starve timers, I/O and stop().
-      await yieldToEventLoop();
     }
   };
 
