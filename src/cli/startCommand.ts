@@ -50,6 +50,8 @@ async function kafkaPublisherExtension(
   const asSubscription: Subscription = {
     name: publisher.name,
     done: publisher.done,
+    // Only listed in /api/subscriptions; nothing waits for the publisher to start.
+    started: Promise.resolve(),
     waitFor: (position, timeoutMs) => publisher.waitFor(position, timeoutMs),
     stop: () => publisher.stop(),
     status: () => {

@@ -4,9 +4,15 @@ import type {
   CommandRetryOptions,
   SnapshotErrorHandler,
 } from './commandHandler.js';
-import { retryPolicy, toAppend, validateWriteOptions } from './commandOptions.js';
+import {
+  retryPolicy,
+  toAppend,
+  validateHandlerOptions,
+  validateWriteOptions,
+} from './commandOptions.js';
 import type { DomainEvent } from './decider.js';
 import { NotFoundError, ValidationError } from './errors.js';
+import { idempotentEventId } from './idempotentEventId.js';
 import { retryOnConflict } from './retryOnConflict.js';
 import { createStreamLoader } from './streamLoading.js';
 import type { EventMetadata, EventStore, ExpectedVersion, RecordedEvent } from './types.js';
@@ -230,6 +236,7 @@ interface LoadedAggregate<A> {
 export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, S = unknown>(
   options: AggregateRepositoryOptions<A, S>,
 ): AggregateRepository<A> {
+  validateHandlerOptions(options, 'repository');
   const { store, create, snapshots } = options;
   const retry = retryPolicy(options.retry);
   const streams = createStreamLoader<S>({ store, snapshots, unaffected: 'aggregate' });
@@ -245,22 +252,25 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
     return streamId;
   };
 
+  /** The aggregate, or for a stream without visible events its stored version (0 when new). */
   async function loadAggregate(
     id: string,
     { useSnapshot, key }: { useSnapshot: boolean; key?: string | undefined },
-  ): Promise<LoadedAggregate<A> | undefined> {
+  ): Promise<LoadedAggregate<A> | { missing: true; streamVersion: number }> {
     const restore =
       useSnapshot && snapshots !== undefined
         ? (state: S, version: number) =>
             snapshots.fromSnapshot(id, state).loadFromHistory([], version)
         : undefined;
-    const { snapshot, events } = await streams.load(streamIdOf(id), restore);
-    if (snapshot === undefined && events.length === 0) return undefined;
+    const { snapshot, events, version } = await streams.load(streamIdOf(id), restore);
+    if (snapshot === undefined && events.length === 0) {
+      return { missing: true, streamVersion: version };
+    }
     const aggregate = snapshot !== undefined ? snapshot.restored : create(id);
     aggregate.loadFromHistory(events);
     const lastPosition = events.at(-1)?.position ?? snapshot?.position ?? 0;
     positions.set(aggregate, lastPosition);
-    const seenKey = key !== undefined && events.some((e) => e.metadata?.idempotencyKey === key);
+    const seenKey = key !== undefined && wroteKey(streamIdOf(id), key, events);
     return { aggregate, lastPosition, fromSnapshot: snapshot !== undefined, seenKey };
   }
 
@@ -323,12 +333,13 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
   return {
     async load(id) {
       const loaded = await loadAggregate(id, { useSnapshot: true });
-      if (loaded === undefined) throw notFound(id);
+      if ('missing' in loaded) throw notFound(id);
       return loaded.aggregate;
     },
 
     async loadOrCreate(id) {
-      return (await loadAggregate(id, { useSnapshot: true }))?.aggregate ?? fresh(id);
+      const loaded = await loadAggregate(id, { useSnapshot: true });
+      return 'missing' in loaded ? fresh(id) : loaded.aggregate;
     },
 
     save,
@@ -338,7 +349,8 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
       const key = updateOptions.idempotencyKey;
       const callerExpected = updateOptions.expectedVersion;
       return retryOnConflict(retry, updateOptions, async (useSnapshot) => {
-        const found = await loadAggregate(id, { useSnapshot, key });
+        const loaded = await loadAggregate(id, { useSnapshot, key });
+        const found = 'missing' in loaded ? undefined : loaded;
         return {
           replay: found?.seenKey === true ? asReplay(found) : undefined,
           fromSnapshot: found?.fromSnapshot === true,
@@ -348,9 +360,11 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
             if (found === undefined && updateOptions.createIfMissing !== true) throw notFound(id);
             const aggregate = found?.aggregate ?? fresh(id);
             if (callerExpected !== undefined) {
+              // A soft-deleted stream has no aggregate but keeps its version, which the
+              // store checks an expected version against.
               checkExpectedVersion(streamIdOf(id), callerExpected, {
-                version: aggregate.version,
-                exists: aggregate.version > 0,
+                version: 'missing' in loaded ? loaded.streamVersion : aggregate.version,
+                exists: found !== undefined,
               });
             }
             await change(aggregate);
@@ -364,4 +378,13 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
       });
     },
   };
+}
+
+/**
+ * Whether `events` hold a save made with idempotency key `key`: the key in the metadata and
+ * the id derived from it (a direct append may carry the same metadata value).
+ */
+function wroteKey(streamId: string, key: string, events: readonly RecordedEvent[]): boolean {
+  const first = idempotentEventId(streamId, key, 0);
+  return events.some((e) => e.metadata?.idempotencyKey === key && e.id === first);
 }

@@ -26,6 +26,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * Resolves after one real turn of the event loop (not a microtask), so timers, I/O and
+ * other callbacks get to run during a long loop over local data.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof globalThis.setImmediate === 'function') globalThis.setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+}
+
+/**
  * A wake-up signal: `wait()` resolves on the next `notify()`, on timeout or on abort. Stores
  * notify on every append so live subscribers react at once; the timeout covers appends made
  * by other processes.

@@ -2,6 +2,7 @@ import { checkExpectedVersion } from './appendRules.js';
 import {
   retryPolicy,
   toAppend,
+  validateHandlerOptions,
   validateWriteOptions,
   type CommandRetryOptions,
 } from './commandOptions.js';
@@ -18,7 +19,8 @@ import type {
 import { validateStreamId } from './validation.js';
 
 export type { CommandRetryOptions } from './commandOptions.js';
-export { idempotentEventId } from './idempotentEventId.js';
+import { idempotentEventId } from './idempotentEventId.js';
+export { idempotentEventId };
 export type { SnapshotErrorContext, SnapshotErrorHandler } from './streamLoading.js';
 
 export interface CommandHandlerSnapshotOptions {
@@ -101,8 +103,13 @@ export type CommandHandler<State, Command, Event extends DomainEvent> = (
 
 interface Loaded<State, Event extends DomainEvent> {
   state: State;
-  /** Version of the last event `state` includes; 0 when the stream has no visible events. */
+  /**
+   * The stream's version: that of the last event `state` includes, or for a stream without
+   * visible events its stored version (kept by a soft delete; 0 for a new stream).
+   */
   version: number;
+  /** The stream has visible events (the load found a snapshot or events). */
+  exists: boolean;
   lastPosition: number;
   /** The load started from a snapshot, so older events were not read. */
   fromSnapshot: boolean;
@@ -127,6 +134,7 @@ interface Loaded<State, Event extends DomainEvent> {
 export function createCommandHandler<State, Command, Event extends DomainEvent>(
   options: CommandHandlerOptions<State, Command, Event>,
 ): CommandHandler<State, Command, Event> {
+  validateHandlerOptions(options, 'decider');
   const { store, decider } = options;
   const retry = retryPolicy(options.retry);
   const streams = createStreamLoader<State>({
@@ -140,10 +148,11 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     key: string | undefined,
     useSnapshot: boolean,
   ): Promise<Loaded<State, Event>> {
-    const { snapshot, events } = await streams.load(
-      streamId,
-      useSnapshot ? (state: State) => state : undefined,
-    );
+    const {
+      snapshot,
+      events,
+      version: streamVersion,
+    } = await streams.load(streamId, useSnapshot ? (state: State) => state : undefined);
     let state = snapshot !== undefined ? snapshot.restored : decider.initialState();
     let version = snapshot?.version ?? 0;
     let lastPosition = snapshot?.position ?? 0;
@@ -154,7 +163,13 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
       state = decider.evolve(state, event as unknown as Event);
       version = event.version;
       lastPosition = event.position;
-      if (key !== undefined && event.metadata?.idempotencyKey === key) {
+      // The derived id proves the library wrote the key: a direct append may carry the
+      // same metadata value without being an earlier run of this command.
+      if (
+        key !== undefined &&
+        event.metadata?.idempotencyKey === key &&
+        event.id === idempotentEventId(streamId, key, matched.length)
+      ) {
         matched.push(event);
         stateAtMatch = state;
       }
@@ -170,7 +185,14 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
             lastPosition: last.position,
             idempotentReplay: true,
           };
-    return { state, version, lastPosition, fromSnapshot: snapshot !== undefined, replay };
+    return {
+      state,
+      version: Math.max(version, streamVersion),
+      exists: snapshot !== undefined || events.length > 0,
+      lastPosition,
+      fromSnapshot: snapshot !== undefined,
+      replay,
+    };
   }
 
   async function append(
@@ -232,7 +254,7 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
           if (callerExpected !== undefined) {
             checkExpectedVersion(streamId, callerExpected, {
               version: loaded.version,
-              exists: loaded.version > 0,
+              exists: loaded.exists,
             });
           }
           const decided = toArray(await decider.decide(command, loaded.state));

@@ -5,7 +5,15 @@ import type { Backoff } from './async.js';
 import type { DomainEvent } from './decider.js';
 import { ValidationError } from './errors.js';
 import { idempotentEventId } from './idempotentEventId.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkPort,
+} from './optionChecks.js';
 import type { EventData, EventMetadata, ExpectedVersion } from './types.js';
+import { rejectCallerIdempotencyKey } from './reservedMetadata.js';
 import { describe, validateExpectedVersion } from './validation.js';
 
 /** Retries of a command whose append lost a race against a concurrent writer. */
@@ -25,6 +33,14 @@ export interface RetryPolicy {
 }
 
 export function retryPolicy(retry: CommandRetryOptions | undefined): RetryPolicy {
+  checkObject(retry, 'options.retry', '{ maxAttempts?, initialDelayMs?, maxDelayMs? }');
+  if (retry !== undefined) {
+    checkKnownKeys(retry as Record<string, unknown>, 'options.retry', [
+      'maxAttempts',
+      'initialDelayMs',
+      'maxDelayMs',
+    ]);
+  }
   const maxAttempts = retry?.maxAttempts ?? 5;
   const backoff = {
     initialDelayMs: retry?.initialDelayMs ?? 10,
@@ -43,9 +59,19 @@ export function retryPolicy(retry: CommandRetryOptions | undefined): RetryPolicy
 export function checkSnapshotOptions(
   snapshots: { every: number; schemaVersion?: number } | undefined,
 ): number {
+  checkObject(snapshots, 'options.snapshots', '{ store, every, schemaVersion?, onSnapshotError? }');
   const schemaVersion = snapshots?.schemaVersion ?? 1;
   if (snapshots !== undefined) {
-    checkInteger(snapshots.every, 'options.snapshots.every', 1);
+    checkPort((snapshots as { store?: unknown }).store, 'options.snapshots.store', [
+      'load',
+      'save',
+    ]);
+    checkFunction(
+      (snapshots as { onSnapshotError?: unknown }).onSnapshotError,
+      'options.snapshots.onSnapshotError',
+      '(error, context) => void',
+    );
+    checkInteger(snapshots.every, 'options.snapshots.every', 1, undefined, true);
     checkInteger(schemaVersion, 'options.snapshots.schemaVersion', 1);
   }
   return schemaVersion;
@@ -85,6 +111,7 @@ export function validateWriteOptions(options: WriteOptions): void {
       `must be a plain object; got ${describe(metadata)}`,
     );
   }
+  rejectCallerIdempotencyKey(metadata, 'options.metadata');
 }
 
 /**
@@ -131,11 +158,46 @@ function ownMetadata(event: DomainEvent, path: string): EventMetadata | undefine
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
     throw new ValidationError(path, `must be a plain object; got ${describe(metadata)}`);
   }
+  rejectCallerIdempotencyKey(metadata as EventMetadata, path);
   return metadata as EventMetadata;
 }
 
-function checkInteger(value: unknown, path: string, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ValidationError(path, `must be an integer >= ${min}; got ${describe(value)}`);
+/** The store methods a command handler or repository reads and writes through. */
+const STORE_METHODS = ['appendToStream', 'readStream', 'streamInfo'];
+
+/**
+ * Checks the options object of `createCommandHandler` (`kind: 'decider'`) or
+ * `createAggregateRepository` (`kind: 'repository'`) beyond retry and snapshots.
+ */
+export function validateHandlerOptions(options: unknown, kind: 'decider' | 'repository'): void {
+  const keys =
+    kind === 'decider'
+      ? ['store', 'decider', 'retry', 'snapshots']
+      : ['store', 'streamId', 'create', 'snapshots', 'retry'];
+  checkObject(options, 'options', `{ ${keys.join(', ')} }`, true);
+  const o = options as Record<string, unknown>;
+  checkKnownKeys(o, 'options', keys);
+  checkPort(o.store, 'options.store', STORE_METHODS);
+  if (kind === 'decider') {
+    checkPort(o.decider, 'options.decider', ['initialState', 'evolve', 'decide']);
+  } else {
+    checkFunction(o.streamId, 'options.streamId', '(id) => string', true);
+    checkFunction(o.create, 'options.create', '(id) => aggregate', true);
+    if (o.snapshots !== undefined) {
+      checkObject(o.snapshots, 'options.snapshots', '{ store, every, toSnapshot, fromSnapshot }');
+      const snapshots = o.snapshots as Record<string, unknown>;
+      checkFunction(
+        snapshots.toSnapshot,
+        'options.snapshots.toSnapshot',
+        '(aggregate) => state',
+        true,
+      );
+      checkFunction(
+        snapshots.fromSnapshot,
+        'options.snapshots.fromSnapshot',
+        '(id, state) => aggregate',
+        true,
+      );
+    }
   }
 }

@@ -104,6 +104,7 @@ export type {
 
 export { createUpcaster, withUpcasting } from './upcasting.js';
 export type { UpcastFunction, Upcaster, UpcastInput, UpcastOutput } from './upcasting.js';
+export { RESERVED_METADATA_KEYS } from './reservedMetadata.js';
 
 export { rebuildProjection, startProjection } from './projections.js';
 export type { RebuildOptions, RebuildProgress, StartProjectionOptions } from './projections.js';

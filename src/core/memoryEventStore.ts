@@ -70,6 +70,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
   const host = createSubscriptionHost({
     readAll: (o) => store.readAll(o),
     headPosition: () => store.headPosition(),
+    headPositionNow: () => log.length,
     checkpoints,
     notifier,
   });

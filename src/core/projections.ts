@@ -1,6 +1,14 @@
-import { errorMessage } from './async.js';
-import { EventloomError, ValidationError } from './errors.js';
+import { errorMessage, yieldToEventLoop } from './async.js';
+import { ConfigurationError, EventloomError, ValidationError } from './errors.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkPort,
+} from './optionChecks.js';
 import type { Projection, ProjectionTarget } from './readModel.js';
+import { checkRunOptions, MAX_SUBSCRIBE_BATCH_SIZE } from './subscriptionOptions.js';
 import { UnitOfWork } from './unitOfWork.js';
 import type {
   CheckpointStore,
@@ -9,6 +17,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './types.js';
+import { describe } from './validation.js';
 
 export interface StartProjectionOptions extends Omit<
   SubscribeOptions,
@@ -20,22 +29,87 @@ export interface StartProjectionOptions extends Omit<
 }
 
 function validateProjection(projection: Projection): void {
-  if (typeof projection?.name !== 'string' || projection.name.length === 0) {
-    throw new ValidationError('projection.name', 'must be a non-empty string');
-  }
-  if (typeof projection.handle !== 'function') {
+  checkObject(projection, 'options.projection', '{ name, collections, handle, eventTypes? }', true);
+  if (typeof projection.name !== 'string' || projection.name.length === 0) {
     throw new ValidationError(
-      `projection.${projection.name}.handle`,
-      'must be a function (event, docs)',
+      'options.projection.name',
+      `must be a non-empty string; got ${describe(projection.name)}`,
     );
   }
-  if (!Array.isArray(projection.collections)) {
+  const at = `options.projection(${projection.name})`;
+  checkFunction((projection as { handle?: unknown }).handle, `${at}.handle`, '(event, docs)', true);
+  if (
+    !Array.isArray(projection.collections) ||
+    !projection.collections.every((c) => typeof c === 'string' && c.length > 0)
+  ) {
     throw new ValidationError(
-      `projection.${projection.name}.collections`,
-      'must list the collections the projection owns (a rebuild empties them)',
+      `${at}.collections`,
+      `must list the collections the projection owns (a rebuild empties them); got ${describe(projection.collections)}`,
+    );
+  }
+  const types: unknown = projection.eventTypes;
+  if (
+    types !== undefined &&
+    (!Array.isArray(types) || !types.every((t) => typeof t === 'string' && t.length > 0))
+  ) {
+    throw new ValidationError(
+      `${at}.eventTypes`,
+      `must be an array of event type names (non-empty strings); got ${describe(types)}`,
     );
   }
 }
+
+const TARGET_METHODS = ['loadCheckpoint', 'commit', 'reset', 'findEntries'] as const;
+
+function validatePorts(
+  options: { store: unknown; target: unknown },
+  storeMethods: readonly string[],
+): void {
+  checkPort(options.store, 'options.store', storeMethods);
+  checkPort(options.target, 'options.target', TARGET_METHODS);
+}
+
+/**
+ * What runs on each target, by projection name: a live projection and a rebuild of the same
+ * projection would both write its read model and its checkpoint, and interleave.
+ */
+const running = new WeakMap<ProjectionTarget, Map<string, { mode: 'live' | 'rebuild' }>>();
+
+/** Registers a run; the returned release is safe to call more than once. */
+function claim(target: ProjectionTarget, projection: string, mode: 'live' | 'rebuild'): () => void {
+  let names = running.get(target);
+  if (names === undefined) {
+    names = new Map();
+    running.set(target, names);
+  }
+  const current = names.get(projection)?.mode;
+  if (current !== undefined) {
+    throw new ConfigurationError(
+      current === 'live'
+        ? `Projection '${projection}' is running live on this target; stop it (await running.stop()) before ${mode === 'rebuild' ? 'rebuilding it' : 'starting it again'}`
+        : `Projection '${projection}' is being rebuilt on this target; wait for rebuildProjection() to finish before ${mode === 'rebuild' ? 'rebuilding it again' : 'starting it'}`,
+      { details: { projection, running: current } },
+    );
+  }
+  const token = { mode };
+  names.set(projection, token);
+  return () => {
+    if (names.get(projection) === token) names.delete(projection);
+  };
+}
+
+const START_PROJECTION_KEYS = [
+  'store',
+  'projection',
+  'target',
+  'from',
+  'batchSize',
+  'retry',
+  'onPoison',
+  'checkpointIntervalMs',
+  'pollIntervalMs',
+  'onEvent',
+];
 
 /**
  * Runs an async projection: a durable subscription whose read-model writes and checkpoint
@@ -46,8 +120,13 @@ function validateProjection(projection: Projection): void {
  * await running.waitFor(lastPosition); // the read model now includes it
  */
 export function startProjection(options: StartProjectionOptions): Subscription {
+  checkObject(options, 'options', '{ store, projection, target, ... }', true);
+  checkKnownKeys(options as unknown as Record<string, unknown>, 'options', START_PROJECTION_KEYS);
+  validatePorts(options, ['subscribe']);
+  validateProjection(options.projection);
+  checkRunOptions(options as unknown as Record<string, unknown>, 'options');
   const { store, projection, target, ...rest } = options;
-  validateProjection(projection);
+  const release = claim(target, projection.name, 'live');
   const uow = new UnitOfWork(target);
   const checkpoints: CheckpointStore = {
     load: (name) => target.loadCheckpoint(name),
@@ -57,22 +136,39 @@ export function startProjection(options: StartProjectionOptions): Subscription {
     listParked: (name) => store.checkpoints.listParked(name),
     unpark: (name, id) => store.checkpoints.unpark(name, id),
   };
-  return store.subscribe({
-    ...rest,
-    name: projection.name,
-    checkpoints,
-    settleOn: 'checkpointed',
-    handler: async (event) => {
-      if (projection.eventTypes && !projection.eventTypes.includes(event.type)) return;
-      const mark = uow.mark();
-      try {
-        await projection.handle(event, uow);
-      } catch (error) {
-        uow.rollback(mark);
-        throw error;
-      }
+  let subscription: Subscription;
+  try {
+    subscription = store.subscribe({
+      ...rest,
+      name: projection.name,
+      checkpoints,
+      settleOn: 'checkpointed',
+      handler: async (event) => {
+        if (projection.eventTypes && !projection.eventTypes.includes(event.type)) return;
+        const mark = uow.mark();
+        try {
+          await projection.handle(event, uow);
+        } catch (error) {
+          uow.rollback(mark);
+          throw error;
+        }
+      },
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  // Released by stop() itself, so a rebuild right after `await running.stop()` is allowed.
+  const done = subscription.done.finally(release);
+  done.catch(() => undefined);
+  return {
+    ...subscription,
+    done,
+    async stop() {
+      await subscription.stop();
+      release();
     },
-  });
+  };
 }
 
 export interface RebuildProgress {
@@ -102,9 +198,25 @@ export interface RebuildOptions {
  * @example
  * await rebuildProjection({ store, projection, target, onProgress: (p) => console.log(p.ratio) });
  */
-export async function rebuildProjection(options: RebuildOptions): Promise<RebuildProgress> {
+export function rebuildProjection(options: RebuildOptions): Promise<RebuildProgress> {
+  checkObject(options, 'options', '{ store, projection, target, batchSize?, onProgress? }', true);
+  checkKnownKeys(options as unknown as Record<string, unknown>, 'options', [
+    'store',
+    'projection',
+    'target',
+    'batchSize',
+    'onProgress',
+  ]);
+  validatePorts(options, ['readAll', 'headPosition']);
+  validateProjection(options.projection);
+  checkInteger(options.batchSize, 'options.batchSize', 1, MAX_SUBSCRIBE_BATCH_SIZE);
+  checkFunction(options.onProgress, 'options.onProgress', '(progress) => void');
+  const release = claim(options.target, options.projection.name, 'rebuild');
+  return rebuild(options).finally(release);
+}
+
+async function rebuild(options: RebuildOptions): Promise<RebuildProgress> {
   const { store, projection, target } = options;
-  validateProjection(projection);
   const batchSize = options.batchSize ?? 1000;
   const started = Date.now();
   await target.reset(projection.name, projection.collections);
@@ -145,6 +257,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     progress.eventsPerSec =
       seconds > 0 ? Math.round(progress.processed / seconds) : progress.processed;
     options.onProgress?.({ ...progress });
+    // Rebuilding from a local store would otherwise hold the event loop for the whole log.
+    await yieldToEventLoop();
   }
   if (progress.processed === 0) await target.commit(projection.name, head, []);
   progress.ratio = 1;

@@ -34,6 +34,11 @@ export interface LoadedStream<T> {
   snapshot: { restored: T; version: number; position: number } | undefined;
   /** The events after the snapshot, or the whole stream. */
   events: RecordedEvent[];
+  /**
+   * The stream's version as loaded: that of the last event read, or for a stream that
+   * reads as empty its stored version (a soft-deleted stream keeps it; 0 for none).
+   */
+  version: number;
 }
 
 export interface StreamLoader<S> {
@@ -127,6 +132,7 @@ export function createStreamLoader<S>({
             return {
               snapshot: { restored, version: anchor.version, position: anchor.position },
               events: tail.slice(1),
+              version: (tail.at(-1) as RecordedEvent).version,
             };
           } catch (error) {
             report(error, context);
@@ -141,7 +147,16 @@ export function createStreamLoader<S>({
           );
         }
       }
-      return { snapshot: undefined, events: await store.readStream(streamId, { from: 1 }) };
+      for (;;) {
+        const events = await store.readStream(streamId, { from: 1 });
+        const last = events.at(-1);
+        if (last !== undefined) return { snapshot: undefined, events, version: last.version };
+        // A soft-deleted stream reads as empty but keeps its version, and that version is
+        // what an append must expect: 0 would be refused by the store.
+        const info = await store.streamInfo(streamId);
+        if (!info.exists) return { snapshot: undefined, events, version: info.version };
+        // Written to between the two reads: read it again, so no event goes unseen.
+      }
     },
 
     async saveSnapshot(streamId, fromVersion, toVersion, state) {

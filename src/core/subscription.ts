@@ -1,5 +1,6 @@
-import { backoffDelay, errorMessage, type Notifier, sleep } from './async.js';
+import { backoffDelay, errorMessage, type Notifier, sleep, yieldToEventLoop } from './async.js';
 import { EventloomError, isStoreClosedError, ValidationError } from './errors.js';
+import { resolveSubscribeOptions } from './subscriptionOptions.js';
 import type {
   CheckpointStore,
   ReadAllOptions,
@@ -14,19 +15,15 @@ import type {
 export interface SubscriptionSource {
   readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
   headPosition(): Promise<number>;
+  /**
+   * The head right now, for stores that know it without I/O. With it, `from: 'end'` means
+   * the head when `subscribe()` was called, so an append made right after is delivered.
+   */
+  headPositionNow?(): number;
   checkpoints: CheckpointStore;
   /** Wakes live subscribers after an append in this process. */
   notifier: Notifier;
 }
-
-const DEFAULTS = {
-  batchSize: 500,
-  maxAttempts: 5,
-  initialDelayMs: 50,
-  maxDelayMs: 5000,
-  checkpointIntervalMs: 200,
-  pollIntervalMs: 100,
-};
 
 /**
  * Catch-up-then-live subscription over a store's global log. At-least-once, in position
@@ -37,47 +34,24 @@ export function startSubscription(
   source: SubscriptionSource,
   options: SubscribeOptions,
 ): Subscription {
-  if (typeof options?.name !== 'string' || options.name.trim() === '') {
-    throw new ValidationError(
-      'options.name',
-      'must be a non-empty string: the durable checkpoint is stored under it',
-    );
-  }
-  if (typeof options.handler !== 'function') {
-    throw new ValidationError(
-      'options.handler',
-      'must be a function (event, context) => void | Promise<void>',
-    );
-  }
-  const from = options.from ?? 'start';
-  if (!(from === 'start' || from === 'end' || (Number.isSafeInteger(from) && from >= 0))) {
-    throw new ValidationError(
-      'options.from',
-      `must be 'start', 'end' or a position >= 0; got ${String(from)}`,
-    );
-  }
-  const name = options.name;
-  const batchSize = options.batchSize ?? DEFAULTS.batchSize;
-  const maxAttempts = options.retry?.maxAttempts ?? DEFAULTS.maxAttempts;
-  const backoff = {
-    initialDelayMs: options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-  };
-  const checkpointEvery = options.checkpointIntervalMs ?? DEFAULTS.checkpointIntervalMs;
-  const pollMs = options.pollIntervalMs ?? DEFAULTS.pollIntervalMs;
-  const types = options.eventTypes ? new Set(options.eventTypes) : undefined;
-  const poison = options.onPoison ?? 'park';
-  const checkpoints = options.checkpoints ?? source.checkpoints;
-  const settleOnCheckpoint = options.settleOn === 'checkpointed';
+  const o = resolveSubscribeOptions(options);
+  const { name, from } = o;
+  // Read now, not when the loop starts: an append made right after subscribe() returns must
+  // come after 'end', or it would never be delivered.
+  const endAtCall =
+    from === 'end' && source.headPositionNow !== undefined ? source.headPositionNow() : undefined;
+  const checkpoints = o.checkpoints ?? source.checkpoints;
+  const settleOnCheckpoint = o.settleOn === 'checkpointed';
   const emit = (notice: SubscriptionNotice): void => {
     try {
-      options.onEvent?.(notice);
+      o.onEvent?.(notice);
     } catch {
       // An observer must not break delivery.
     }
   };
 
   const stopController = new AbortController();
+  const signal = stopController.signal;
   const status: SubscriptionStatus = {
     name,
     state: 'starting',
@@ -85,6 +59,9 @@ export function startSubscription(
     processed: 0,
     parked: 0,
   };
+  // Until the stored checkpoint is loaded, `status.position` is no position of ours: saving
+  // it would overwrite the real checkpoint and make the next start replay everything.
+  let positioned = false;
   let saved = -1;
   let lastSaveAt = 0;
   const waiters = new Set<{
@@ -92,6 +69,13 @@ export function startSubscription(
     resolve: () => void;
     reject: (e: unknown) => void;
   }>();
+  let markStarted = (): void => undefined;
+  let failStart = (_error: unknown): void => undefined;
+  const started = new Promise<void>((resolve, reject) => {
+    markStarted = resolve;
+    failStart = reject;
+  });
+  started.catch(() => undefined);
 
   const settleWaiters = (error?: unknown): void => {
     if (waiters.size === 0) return;
@@ -103,28 +87,70 @@ export function startSubscription(
     }
   };
 
-  const saveCheckpoint = async (force: boolean): Promise<void> => {
-    if (status.position <= saved) return;
+  /**
+   * Runs `operation` until it succeeds, with backoff, reporting each failure. A closed store
+   * or a stop ends the retries.
+   */
+  const retrying = async <T>(
+    operation: () => Promise<T>,
+    report: (attempt: number, delayMs: number, error: unknown) => SubscriptionNotice,
+  ): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (isStoreClosedError(error) || signal.aborted) throw error;
+        const delayMs = backoffDelay(attempt, o.backoff);
+        emit(report(attempt, delayMs, error));
+        await sleep(delayMs, signal);
+        if (signal.aborted) throw STOPPED;
+      }
+    }
+  };
+  const readFailed = (attempt: number, delayMs: number, error: unknown): SubscriptionNotice => ({
+    kind: 'read-failed',
+    subscription: name,
+    attempt,
+    delayMs,
+    error,
+  });
+
+  /** @param once on the way out: one try, no retries. */
+  const saveCheckpoint = async (force: boolean, once = false): Promise<void> => {
+    if (!positioned || status.position <= saved) return;
     const now = Date.now();
-    if (!force && now - lastSaveAt < checkpointEvery) return;
-    await checkpoints.save(name, status.position);
-    saved = status.position;
+    if (!force && now - lastSaveAt < o.checkpointIntervalMs) return;
+    const position = status.position;
+    if (once) await checkpoints.save(name, position);
+    else
+      await retrying(
+        () => checkpoints.save(name, position),
+        (attempt, delayMs, error) => ({
+          kind: 'checkpoint-failed',
+          subscription: name,
+          position,
+          attempt,
+          delayMs,
+          error,
+        }),
+      );
+    saved = position;
     lastSaveAt = now;
     if (settleOnCheckpoint) settleWaiters();
   };
 
-  /** Runs the handler with retries; returns false when the subscription must stop. */
+  /** Runs the handler with retries, then applies the poison policy. */
   const deliver = async (event: RecordedEvent): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = options.handler(event, { subscription: name, attempt });
+        const result = o.handler(event, { subscription: name, attempt });
         // Synchronous handlers skip a microtask per event: it shows in catch-up throughput.
         if (result !== undefined && typeof result.then === 'function') await result;
         return;
       } catch (error) {
-        if (attempt >= maxAttempts) {
+        if (attempt >= o.maxAttempts) {
           const reason = errorMessage(error);
-          if (poison === 'stop') {
+          if (o.onPoison === 'stop') {
             throw new EventloomError(
               'HANDLER_FAILED',
               `Subscription '${name}' stopped: its handler failed ${attempt} times on event ${event.id} (${event.type} at position ${event.position}): ${reason}`,
@@ -145,88 +171,99 @@ export function startSubscription(
           emit({ kind: 'parked', subscription: name, event, reason });
           return;
         }
-        const delayMs = backoffDelay(attempt, backoff);
+        const delayMs = backoffDelay(attempt, o.backoff);
         emit({ kind: 'retry', subscription: name, event, attempt, delayMs, error });
-        await sleep(delayMs, stopController.signal);
-        if (stopController.signal.aborted) throw STOPPED;
+        await sleep(delayMs, signal);
+        if (signal.aborted) throw STOPPED;
       }
     }
   };
 
-  const run = async (): Promise<void> => {
-    const checkpoint = await checkpoints.load(name);
-    let next: number;
-    if (checkpoint !== undefined) next = checkpoint + 1;
-    else if (from === 'start') next = 0;
-    else if (from === 'end') next = (await source.headPosition()) + 1;
-    else next = from;
-    status.position = Math.max(0, next - 1);
-    saved = checkpoint ?? -1;
-    status.state = 'catching-up';
-    let readFailures = 0;
-
-    while (!stopController.signal.aborted) {
-      let batch: RecordedEvent[];
-      const seen = source.notifier.version;
-      try {
-        batch = await source.readAll({ from: next, maxCount: batchSize });
-        readFailures = 0;
-      } catch (error) {
-        if (isStoreClosedError(error)) throw error;
-        readFailures++;
-        const delayMs = backoffDelay(readFailures, backoff);
-        emit({ kind: 'read-failed', subscription: name, attempt: readFailures, delayMs, error });
-        await sleep(delayMs, stopController.signal);
-        continue;
+  /** Where delivery starts: after the stored checkpoint, else where `from` says. */
+  const startPosition = async (): Promise<number> => {
+    const checkpoint = await retrying(() => checkpoints.load(name), readFailed);
+    if (checkpoint !== undefined) {
+      if (!Number.isSafeInteger(checkpoint) || checkpoint < 0) {
+        throw new ValidationError(
+          `checkpoints['${name}']`,
+          `the stored checkpoint must be a position (an integer >= 0); got ${String(checkpoint)}. Reset it with checkpoints.reset('${name}') to start over`,
+        );
       }
+      saved = checkpoint;
+      return checkpoint + 1;
+    }
+    if (from === 'start') return 0;
+    if (from === 'end') {
+      return (endAtCall ?? (await retrying(() => source.headPosition(), readFailed))) + 1;
+    }
+    return from;
+  };
+
+  const run = async (): Promise<void> => {
+    let next = await startPosition();
+    status.position = Math.max(0, next - 1);
+    positioned = true;
+    status.state = 'catching-up';
+    markStarted();
+
+    while (!signal.aborted) {
+      const seen = source.notifier.version;
+      const batch = await retrying(
+        () => source.readAll({ from: next, maxCount: o.batchSize }),
+        readFailed,
+      );
       for (const event of batch) {
-        if (stopController.signal.aborted) break;
-        if (types === undefined || types.has(event.type)) await deliver(event);
+        if (signal.aborted) break;
+        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliver(event);
         status.position = event.position;
         status.processed++;
         next = event.position + 1;
         settleWaiters();
         await saveCheckpoint(false);
       }
-      if (batch.length < batchSize && !stopController.signal.aborted) {
+      if (batch.length < o.batchSize && !signal.aborted) {
         await saveCheckpoint(true);
         if (status.state !== 'live') {
           status.state = 'live';
           emit({ kind: 'caught-up', subscription: name, position: status.position });
         }
         settleWaiters();
-        await source.notifier.wait(pollMs, stopController.signal, seen);
+        await source.notifier.wait(o.pollIntervalMs, signal, seen);
+      } else {
+        // A local store answers reads in microtasks: without a real turn of the event loop
+        // between full batches, a long catch-up would starve timers, I/O and stop(). (Live,
+        // a short batch is followed by the wait above, and a wake-up is served at once.)
+        await yieldToEventLoop();
       }
     }
   };
 
-  const done = run().then(
-    async () => {
-      await saveCheckpoint(true);
-      status.state = 'stopped';
-      emit({ kind: 'stopped', subscription: name, position: status.position });
-      settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
-    },
-    async (error: unknown) => {
-      if (error === STOPPED) {
-        await saveCheckpoint(true);
-        status.state = 'stopped';
-        emit({ kind: 'stopped', subscription: name, position: status.position });
-        settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
-        return;
-      }
-      try {
-        await saveCheckpoint(true);
-      } catch {
-        // Keep the original error; the checkpoint is retried on the next start.
-      }
-      status.state = 'failed';
-      status.error = errorMessage(error);
-      emit({ kind: 'stopped', subscription: name, position: status.position, error });
-      settleWaiters(error);
-      throw error;
-    },
-  );
+  const stopped = async (): Promise<void> => {
+    failStart(
+      new EventloomError(
+        'SUBSCRIPTION_STOPPED',
+        `Subscription '${name}' stopped before it started`,
+      ),
+    );
+    await saveCheckpoint(true, true);
+    status.state = 'stopped';
+    emit({ kind: 'stopped', subscription: name, position: status.position });
+    settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
+  };
+  const done = run().then(stopped, async (error: unknown) => {
+    if (error === STOPPED) return stopped();
+    failStart(error);
+    try {
+      await saveCheckpoint(true, true);
+    } catch {
+      // Keep the original error; the checkpoint is retried on the next start.
+    }
+    status.state = 'failed';
+    status.error = errorMessage(error);
+    emit({ kind: 'stopped', subscription: name, position: status.position, error });
+    settleWaiters(error);
+    throw error;
+  });
   // `done` is awaited by stop(); this keeps an unobserved failure from crashing the process
   // while still surfacing it to whoever awaits `done`.
   done.catch(() => undefined);
@@ -234,6 +271,7 @@ export function startSubscription(
   return {
     name,
     done,
+    started,
     status: () => ({ ...status }),
     waitFor(position: number, timeoutMs = 30_000): Promise<void> {
       if ((settleOnCheckpoint ? saved : status.position) >= position) return Promise.resolve();

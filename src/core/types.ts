@@ -1,4 +1,10 @@
-/** Metadata attached to an event: correlation/causation ids, user, schema version, … */
+/**
+ * Metadata attached to an event: correlation/causation ids, user, schema version, … Two keys
+ * are reserved for the library (see `RESERVED_METADATA_KEYS`): `schemaVersion` must be an
+ * integer >= 1 (checked at append; upcasting reads it) and `idempotencyKey` is written by the
+ * command handler and repository from their `idempotencyKey` option (a string; they refuse
+ * it in the metadata you pass them).
+ */
 export type EventMetadata = Record<string, unknown>;
 
 /**
@@ -156,6 +162,15 @@ export type SubscriptionNotice =
     }
   | { kind: 'parked'; subscription: string; event: RecordedEvent; reason: string }
   | { kind: 'read-failed'; subscription: string; attempt: number; delayMs: number; error: unknown }
+  | {
+      /** Storing the checkpoint (for a projection: committing the read model) failed; it is retried. */
+      kind: 'checkpoint-failed';
+      subscription: string;
+      position: number;
+      attempt: number;
+      delayMs: number;
+      error: unknown;
+    }
   | { kind: 'stopped'; subscription: string; position: number; error?: unknown };
 
 export interface SubscriptionStatus {
@@ -177,6 +192,16 @@ export interface Subscription {
   stop(): Promise<void>;
   /** Settles when the subscription stops: rejects if it stopped on an error. */
   readonly done: Promise<void>;
+  /**
+   * Resolves once the subscription knows where it starts (its checkpoint is loaded, `'end'`
+   * is resolved): every event appended after that is delivered. Rejects if it stops first.
+   *
+   * @example
+   * const sub = store.subscribe({ name: 'audit', from: 'end', handler });
+   * await sub.started;
+   * await store.appendToStream('user-1', [event]); // delivered to `audit`
+   */
+  readonly started: Promise<void>;
 }
 
 export interface ParkedEvent {

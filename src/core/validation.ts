@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js';
+import { checkReservedMetadata } from './reservedMetadata.js';
 import type { EventData, ExpectedVersion, ReadAllOptions, ReadStreamOptions } from './types.js';
 
 /** Default and hard limits shared by every store. */
@@ -234,6 +235,7 @@ export function normalizeEvents(
       );
     }
     assertJsonValue(metadata, `${at}.metadata`);
+    checkReservedMetadata(metadata, `${at}.metadata`);
     const normalized: NormalizedEvent = {
       id,
       type: event.type,

@@ -180,6 +180,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
     {
       readAll: (o) => store.readAll(o),
       headPosition: () => store.headPosition(),
+      headPositionNow: () => stmts.head.get() as number,
       checkpoints,
       notifier,
     },

@@ -2,14 +2,14 @@
  * Projection behaviour, written once and run against every read-model target.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { isValidationError } from '../../src/core/errors.js';
+import { isConfigurationError, isValidationError } from '../../src/core/errors.js';
 import {
   rebuildProjection,
   startProjection,
   type RebuildProgress,
 } from '../../src/core/projections.js';
 import type { InlineProjection, Projection, ProjectionTarget } from '../../src/core/readModel.js';
-import type { EventStore } from '../../src/core/types.js';
+import type { EventStore, SubscriptionNotice } from '../../src/core/types.js';
 
 export interface ProjectionHarness {
   /** A fresh store and a target; `inline` projections are committed with appends. */
@@ -72,7 +72,7 @@ export function projectionContract(name: string, harness: ProjectionHarness): vo
       expect(await target.loadCheckpoint('balances')).toBe(lastPosition);
     });
 
-    it('never applies an event twice when a commit fails and the projection restarts', async () => {
+    it('retries a failed read-model commit and never applies an event twice, also across a restart', async () => {
       const { store, target } = await fresh();
       for (let i = 0; i < 30; i++) await store.appendToStream(`acc-${i % 3}`, [deposit(1)]);
       let failNext = true;
@@ -86,20 +86,26 @@ export function projectionContract(name: string, harness: ProjectionHarness): vo
           return target.commit(p, pos, writes);
         },
       };
+      const notices: SubscriptionNotice[] = [];
       const first = startProjection({
         store,
         projection: balances,
         target: flaky,
         batchSize: 7,
         checkpointIntervalMs: 0,
+        retry: { initialDelayMs: 1 },
+        onEvent: (n) => notices.push(n),
       });
-      await expect(first.done).rejects.toThrow(/disk unplugged/);
+      await first.waitFor(await store.headPosition());
+      await first.stop();
+      expect(notices.filter((n) => n.kind === 'checkpoint-failed')).toHaveLength(1);
+      const { lastPosition } = await store.appendToStream('acc-0', [deposit(1)]);
       const second = startProjection({ store, projection: balances, target, batchSize: 7 });
-      await second.waitFor(await store.headPosition());
+      await second.waitFor(lastPosition);
       await second.stop();
       const docs = await target.documents.find<{ count: number; balance: number }>('balances');
-      expect(docs.map((d) => d.count)).toEqual([10, 10, 10]);
-      expect(docs.map((d) => d.balance)).toEqual([10, 10, 10]);
+      expect(docs.map((d) => d.count).sort((a, b) => b - a)).toEqual([11, 10, 10]);
+      expect(docs.map((d) => d.balance).sort((a, b) => b - a)).toEqual([11, 10, 10]);
     });
 
     it('rolls back the writes of a failed attempt before retrying the event', async () => {
@@ -181,6 +187,64 @@ export function projectionContract(name: string, harness: ProjectionHarness): vo
         balance: 101,
         count: 51,
       });
+    });
+
+    it('refuses to rebuild a projection while it runs live, or to start it while it is rebuilt', async () => {
+      const { store, target } = await fresh();
+      const { lastPosition } = await store.appendToStream('acc-1', [deposit(3)]);
+      const live = startProjection({ store, projection: balances, target });
+      await live.waitFor(lastPosition);
+      const refusal = (call: () => unknown): unknown => {
+        try {
+          call();
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      };
+      expect(refusal(() => rebuildProjection({ store, projection: balances, target }))).toSatisfy(
+        isConfigurationError,
+      );
+      expect(refusal(() => startProjection({ store, projection: balances, target }))).toSatisfy(
+        isConfigurationError,
+      );
+      await live.stop();
+
+      const rebuilding = rebuildProjection({ store, projection: balances, target });
+      expect(
+        (refusal(() => startProjection({ store, projection: balances, target })) as Error).message,
+      ).toMatch(/being rebuilt/);
+      expect((await rebuilding).processed).toBe(1);
+      const again = startProjection({ store, projection: balances, target });
+      const { lastPosition: next } = await store.appendToStream('acc-1', [deposit(4)]);
+      await again.waitFor(next);
+      await again.stop();
+      expect(await target.documents.get('balances', 'acc-1')).toMatchObject({
+        balance: 7,
+        count: 2,
+      });
+    });
+
+    it('lets other callbacks run between the batches of a rebuild', async () => {
+      const { store, target } = await fresh();
+      await store.appendToStream(
+        'acc-1',
+        Array.from({ length: 40 }, () => deposit(1)),
+      );
+      let timerRan = false;
+      let timerRanBeforeLastBatch = false;
+      const rebuilding = rebuildProjection({
+        store,
+        projection: balances,
+        target,
+        batchSize: 10,
+        onProgress: (p) => {
+          if (p.processed === 40) timerRanBeforeLastBatch = timerRan;
+        },
+      });
+      setImmediate(() => (timerRan = true));
+      expect((await rebuilding).processed).toBe(40);
+      expect(timerRanBeforeLastBatch).toBe(true);
     });
 
     it('sorts and limits queries', async () => {

@@ -243,6 +243,70 @@ describe('createAggregateRepository', () => {
     expect(isConcurrencyError(await catchError(users.save(b)))).toBe(true);
   });
 
+  describe('reserved metadata', () => {
+    it('refuses idempotencyKey in save metadata and ignores it on events appended directly', async () => {
+      const store = createMemoryEventStore();
+      const users = usersOn(store);
+      const refused = await users
+        .update('8', (u) => u.register('cy', 'c@x.org', hash(1)), {
+          createIfMissing: true,
+          metadata: { idempotencyKey: 'r-1' },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(isValidationError(refused)).toBe(true);
+      expect(refused).toMatchObject({ path: 'options.metadata.idempotencyKey' });
+
+      await store.appendToStream('user-8', [
+        {
+          type: 'UserRegistered',
+          data: { username: 'cy', email: 'c@x.org', passwordHash: hash(1) },
+          metadata: { idempotencyKey: 'r-2' },
+        },
+      ]);
+      const result = await users.update('8', (u) => u.changePassword(hash(2)), {
+        idempotencyKey: 'r-2',
+      });
+      expect(result).toMatchObject({ idempotentReplay: false, appended: 1 });
+      const again = await users.update('8', (u) => u.changePassword(hash(3)), {
+        idempotencyKey: 'r-2',
+      });
+      expect(again).toMatchObject({ idempotentReplay: true, appended: 0 });
+    });
+  });
+
+  describe('after a soft delete', () => {
+    it('update expects the version the stream kept, like the store does', async () => {
+      const store = createMemoryEventStore();
+      const users = usersOn(store);
+      await users.update('7', (u) => u.register('bo', 'b@x.org', hash(1)), {
+        createIfMissing: true,
+      });
+      await users.update('7', (u) => u.changePassword(hash(2)));
+      await store.deleteStream('user-7');
+      const register = (u: User): void => u.register('bo', 'b@x.org', hash(3));
+
+      const stale = await users
+        .update('7', register, { createIfMissing: true, expectedVersion: 0 })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(isConcurrencyError(stale)).toBe(true);
+      expect(stale).toMatchObject({ expectedVersion: 0, actualVersion: 2 });
+
+      const result = await users.update('7', register, {
+        createIfMissing: true,
+        expectedVersion: 2,
+      });
+      expect(result).toMatchObject({ nextExpectedVersion: 3, appended: 1 });
+      expect(result.aggregate.version).toBe(3);
+      expect((await users.load('7')).passwordHash).toBe(hash(3));
+    });
+  });
+
   describe('update', () => {
     it('loads, changes and saves in one call', async () => {
       const users = usersOn(createMemoryEventStore());

@@ -160,6 +160,36 @@ describe('createCommandHandler', () => {
     expect(event?.metadata).toEqual({ userId: 'u-7', correlationId: 'c-1' });
   });
 
+  describe('after a soft delete', () => {
+    it('expects the version the stream kept, like the store does', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      await handle('cart-d', addBook);
+      await handle('cart-d', addBook);
+      await store.deleteStream('cart-d');
+
+      const stale = await catchError(handle('cart-d', addBook, { expectedVersion: 0 }));
+      expect(isConcurrencyError(stale)).toBe(true);
+      expect(stale).toMatchObject({ expectedVersion: 0, actualVersion: 2 });
+
+      const result = await handle('cart-d', addBook, { expectedVersion: 2 });
+      expect(result.nextExpectedVersion).toBe(3);
+      expect(result.state.items).toEqual({ book: 1 });
+      expect((await store.readStream('cart-d')).map((e) => e.version)).toEqual([3]);
+    });
+
+    it('restarts a deleted stream without an expected version and answers its kept version for no events', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      await handle('cart-e', addBook);
+      await handle('cart-e', addBook);
+      await store.deleteStream('cart-e');
+      const nothing = await handle('cart-e', { type: 'RemoveItem', sku: 'none' });
+      expect(nothing).toMatchObject({ events: [], nextExpectedVersion: 2 });
+      expect((await handle('cart-e', addBook)).nextExpectedVersion).toBe(3);
+    });
+  });
+
   describe('concurrency', () => {
     it('re-loads and re-decides when a concurrent writer appended between load and append', async () => {
       const store = createMemoryEventStore();
@@ -253,6 +283,50 @@ describe('createCommandHandler', () => {
   });
 
   describe('idempotency keys', () => {
+    it('refuses idempotencyKey in caller metadata, where it would pass for an earlier command', async () => {
+      const store = createMemoryEventStore();
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      const viaOptions = await catchError(
+        handle('cart-m', addBook, { metadata: { idempotencyKey: 'req-1' } }),
+      );
+      expect(isValidationError(viaOptions)).toBe(true);
+      expect(viaOptions).toMatchObject({ path: 'options.metadata.idempotencyKey' });
+      const ownMetadata = createCommandHandler({
+        store,
+        retry: fast,
+        decider: {
+          ...cart,
+          decide: (): CartEvent =>
+            ({
+              type: 'ItemAdded',
+              data: { sku: 'x', quantity: 1 },
+              metadata: { idempotencyKey: 'req-1' },
+            }) as CartEvent,
+        },
+      });
+      const viaEvent = await catchError(ownMetadata('cart-m', addBook));
+      expect(viaEvent).toMatchObject({ path: 'decided events[0].metadata.idempotencyKey' });
+      expect(await store.readStream('cart-m')).toEqual([]);
+    });
+
+    it('runs a command whose key only appears in the metadata of an event appended directly', async () => {
+      const store = createMemoryEventStore();
+      await store.appendToStream('cart-n', [
+        {
+          type: 'ItemAdded',
+          data: { sku: 'pen', quantity: 1 },
+          metadata: { idempotencyKey: 'k-9' },
+        },
+      ]);
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      const result = await handle('cart-n', addBook, { idempotencyKey: 'k-9' });
+      expect(result.idempotentReplay).toBe(false);
+      expect(result.state.items).toEqual({ pen: 1, book: 1 });
+      const again = await handle('cart-n', addBook, { idempotencyKey: 'k-9' });
+      expect(again.idempotentReplay).toBe(true);
+      expect(await store.readStream('cart-n')).toHaveLength(2);
+    });
+
     it('derives event ids from stream and key and records the key in metadata', async () => {
       const store = createMemoryEventStore();
       const handle = createCommandHandler({ store, decider: cart });

@@ -3,6 +3,7 @@ import { createMongoEventStore, type MongoEventStore } from '../../src/mongodb/m
 import type { EventStore } from '../../src/core/types.js';
 import { appendEdgesContract, type AppendEdgesHarness } from '../contract/appendEdgesContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 
 const available = await serviceAvailable('mongodb');
@@ -70,4 +71,8 @@ describe.skipIf(!available)('MongoDB event store', () => {
   };
   eventStoreContract('mongodb', harness);
   appendEdgesContract('mongodb', harness);
+  subscriptionEdgesContract('mongodb', {
+    create: () => Promise.resolve(open(uniqueName('el_edges'))),
+    headKnownAtSubscribe: false,
+  });
 });

@@ -7,6 +7,7 @@ import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
 import { appendEdgesContract } from '../contract/appendEdgesContract.js';
+import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventloom-sqlite-'));
 let n = 0;
@@ -29,6 +30,11 @@ appendEdgesContract('sqlite (file)', fileHarness);
 eventStoreContract('sqlite (:memory:)', {
   create: () => Promise.resolve(createSqliteEventStore({ path: ':memory:' })),
   scale: 0.5,
+});
+
+subscriptionEdgesContract('sqlite (file)', {
+  create: () => Promise.resolve(createSqliteEventStore({ path: join(dir, `edges-${n++}.db`) })),
+  headKnownAtSubscribe: true,
 });
 
 projectionContract('sqlite store + sqlite documents', {
