@@ -1,5 +1,11 @@
 import { backoffDelay, errorMessage, type Notifier, sleep, yieldToEventLoop } from './async.js';
-import { EventloomError, isStoreClosedError, ValidationError } from './errors.js';
+import {
+  EventloomError,
+  isEventloomError,
+  isRetryableError,
+  isStoreClosedError,
+  ValidationError,
+} from './errors.js';
 import { resolveSubscribeOptions } from './subscriptionOptions.js';
 import type {
   CheckpointStore,
@@ -88,8 +94,10 @@ export function startSubscription(
   };
 
   /**
-   * Runs `operation` until it succeeds, with backoff, reporting each failure. A closed store
-   * or a stop ends the retries.
+   * Runs `operation` until it succeeds, with backoff, reporting each failure. A closed store,
+   * a stop, or an Eventloom error that says a retry cannot help (a corrupted record, invalid
+   * data, a configuration error) ends the retries: the subscription stops loudly with it
+   * instead of retrying the same failure forever. Errors of unknown origin are retried.
    */
   const retrying = async <T>(
     operation: () => Promise<T>,
@@ -100,6 +108,7 @@ export function startSubscription(
         return await operation();
       } catch (error) {
         if (isStoreClosedError(error) || signal.aborted) throw error;
+        if (isEventloomError(error) && !isRetryableError(error)) throw error;
         const delayMs = backoffDelay(attempt, o.backoff);
         emit(report(attempt, delayMs, error));
         await sleep(delayMs, signal);

@@ -9,6 +9,7 @@ import { backoffDelay, errorMessage, Notifier, sleep } from '../core/async.js';
 import {
   ConcurrencyError,
   ConfigurationError,
+  isStoreCorruptedError,
   StoreClosedError,
   StoreUnavailableError,
   ValidationError,
@@ -495,7 +496,16 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
         }
         if (!('gap' in d)) {
           if (eventsWanted) {
-            for (const e of toEvents(d)) {
+            let events: RecordedEvent[];
+            try {
+              events = toEvents(d);
+            } catch (error) {
+              // Hand out the events before a corrupt document first; the read that starts at
+              // it fails, so a subscriber handles everything up to it and then stops loudly.
+              if (out.length > 0 && isStoreCorruptedError(error)) break;
+              throw error;
+            }
+            for (const e of events) {
               if (e.position >= expect && (maxCount === undefined || out.length < maxCount))
                 out.push(e);
             }

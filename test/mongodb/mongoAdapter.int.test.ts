@@ -260,8 +260,9 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     await store.db
       .collection('eventloom_counters')
       .updateOne({ _id: 'position' as never }, { $set: { value: 3 } });
-    expect((await store.readAll({ maxCount: 1 })).map((e) => e.type)).toEqual(['Good']);
-    const error = await store.readAll().then(
+    // A page hands out what is before the corrupt document; the read that starts at it fails.
+    expect((await store.readAll()).map((e) => e.type)).toEqual(['Good']);
+    const error = await store.readAll({ from: 2 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -270,6 +271,16 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     expect((error as Error).message).toMatch(/_id 2 is malformed: events\[0\]/);
     expect((error as { details: Record<string, unknown> }).details).toMatchObject({ position: 2 });
     expect(await store.readStream('good-1')).toHaveLength(1);
+
+    // A subscriber handles what is before it, then stops loudly instead of retrying forever.
+    const seen: string[] = [];
+    const sub = store.subscribe({
+      name: 'behind-corruption',
+      handler: (e) => void seen.push(e.type),
+    });
+    await expect(sub.done).rejects.toSatisfy(isStoreCorruptedError);
+    expect(seen).toEqual(['Good']);
+    expect(sub.status()).toMatchObject({ state: 'failed', position: 1 });
   });
 
   it('refuses an append whose JSON fits but whose BSON commit exceeds 16 MiB, before allocating positions', async () => {
