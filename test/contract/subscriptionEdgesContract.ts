@@ -146,9 +146,10 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
         expect(seen).toEqual([2]);
       });
 
-      it.runIf(harness.headKnownAtSubscribe)(
-        "delivers an event appended right after subscribe({ from: 'end' }) returns",
-        async () => {
+      // Only stores that know their head synchronously (memory, SQLite); on MongoDB callers
+      // await `sub.started` first, which the test above covers.
+      if (harness.headKnownAtSubscribe)
+        it("delivers an event appended right after subscribe({ from: 'end' }) returns", async () => {
           const store = await fresh();
           await store.appendToStream('acc-1', [deposit(1)]);
           const seen: number[] = [];
@@ -161,8 +162,7 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
           await sub.waitFor(lastPosition);
           await sub.stop();
           expect(seen).toEqual([2]);
-        },
-      );
+        });
     });
 
     describe('option validation', () => {
