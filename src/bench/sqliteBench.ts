@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
+import { runPersonalDataBench } from './personalDataBench.js';
 import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 
 /**
@@ -250,6 +251,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     );
     await store.close();
     raw.db.close();
+    rows.push(...(await runPersonalDataBench(options, dir)));
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'COMMAND_REJECTED'
   | 'SUBSCRIPTION_STOPPED'
   | 'HANDLER_FAILED'
-  | 'CONFIGURATION';
+  | 'CONFIGURATION'
+  | 'TAMPERED_DATA';
 
 /** Error codes worth retrying: the operation may succeed if tried again unchanged. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -184,6 +185,14 @@ export class HandlerFailedError extends EventloomError {
   }
 }
 
+/** Encrypted personal data failed authentication: it was altered or moved from elsewhere. */
+export class TamperedDataError extends EventloomError {
+  constructor(message: string, options: EventloomErrorOptions = {}) {
+    super('TAMPERED_DATA', message, options);
+    this.name = 'TamperedDataError';
+  }
+}
+
 export function isEventloomError(e: unknown): e is EventloomError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 }
@@ -211,6 +220,9 @@ export const isCommandRejectedError = (e: unknown): e is CommandRejectedError =>
   hasCode(e, 'COMMAND_REJECTED');
 export const isConfigurationError = (e: unknown): e is ConfigurationError =>
   hasCode(e, 'CONFIGURATION');
+
+export const isTamperedDataError = (e: unknown): e is TamperedDataError =>
+  hasCode(e, 'TAMPERED_DATA');
 
 /** True when retrying the same operation may succeed (see {@link RETRYABLE_CODES}). */
 export function isRetryableError(e: unknown): boolean {

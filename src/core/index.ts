@@ -48,6 +48,7 @@ export {
   isStoreCorruptedError,
   isStoreFailedError,
   isStreamDeletedError,
+  isTamperedDataError,
   isValidationError,
   NotFoundError,
   RETRYABLE_CODES,
@@ -56,6 +57,7 @@ export {
   StoreCorruptedError,
   StoreFailedError,
   StreamDeletedError,
+  TamperedDataError,
   ValidationError,
 } from './errors.js';
 export type { ErrorCode, EventloomErrorOptions } from './errors.js';
@@ -119,3 +121,41 @@ export type {
   ProjectionTarget,
   SyncDocumentStore,
 } from './readModel.js';
+
+export { personalData } from './personalData.js';
+export type {
+  PersonalDataDeclaration,
+  PersonalDataPolicy,
+  PersonalEventRule,
+  PersonalEventView,
+  PersonalFieldName,
+  ResolvedPersonalRule,
+} from './personalData.js';
+export { parseKeyEncryptionKey } from './keyStore.js';
+export type {
+  DataKeyRecord,
+  ForgetOutcome,
+  KeyEncryptionKey,
+  KeyStore,
+  WrappedDataKey,
+} from './keyStore.js';
+export { createMemoryKeyStore } from './memoryKeyStore.js';
+export {
+  createCryptoShredder,
+  ERASED,
+  isEncryptedValue,
+  PERSONAL_DATA_FORGOTTEN,
+} from './cryptoShredder.js';
+export type {
+  CryptoPort,
+  CryptoShredder,
+  CryptoShredderOptions,
+  EncryptedValue,
+  ForgetResult,
+} from './cryptoShredder.js';
+export {
+  forgottenStreamId,
+  withCryptoShredding,
+  withSnapshotEncryption,
+} from './cryptoShredding.js';
+export type { CryptoShreddingEventStore, SnapshotEncryptionOptions } from './cryptoShredding.js';

@@ -8,3 +8,5 @@ export { createMongoCheckpointStore } from './mongoCheckpointStore.js';
 export { createMongoSnapshotStore } from './mongoSnapshotStore.js';
 export { createMongoProjectionTarget } from './mongoDocumentStore.js';
 export type { MongoProjectionTargetOptions } from './mongoDocumentStore.js';
+export { createMongoKeyStore } from './mongoKeyStore.js';
+export type { MongoKeyStoreOptions } from './mongoKeyStore.js';

@@ -5,3 +5,5 @@ export { createSqliteSnapshotStore } from './sqliteSnapshotStore.js';
 export { createSqliteDocuments, createSqliteProjectionTarget } from './sqliteDocumentStore.js';
 export type { SqliteDocuments } from './sqliteDocumentStore.js';
 export type { Durability } from './sqliteSchema.js';
+export { createSqliteKeyStore } from './sqliteKeyStore.js';
+export type { SqliteKeyStoreOptions } from './sqliteKeyStore.js';

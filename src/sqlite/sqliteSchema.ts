@@ -79,4 +79,6 @@ export function configureConnection(
   if (!db.memory) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
+  // Deleted and overwritten rows (snapshots, read models, data keys) are zeroed on disk.
+  db.pragma('secure_delete = ON');
 }

@@ -1,0 +1,296 @@
+/**
+ * Crypto-shredding over every event store: personal fields are encrypted before they are
+ * stored, every read path sees plaintext, and after `forget` every read path sees the
+ * redaction marker. Each store's test file calls `cryptoShreddingContract` with a factory
+ * for a fresh store, snapshot store and key store on the same backend.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createCommandHandler,
+  createCryptoShredder,
+  createMemoryDocuments,
+  type CryptoShredder,
+  ERASED,
+  type EventStore,
+  isEncryptedValue,
+  isTamperedDataError,
+  type KeyEncryptionKey,
+  type KeyStore,
+  personalData,
+  rebuildProjection,
+  type SnapshotStore,
+  startProjection,
+  withCryptoShredding,
+  withSnapshotEncryption,
+  withUpcasting,
+} from '../../src/core/index.js';
+
+export interface ShreddingHarness {
+  create(): Promise<{ store: EventStore; snapshots: SnapshotStore; keyStore: KeyStore }>;
+}
+
+type UserEvents =
+  | { type: 'UserRegistered'; data: { userId: string; email: string; name: string; plan: string } }
+  | { type: 'UserRenamed'; data: { userId: string; name: string } };
+
+export const userPersonalData = personalData<UserEvents>({
+  UserRegistered: { subject: (e) => e.data.userId, fields: ['email', 'name'] },
+  UserRenamed: { subject: (e) => e.data.userId, fields: ['name'] },
+});
+
+export const newKek = (): KeyEncryptionKey => ({
+  bytes: crypto.getRandomValues(new Uint8Array(32)),
+});
+
+const registered = (userId: string, email: string, name = 'Ada Lovelace') => ({
+  type: 'UserRegistered' as const,
+  data: { userId, email, name, plan: 'pro' },
+});
+
+export function cryptoShreddingContract(name: string, harness: ShreddingHarness): void {
+  describe(`crypto-shredding contract: ${name}`, () => {
+    const open: { close(): Promise<void> }[] = [];
+    afterEach(async () => {
+      for (const c of open.splice(0).reverse()) await c.close();
+    });
+    const fresh = async (kek = newKek()) => {
+      const parts = await harness.create();
+      open.push(parts.store, parts.keyStore);
+      const shredder = createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore: parts.keyStore,
+        keyEncryptionKey: kek,
+      });
+      return { ...parts, kek, shredder, shredding: withCryptoShredding(parts.store, shredder) };
+    };
+
+    it('stores personal fields encrypted and reads them back as plaintext', async () => {
+      const { store, shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const [raw] = await store.readStream('user-1');
+      const data = raw!.data as Record<string, unknown>;
+      expect(isEncryptedValue(data.email)).toBe(true);
+      expect(isEncryptedValue(data.name)).toBe(true);
+      expect(data.plan).toBe('pro');
+      expect(JSON.stringify(raw)).not.toContain('ada@example.com');
+      expect(JSON.stringify(raw)).not.toContain('Lovelace');
+      const expected = { userId: '1', email: 'ada@example.com', name: 'Ada Lovelace', plan: 'pro' };
+      expect((await shredding.readStream('user-1'))[0]!.data).toEqual(expected);
+      expect((await shredding.readAll()).find((e) => e.streamId === 'user-1')!.data).toEqual(
+        expected,
+      );
+    });
+
+    it('reads the redaction marker in exactly the personal fields after forget, on every read path', async () => {
+      const { shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      await shredding.appendToStream('user-1', [
+        { type: 'UserRenamed', data: { userId: '1', name: 'Ada King' } },
+      ]);
+      await shredding.appendToStream('user-2', [registered('2', 'bob@example.com', 'Bob')]);
+      const result = await shredding.forget('1');
+      expect(result.outcome).toBe('forgotten');
+      const erased = await shredding.readStream('user-1');
+      expect(erased.map((e) => e.data)).toEqual([
+        { userId: '1', email: ERASED, name: ERASED, plan: 'pro' },
+        { userId: '1', name: ERASED },
+      ]);
+      const all = await shredding.readAll();
+      expect(all.filter((e) => e.streamId === 'user-1').map((e) => e.data)).toEqual(
+        erased.map((e) => e.data),
+      );
+      expect(JSON.stringify(all)).not.toContain('ada@example.com');
+      expect((await shredding.readStream('user-2'))[0]!.data).toMatchObject({
+        email: 'bob@example.com',
+      });
+      // The fact is recorded where every copy (projections, other processes) can react.
+      const fact = all.find((e) => e.type === 'PersonalDataForgotten');
+      expect(fact).toMatchObject({ streamId: 'personal-data-1', data: { subject: '1' } });
+    });
+
+    it('delivers plaintext to subscriptions and projections, and the marker after forget on a rebuild', async () => {
+      const { shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const seen: unknown[] = [];
+      const sub = shredding.subscribe({
+        name: 'emails',
+        handler: (e) => {
+          if (e.type === 'UserRegistered') seen.push((e.data as { email: string }).email);
+        },
+      });
+      const docs = createMemoryDocuments();
+      const projection = {
+        name: 'users',
+        collections: ['users'],
+        eventTypes: ['UserRegistered'],
+        handle: async (
+          e: { data: unknown },
+          d: { put: (c: string, id: string, doc: Record<string, unknown>) => Promise<void> },
+        ) => {
+          const data = e.data as { userId: string; email: string };
+          await d.put('users', data.userId, { id: data.userId, email: data.email });
+        },
+      };
+      const live = startProjection({ store: shredding, projection, target: docs.target });
+      const head = await shredding.headPosition();
+      await sub.waitFor(head, 10_000);
+      await live.waitFor(head, 10_000);
+      await sub.stop();
+      await live.stop();
+      expect(seen).toEqual(['ada@example.com']);
+      expect(await docs.async.get('users', '1')).toMatchObject({ email: 'ada@example.com' });
+      await shredding.forget('1');
+      await rebuildProjection({ store: shredding, projection, target: docs.target });
+      expect(await docs.async.get('users', '1')).toMatchObject({ email: ERASED });
+    });
+
+    it('lets command handlers, snapshots and upcasters work on plaintext, and keep working after forget', async () => {
+      const { shredding, snapshots, shredder, store } = await fresh();
+      const encrypted = withSnapshotEncryption(snapshots, shredder, {
+        subject: (s) => (s.streamId.startsWith('user-') ? s.streamId.slice(5) : undefined),
+      });
+      const upcast = withUpcasting(shredding, [
+        {
+          type: 'UserRegistered',
+          fromSchemaVersion: 1,
+          upcast: (e) => ({
+            data: {
+              ...(e.data as object),
+              emailDomain: String((e.data as { email: string }).email).split('@')[1] ?? ERASED,
+            },
+          }),
+        },
+      ]);
+      type State = { email?: string; name?: string; renames: number };
+      const decider = {
+        initialState: (): State => ({ renames: 0 }),
+        evolve: (s: State, e: { type: string; data: unknown }): State => {
+          const d = e.data as { email?: string; name?: string };
+          return e.type === 'UserRegistered'
+            ? { ...s, email: d.email, name: d.name }
+            : { ...s, name: d.name, renames: s.renames + 1 };
+        },
+        decide: (c: { name: string }, s: State) =>
+          s.name === c.name ? [] : [{ type: 'UserRenamed', data: { userId: '1', name: c.name } }],
+      };
+      const handle = createCommandHandler({
+        store: shredding,
+        decider,
+        snapshots: { store: encrypted, every: 2 },
+      });
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const r = await handle('user-1', { name: 'Ada King' });
+      expect(r.nextExpectedVersion).toBe(2);
+      await expect.poll(async () => (await snapshots.load('user-1'))?.version).toBe(2);
+      const stored = await snapshots.load('user-1');
+      expect(JSON.stringify(stored)).not.toContain('ada@example.com');
+      expect(isEncryptedValue(stored!.state)).toBe(true);
+      expect((await encrypted.load<State>('user-1'))!.state).toMatchObject({
+        email: 'ada@example.com',
+        name: 'Ada King',
+      });
+      expect((await upcast.readStream('user-1'))[0]!.data).toMatchObject({
+        emailDomain: 'example.com',
+      });
+
+      await shredding.forget('1');
+      expect(await encrypted.load('user-1')).toBeUndefined();
+      const after = await handle('user-1', { name: 'Ada K.' });
+      expect(after.nextExpectedVersion).toBe(3);
+      expect((await upcast.readStream('user-1'))[0]!.data).toMatchObject({
+        email: ERASED,
+        emailDomain: ERASED,
+      });
+      // Late data about a forgotten subject is not kept, and the raw log never saw the name.
+      const raw = await store.readStream('user-1');
+      expect(raw[2]!.data).toEqual({ userId: '1', name: ERASED });
+      expect(JSON.stringify(raw)).not.toContain('Ada K.');
+    });
+
+    it('says so when forgetting an unknown subject, and records nothing', async () => {
+      const { shredding } = await fresh();
+      const result = await shredding.forget('nobody');
+      expect(result.outcome).toBe('unknown');
+      expect(result.message).toContain("No data key exists for subject 'nobody'");
+      expect(await shredding.headPosition()).toBe(0);
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      await shredding.forget('1');
+      expect((await shredding.forget('1')).outcome).toBe('already-forgotten');
+      expect(
+        (await shredding.readAll()).filter((e) => e.type === 'PersonalDataForgotten'),
+      ).toHaveLength(1);
+    });
+
+    it('refuses a tampered or moved ciphertext with an error that names the event', async () => {
+      const { store, shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const [original] = await store.readStream('user-1');
+      const email = (original!.data as { email: { ct: string } }).email;
+      // Moved: a valid ciphertext copied into another event fails authentication.
+      await store.appendToStream('user-9', [
+        { id: 'moved-1', type: 'UserRegistered', data: { ...(original!.data as object) } },
+      ]);
+      const moved = shredding.readStream('user-9');
+      await expect(moved).rejects.toSatisfy(isTamperedDataError);
+      await expect(moved).rejects.toThrow(/event moved-1 \(stream 'user-9' version 1\)/);
+      // Altered: one flipped character of the ciphertext.
+      const flipped = (email.ct[0] === 'A' ? 'B' : 'A') + email.ct.slice(1);
+      await store.appendToStream('user-8', [
+        {
+          id: 'altered-1',
+          type: 'UserRegistered',
+          data: { ...(original!.data as object), email: { ...email, ct: flipped } },
+        },
+      ]);
+      await expect(shredding.readStream('user-8')).rejects.toThrow(
+        /data\.email of event altered-1/,
+      );
+    });
+
+    it('rotates the key-encryption key without touching events', async () => {
+      const { shredding, keyStore, store, kek } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const before = await store.readAll();
+      const next = newKek();
+      const rotating = createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore,
+        keyEncryptionKey: next,
+        previousKeyEncryptionKeys: [kek],
+      });
+      expect(await rotating.rotateKeyEncryptionKey()).toEqual({ rewrapped: 1 });
+      expect(await rotating.rotateKeyEncryptionKey()).toEqual({ rewrapped: 0 });
+      expect(await store.readAll()).toEqual(before);
+      const onlyNew: CryptoShredder = createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore,
+        keyEncryptionKey: next,
+      });
+      const [event] = await store.readStream('user-1');
+      expect((await onlyNew.decryptEvent(event!)).data).toMatchObject({ email: 'ada@example.com' });
+      const onlyOld = createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore,
+        keyEncryptionKey: kek,
+      });
+      await expect(onlyOld.decryptEvent(event!)).rejects.toThrow(/previousKeyEncryptionKeys/);
+    });
+
+    it('lets a consumer holding the key store decrypt, and see the erasure once it reads the forget', async () => {
+      const { store, shredding, keyStore, kek } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const consumer = createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore,
+        keyEncryptionKey: kek,
+      });
+      const [event] = await store.readStream('user-1');
+      expect((await consumer.decryptEvent(event!)).data).toMatchObject({
+        email: 'ada@example.com',
+      });
+      await shredding.forget('1');
+      for (const e of await store.readAll()) await consumer.decryptEvent(e);
+      expect((await consumer.decryptEvent(event!)).data).toMatchObject({ email: ERASED });
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createCryptoShredder,
+  createMemoryEventStore,
+  createMemoryKeyStore,
+  createMemorySnapshotStore,
+  isConfigurationError,
+  isValidationError,
+  parseKeyEncryptionKey,
+  personalData,
+} from '../../src/core/index.js';
+import { cryptoShreddingContract, userPersonalData } from '../contract/cryptoShreddingContract.js';
+import { keyStoreContract } from '../contract/keyStoreContract.js';
+
+keyStoreContract('memory', { create: () => Promise.resolve(createMemoryKeyStore()) });
+
+cryptoShreddingContract('memory', {
+  create: () =>
+    Promise.resolve({
+      store: createMemoryEventStore(),
+      snapshots: createMemorySnapshotStore(),
+      keyStore: createMemoryKeyStore(),
+    }),
+});
+
+describe('key-encryption key configuration', () => {
+  it('parses 32 bytes given as base64, base64url or hex', () => {
+    const bytes = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+    const b64 = btoa(String.fromCharCode(...bytes));
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(parseKeyEncryptionKey(b64).bytes).toEqual(bytes);
+    expect(
+      parseKeyEncryptionKey(b64.replace(/=$/, '').replace(/\+/g, '-').replace(/\//g, '_')).bytes,
+    ).toEqual(bytes);
+    expect(parseKeyEncryptionKey(` ${hex}\n`).bytes).toEqual(bytes);
+  });
+
+  it('refuses a missing key with a message that says how to make one', () => {
+    expect(() => parseKeyEncryptionKey(undefined, 'EVENTLOOM_MASTER_KEY')).toThrow(
+      /EVENTLOOM_MASTER_KEY is missing.*randomBytes\(32\)\.toString\('base64'\)/,
+    );
+    let caught: unknown;
+    try {
+      parseKeyEncryptionKey('  ');
+    } catch (e) {
+      caught = e;
+    }
+    expect(isConfigurationError(caught)).toBe(true);
+  });
+
+  it('refuses a malformed key with a message that says what is wrong and how to make one', () => {
+    for (const bad of ['c2hvcnQ=', 'z'.repeat(64), 'a'.repeat(63)]) {
+      expect(() => parseKeyEncryptionKey(bad, 'EVENTLOOM_MASTER_KEY')).toThrow(
+        /EVENTLOOM_MASTER_KEY is malformed: expected 32 bytes.*randomBytes\(32\)/,
+      );
+    }
+  });
+
+  it('refuses to create a shredder whose key-encryption key is not 32 bytes', () => {
+    expect(() =>
+      createCryptoShredder({
+        personalData: userPersonalData,
+        keyStore: createMemoryKeyStore(),
+        keyEncryptionKey: { bytes: new Uint8Array(16) },
+      }),
+    ).toThrow(/keyEncryptionKey must be 32 bytes.*randomBytes\(32\)/);
+  });
+});
+
+describe('personal-data declarations', () => {
+  it('refuses a declaration without fields or subject, naming the event type', () => {
+    expect(() => personalData({ UserRegistered: { subject: () => 'x', fields: [] } })).toThrow(
+      /personalData\.UserRegistered\.fields: must be a non-empty array/,
+    );
+    expect(() => personalData({ UserRegistered: { fields: ['email'] } } as never)).toThrow(
+      /personalData\.UserRegistered\.subject: must be a function/,
+    );
+  });
+
+  it('refuses an append whose subject is empty, naming the event', async () => {
+    const shredder = createCryptoShredder({
+      personalData: userPersonalData,
+      keyStore: createMemoryKeyStore(),
+      keyEncryptionKey: { bytes: new Uint8Array(32) },
+    });
+    const attempt = shredder.encryptEvents('user-1', [
+      { type: 'UserRegistered', data: { userId: '', email: 'a@b.c', name: 'A', plan: 'x' } },
+    ]);
+    await expect(attempt).rejects.toSatisfy(isValidationError);
+    await expect(attempt).rejects.toThrow(
+      /events\[0\]\.data: the personal-data subject of UserRegistered/,
+    );
+  });
+
+  it('types field names against each event type', () => {
+    type E = { type: 'A'; data: { id: string; email: string } };
+    // @ts-expect-error 'phone' is not a field of A's data
+    personalData<E>({ A: { subject: (e) => e.data.id, fields: ['phone'] } });
+    expect(
+      personalData<E>({ A: { subject: (e) => e.data.id, fields: ['email'] } }).eventTypes,
+    ).toEqual(new Set(['A']));
+  });
+});
