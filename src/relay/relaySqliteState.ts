@@ -39,7 +39,13 @@ export async function createSqliteRelayState(options: {
     bson ? bson.EJSON.serialize(value, { relaxed: true }) : value;
   const toCheckpoint = (body: string): RelayCheckpoint => {
     const cp = decode(body) as unknown as RelayCheckpoint;
-    return { ...cp, updatedAt: new Date(cp.updatedAt) };
+    // Canonical EJSON gives numbers back as Int32/Double wrappers; positions are plain numbers.
+    return {
+      ...cp,
+      ...(cp.position !== undefined ? { position: Number(cp.position) } : {}),
+      ...(cp.time !== undefined ? { time: { t: Number(cp.time.t), i: Number(cp.time.i) } } : {}),
+      updatedAt: new Date(cp.updatedAt),
+    };
   };
   // The message is already Extended JSON: kept as its JSON text, it comes back byte for byte.
   // Rows without `messageJson` are older ones, whose message went through canonical EJSON.
