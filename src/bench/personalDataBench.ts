@@ -1,10 +1,7 @@
 import { join } from 'node:path';
-import { createCryptoShredder } from '../core/cryptoShredder.js';
-import { withCryptoShredding } from '../core/cryptoShredding.js';
 import type { EventData, EventStore } from '../core/types.js';
 import { personalData } from '../core/personalData.js';
 import { createSqliteEventStore } from '../sqlite/sqliteEventStore.js';
-import { createSqliteKeyStore } from '../sqlite/sqliteKeyStore.js';
 import { type BenchOptions, type BenchRow, compare, time } from './benchHarness.js';
 
 type CustomerRegistered = {
@@ -38,14 +35,16 @@ export async function runPersonalDataBench(
 ): Promise<BenchRow[]> {
   let files = 0;
   const open = (personal: boolean): EventStore => {
-    const store = createSqliteEventStore({ path: join(dir, `personal-${files++}.db`) });
-    if (!personal) return store;
-    const shredder = createCryptoShredder({
-      personalData: policy,
-      keyStore: createSqliteKeyStore(store.database),
-      keyEncryptionKey: { bytes: crypto.getRandomValues(new Uint8Array(32)) },
+    const path = join(dir, `personal-${files++}.db`);
+    if (!personal) return createSqliteEventStore({ path });
+    // The store's own option: node:crypto, keys in the same file.
+    return createSqliteEventStore({
+      path,
+      personalData: {
+        policy,
+        keyEncryptionKey: { bytes: crypto.getRandomValues(new Uint8Array(32)) },
+      },
     });
-    return withCryptoShredding(store, shredder);
   };
   const n = (base: number): number => Math.max(100, Math.round(base * options.scale));
   const note = { baseline: 'the plain SQLite store, same events' };

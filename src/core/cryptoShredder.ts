@@ -1,12 +1,16 @@
 import { ConfigurationError, TamperedDataError, ValidationError } from './errors.js';
 import { newEventId } from './eventId.js';
 import {
+  type AeadCipher,
+  type CipherKey,
+  createWebCryptoCipher,
+  type MaybePromise,
+} from './cipher.js';
+import {
   type DataKeyRecord,
   type ForgetOutcome,
-  fromBase64,
   type KeyEncryptionKey,
   type KeyStore,
-  toBase64,
 } from './keyStore.js';
 import type { PersonalDataPolicy } from './personalData.js';
 import type { EventData, RecordedEvent } from './types.js';
@@ -14,15 +18,23 @@ import type { EventData, RecordedEvent } from './types.js';
 /** What a personal field reads as once its subject was forgotten: stable, never an error. */
 export const ERASED = '[erased]';
 
-/** The stored form of one encrypted personal field (AES-256-GCM, base64 fields). */
+/**
+ * The key of `data` that holds an event's encrypted personal fields in the stored form: the
+ * declared fields are taken out of `data` and sealed together, one ciphertext per event.
+ */
+export const PERSONAL_DATA_FIELD = '_personal';
+
+/** The stored form of sealed personal data (AES-256-GCM). */
 export interface EncryptedValue {
-  enc: 'aes256gcm.v1';
+  enc: 'aes256gcm.v2';
   /** The data subject whose key encrypted it. */
   sub: string;
   /** Id of that subject's data key. */
   kid: string;
-  iv: string;
+  /** base64 of `iv ‖ ciphertext ‖ tag`. */
   ct: string;
+  /** In an event: the names of the sealed fields (not personal), so they read as {@link ERASED} once forgotten. */
+  fields?: string[];
 }
 
 /** True for a value in the stored encrypted form ({@link EncryptedValue}). */
@@ -30,17 +42,12 @@ export function isEncryptedValue(value: unknown): value is EncryptedValue {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return (
-    v.enc === 'aes256gcm.v1' &&
+    v.enc === 'aes256gcm.v2' &&
     typeof v.sub === 'string' &&
     typeof v.kid === 'string' &&
-    typeof v.iv === 'string' &&
     typeof v.ct === 'string'
   );
 }
-
-/** The WebCrypto parts the shredder uses; `globalThis.crypto` by default. */
-export type CryptoPort = Pick<typeof globalThis.crypto, 'getRandomValues' | 'subtle'>;
-type CryptoKey = Awaited<ReturnType<CryptoPort['subtle']['importKey']>>;
 
 export interface CryptoShredderOptions {
   /** Which fields of which event types are personal: see `personalData`. */
@@ -52,8 +59,11 @@ export interface CryptoShredderOptions {
   previousKeyEncryptionKeys?: readonly KeyEncryptionKey[];
   /** Unwrapped data keys kept in memory (least recently used go first). Default 10 000. */
   keyCacheSize?: number;
-  /** Default `globalThis.crypto`. */
-  crypto?: CryptoPort;
+  /**
+   * AES-256-GCM implementation. Default: WebCrypto ({@link createWebCryptoCipher}); the SQLite
+   * and MongoDB stores pass the faster synchronous node:crypto one (`createNodeCipher`).
+   */
+  cipher?: AeadCipher;
   /** Default `() => new Date()`. */
   now?: () => Date;
 }
@@ -66,16 +76,19 @@ export interface ForgetResult {
 }
 
 /**
- * Encrypts and decrypts personal fields with per-subject data keys. Usually used through
- * `withCryptoShredding`; a consumer in the same trust domain (Kafka, relay) uses
- * `decryptEvent` with the same key store and key-encryption key.
+ * Encrypts and decrypts personal fields with per-subject data keys. Usually used through a
+ * store's `personalData` option (or `withCryptoShredding`); a consumer in the same trust
+ * domain (Kafka, relay) uses `decryptEvent` with the same key store and key-encryption key.
  */
 export interface CryptoShredder {
   readonly personalData: PersonalDataPolicy;
-  /** Encrypts the declared personal fields; assigns missing event ids, which the ciphertexts are bound to. */
+  readonly keyStore: KeyStore;
+  /** Seals the declared personal fields of each event into one ciphertext; assigns missing event ids, which the ciphertexts are bound to. */
   encryptEvents(streamId: string, events: readonly EventData[]): Promise<EventData[]>;
-  /** Decrypts every encrypted top-level field; a forgotten subject's fields read as {@link ERASED}. */
+  /** Opens an event's sealed personal fields; a forgotten subject's fields read as {@link ERASED}. */
   decryptEvent<E extends RecordedEvent>(event: E): Promise<E>;
+  /** {@link decryptEvent} for a page of events, without a promise per event when the keys are cached. */
+  decryptEvents<E extends RecordedEvent>(events: readonly E[]): Promise<E[]>;
   /** Encrypts any JSON value for `subject`, bound to `context`; `undefined` once the subject is forgotten. */
   sealValue(subject: string, context: string, value: unknown): Promise<EncryptedValue | undefined>;
   /** Opens a sealed value; `{ erased: true }` once its subject was forgotten. */
@@ -90,36 +103,40 @@ export interface CryptoShredder {
   rotateKeyEncryptionKey(options?: { batchSize?: number }): Promise<{ rewrapped: number }>;
 }
 
-type CachedKey = { state: 'active'; keyId: string; key: CryptoKey } | { state: 'forgotten' };
+type ActiveKey = { state: 'active'; keyId: string; key: CipherKey };
+type CachedKey = ActiveKey | { state: 'forgotten' };
+type Opened = { erased: false; value: unknown } | { erased: true };
 
 const HOW_TO_MAKE =
   "generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+const isPromise = <T>(v: MaybePromise<T>): v is Promise<T> =>
+  typeof (v as { then?: unknown } | null)?.then === 'function';
+const then = <T, U>(v: MaybePromise<T>, f: (t: T) => MaybePromise<U>): MaybePromise<U> =>
+  isPromise(v) ? v.then(f) : f(v);
+const all = <T>(vs: MaybePromise<T>[]): MaybePromise<T[]> =>
+  vs.some(isPromise) ? Promise.all(vs) : (vs as T[]);
+
 /**
- * Creates the crypto-shredding engine: AES-256-GCM with a random 96-bit IV per field, the
- * ciphertext bound to (event id, field, subject) so a ciphertext copied elsewhere fails;
- * per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
+ * Creates the crypto-shredding engine: AES-256-GCM with a random 96-bit IV, all personal
+ * fields of an event sealed together and bound to (event id, subject) so a ciphertext copied
+ * elsewhere fails; per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
  *
  * @example
  * const shredder = createCryptoShredder({
  *   personalData: userPersonalData,
  *   keyStore: createSqliteKeyStore(sqliteStore.database),
  *   keyEncryptionKey: parseKeyEncryptionKey(process.env.EVENTLOOM_MASTER_KEY, 'EVENTLOOM_MASTER_KEY'),
+ *   cipher: createNodeCipher(),
  * });
  * const store = withCryptoShredding(sqliteStore, shredder);
  */
 export function createCryptoShredder(options: CryptoShredderOptions): CryptoShredder {
   const policy = options.personalData;
   const keyStore = options.keyStore;
-  const cryptoPort = options.crypto ?? (globalThis as { crypto?: CryptoPort }).crypto;
-  if (cryptoPort?.subtle === undefined) {
-    throw new ConfigurationError(
-      'WebCrypto (globalThis.crypto.subtle) is not available; use Node 20 or later',
-    );
-  }
-  const subtle = cryptoPort.subtle;
+  const cipher = options.cipher ?? createWebCryptoCipher();
   checkKek(options.keyEncryptionKey, 'keyEncryptionKey');
   (options.previousKeyEncryptionKeys ?? []).forEach((k, i) =>
     checkKek(k, `previousKeyEncryptionKeys[${i}]`),
@@ -129,16 +146,13 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
   const cache = new Map<string, CachedKey>();
   const loading = new Map<string, Promise<CachedKey | undefined>>();
 
-  const importKek = async (k: KeyEncryptionKey): Promise<[string, CryptoKey]> => {
+  const importKek = async (k: KeyEncryptionKey): Promise<[string, CipherKey]> => {
     const id =
       k.id ??
       hex(
-        new Uint8Array(
-          await subtle.digest('SHA-256', concat(encoder.encode('eventloom-kek-id:'), k.bytes)),
-        ).subarray(0, 8),
+        (await cipher.sha256(concat(encoder.encode('eventloom-kek-id:'), k.bytes))).subarray(0, 8),
       );
-    const key = await subtle.importKey('raw', k.bytes, 'AES-GCM', false, ['encrypt', 'decrypt']);
-    return [id, key];
+    return [id, await cipher.importKey(k.bytes)];
   };
   const keks = (async () => {
     const [current, ...previous] = await Promise.all(
@@ -161,15 +175,8 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
 
   const wrap = async (subject: string, keyId: string, raw: Uint8Array) => {
     const { current } = await keks;
-    const iv = cryptoPort.getRandomValues(new Uint8Array(12));
-    const ct = new Uint8Array(
-      await subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: wrapAad(subject, keyId) },
-        current[1],
-        raw,
-      ),
-    );
-    return { kekId: current[0], wrappedKey: concat(iv, ct) };
+    const wrappedKey = await cipher.seal(current[1], wrapAad(subject, keyId), raw);
+    return { kekId: current[0], wrappedKey: Uint8Array.from(wrappedKey) };
   };
 
   const unwrapRaw = async (record: {
@@ -178,25 +185,15 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     kekId: string;
     wrappedKey: Uint8Array;
   }) => {
-    const { all } = await keks;
-    const kek = all.get(record.kekId);
+    const { all: kekById } = await keks;
+    const kek = kekById.get(record.kekId);
     if (kek === undefined) {
       throw new ConfigurationError(
         `The data key of subject '${record.subject}' is wrapped by key-encryption key '${record.kekId}', which is not configured; pass it in previousKeyEncryptionKeys (then run rotateKeyEncryptionKey)`,
       );
     }
     try {
-      return new Uint8Array(
-        await subtle.decrypt(
-          {
-            name: 'AES-GCM',
-            iv: record.wrappedKey.subarray(0, 12),
-            additionalData: wrapAad(record.subject, record.keyId),
-          },
-          kek,
-          record.wrappedKey.subarray(12),
-        ),
-      );
+      return await cipher.open(kek, wrapAad(record.subject, record.keyId), record.wrappedKey);
     } catch (error) {
       throw new TamperedDataError(
         `The stored data key of subject '${record.subject}' failed authentication: it was altered or belongs to another subject`,
@@ -205,22 +202,17 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     }
   };
 
-  const importDataKey = (raw: Uint8Array): Promise<CryptoKey> =>
-    subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
-
   const fromRecord = async (record: DataKeyRecord | undefined): Promise<CachedKey | undefined> => {
     if (record === undefined) return undefined;
     if (record.state === 'forgotten') return { state: 'forgotten' };
     return {
       state: 'active',
       keyId: record.keyId,
-      key: await importDataKey(await unwrapRaw(record)),
+      key: await cipher.importKey(await unwrapRaw(record)),
     };
   };
 
   const once = (subject: string, load: () => Promise<CachedKey | undefined>) => {
-    const hit = cache.get(subject);
-    if (hit !== undefined) return Promise.resolve(remember(subject, hit));
     let pending = loading.get(subject);
     if (pending === undefined) {
       pending = load()
@@ -231,13 +223,17 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     return pending;
   };
 
-  const keyForRead = (subject: string) =>
-    once(subject, async () => fromRecord(await keyStore.get(subject)));
+  // A cache hit stays synchronous: that is what keeps a page of reads free of promises.
+  const keyForRead = (subject: string): MaybePromise<CachedKey | undefined> => {
+    const hit = cache.get(subject);
+    if (hit !== undefined) return remember(subject, hit);
+    return once(subject, async () => fromRecord(await keyStore.get(subject)));
+  };
 
   const loadOrCreate = async (subject: string): Promise<CachedKey> => {
     const existing = await fromRecord(await keyStore.get(subject));
     if (existing !== undefined) return existing;
-    const raw = cryptoPort.getRandomValues(new Uint8Array(32));
+    const raw = cipher.randomBytes(32);
     const keyId = newEventId();
     const stored = await keyStore.create({
       subject,
@@ -247,82 +243,92 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     });
     // A racing process may have created the key first: use whatever the store kept.
     if (stored.state === 'active' && stored.keyId === keyId) {
-      return { state: 'active', keyId, key: await importDataKey(raw) };
+      return { state: 'active', keyId, key: await cipher.importKey(raw) };
     }
     return (await fromRecord(stored))!;
   };
 
-  const keyForWrite = async (subject: string): Promise<CachedKey> => {
+  const keyForWrite = (subject: string): MaybePromise<CachedKey> => {
+    const hit = cache.get(subject);
+    if (hit !== undefined) return remember(subject, hit);
     // A read already under way may find no key (undefined); then load again, creating it.
-    for (;;) {
-      const entry = await once(subject, () => loadOrCreate(subject));
-      if (entry !== undefined) return entry;
-    }
+    const load = async (): Promise<CachedKey> => {
+      for (;;) {
+        const entry = await once(subject, () => loadOrCreate(subject));
+        if (entry !== undefined) return entry;
+      }
+    };
+    return load();
   };
 
   const aad = (context: string, subject: string): Uint8Array =>
-    encoder.encode(`v1\u0000${context}\u0000${subject}`);
+    encoder.encode(`v2\u0000${context}\u0000${subject}`);
 
-  const sealWith = async (
-    entry: Extract<CachedKey, { state: 'active' }>,
+  const sealWith = (
+    entry: ActiveKey,
     subject: string,
     context: string,
-    value: unknown,
-  ): Promise<EncryptedValue> => {
-    const iv = cryptoPort.getRandomValues(new Uint8Array(12));
-    const ct = await subtle.encrypt(
-      { name: 'AES-GCM', iv, additionalData: aad(context, subject) },
-      entry.key,
-      encoder.encode(JSON.stringify(value)),
-    );
-    return {
-      enc: 'aes256gcm.v1',
+    json: string,
+  ): MaybePromise<EncryptedValue> =>
+    then(cipher.seal(entry.key, aad(context, subject), encoder.encode(json)), (sealed) => ({
+      enc: 'aes256gcm.v2' as const,
       sub: subject,
       kid: entry.keyId,
-      iv: toBase64(iv),
-      ct: toBase64(new Uint8Array(ct)),
-    };
-  };
+      ct: cipher.toBase64(sealed),
+    }));
 
   const sealValue = async (subject: string, context: string, value: unknown) => {
     const entry = await keyForWrite(subject);
-    return entry.state === 'active' ? sealWith(entry, subject, context, value) : undefined;
+    return entry.state === 'active'
+      ? sealWith(entry, subject, context, JSON.stringify(value))
+      : undefined;
   };
 
-  const openValue = async (
-    sealed: EncryptedValue,
-    context: string,
-    what: string,
-  ): Promise<{ erased: false; value: unknown } | { erased: true }> => {
-    const entry = await keyForRead(sealed.sub);
-    // No key, a forgotten one, or another key than the one that sealed it: the data is gone.
-    if (entry?.state !== 'active' || entry.keyId !== sealed.kid) return { erased: true };
-    let plain: ArrayBuffer;
-    try {
-      plain = await subtle.decrypt(
-        { name: 'AES-GCM', iv: fromBase64(sealed.iv), additionalData: aad(context, sealed.sub) },
-        entry.key,
-        fromBase64(sealed.ct),
-      );
-    } catch (error) {
-      throw new TamperedDataError(
-        `${what} failed authentication: the ciphertext was altered or copied from another event or field`,
-        { cause: error, details: { subject: sealed.sub } },
-      );
-    }
-    return { erased: false, value: JSON.parse(decoder.decode(plain)) as unknown };
-  };
+  const openWith = (sealed: EncryptedValue, context: string, what: string): MaybePromise<Opened> =>
+    then(keyForRead(sealed.sub), (entry): MaybePromise<Opened> => {
+      // No key, a forgotten one, or another key than the one that sealed it: the data is gone.
+      if (entry?.state !== 'active' || entry.keyId !== sealed.kid) return { erased: true };
+      const tampered = (error: unknown) =>
+        new TamperedDataError(
+          `${what} failed authentication: the ciphertext was altered or copied from another event`,
+          { cause: error, details: { subject: sealed.sub } },
+        );
+      let plain: MaybePromise<Uint8Array>;
+      try {
+        plain = cipher.open(entry.key, aad(context, sealed.sub), cipher.fromBase64(sealed.ct));
+      } catch (error) {
+        throw tampered(error);
+      }
+      const parse = (bytes: Uint8Array): Opened => ({
+        erased: false,
+        value: JSON.parse(decoder.decode(bytes)) as unknown,
+      });
+      return isPromise(plain)
+        ? plain.then(parse, (error: unknown) => {
+            throw tampered(error);
+          })
+        : parse(plain);
+    });
 
-  const fieldContext = (eventId: string, field: string): string => `${eventId}\u0000${field}`;
+  const openValue = async (sealed: EncryptedValue, context: string, what: string) =>
+    openWith(sealed, context, what);
 
-  const encryptEvent = async (
+  const eventContext = (eventId: string): string => `event\u0000${eventId}`;
+
+  const encryptEvent = (
     streamId: string,
     event: EventData,
     index: number,
-  ): Promise<EventData> => {
+  ): MaybePromise<EventData> => {
     const rule = policy.ruleFor(event?.type);
     if (rule === undefined || typeof event.data !== 'object' || event.data === null) return event;
     const data = event.data as Record<string, unknown>;
+    if (PERSONAL_DATA_FIELD in data) {
+      throw new ValidationError(
+        `events[${index}].data.${PERSONAL_DATA_FIELD}`,
+        `is reserved for the encrypted personal fields of ${event.type}; rename that field`,
+      );
+    }
     const subject = rule.subject({ type: event.type, data, streamId });
     if (typeof subject !== 'string' || subject.length === 0) {
       throw new ValidationError(
@@ -330,61 +336,77 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
         `the personal-data subject of ${event.type} must be a non-empty string (check its subject function in personalData); got ${JSON.stringify(subject)}`,
       );
     }
-    const id = event.id ?? newEventId();
     const present = rule.fields.filter((f) => data[f] !== undefined);
     if (present.length === 0) return event;
-    const entry = await keyForWrite(subject);
-    const out: Record<string, unknown> = { ...data };
-    await Promise.all(
-      present.map(async (f) => {
+    const id = event.id ?? newEventId();
+    return then(keyForWrite(subject), (entry) => {
+      const out: Record<string, unknown> = { ...data };
+      if (entry.state !== 'active') {
         // After a forget the subject stays forgotten: late data about them is not kept.
-        out[f] =
-          entry.state === 'active'
-            ? await sealWith(entry, subject, fieldContext(id, f), data[f])
-            : ERASED;
-      }),
-    );
-    return { ...event, id, data: out };
+        for (const f of present) out[f] = ERASED;
+        return { ...event, id, data: out };
+      }
+      const personal: Record<string, unknown> = {};
+      for (const f of present) {
+        personal[f] = data[f];
+        delete out[f];
+      }
+      return then(
+        sealWith(entry, subject, eventContext(id), JSON.stringify(personal)),
+        (sealed) => {
+          out[PERSONAL_DATA_FIELD] = { ...sealed, fields: present };
+          return { ...event, id, data: out };
+        },
+      );
+    });
   };
 
-  const decryptEvent = async <E extends RecordedEvent>(event: E): Promise<E> => {
+  const decryptOne = <E extends RecordedEvent>(event: E): MaybePromise<E> => {
     if (event.type === PERSONAL_DATA_FORGOTTEN) {
       // Another process forgot this subject: drop the key this one may still cache.
       const subject = (event.data as { subject?: unknown } | null)?.subject;
       if (typeof subject === 'string') remember(subject, { state: 'forgotten' });
       return event;
     }
-    const data = event.data;
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) return event;
-    let out: Record<string, unknown> | undefined;
-    const pending: Promise<void>[] = [];
-    for (const [field, value] of Object.entries(data as Record<string, unknown>)) {
-      if (!isEncryptedValue(value)) continue;
-      out ??= { ...(data as Record<string, unknown>) };
-      const target = out;
-      pending.push(
-        openValue(
-          value,
-          fieldContext(event.id, field),
-          `Personal field data.${field} of event ${event.id} (stream '${event.streamId}' version ${event.version})`,
-        ).then((r) => {
-          target[field] = r.erased ? ERASED : r.value;
-        }),
-      );
-    }
-    if (out === undefined) return event;
-    await Promise.all(pending);
-    return { ...event, data: out };
+    const data = event.data as Record<string, unknown> | null;
+    const sealed =
+      typeof data === 'object' && data !== null ? data[PERSONAL_DATA_FIELD] : undefined;
+    if (!isEncryptedValue(sealed)) return event;
+    return then(
+      openWith(
+        sealed,
+        eventContext(event.id),
+        `The personal fields of event ${event.id} (stream '${event.streamId}' version ${event.version})`,
+      ),
+      (opened) => {
+        const out: Record<string, unknown> = { ...data };
+        delete out[PERSONAL_DATA_FIELD];
+        if (opened.erased) {
+          for (const f of sealed.fields ?? []) out[f] = ERASED;
+        } else {
+          Object.assign(out, opened.value as Record<string, unknown>);
+        }
+        return { ...event, data: out };
+      },
+    );
   };
+
+  // One promise per page, not per event; a synchronous throw becomes its rejection.
+  const decryptEvents = <E extends RecordedEvent>(events: readonly E[]): Promise<E[]> =>
+    new Promise((resolve) => resolve(all(events.map((e) => decryptOne(e)))));
 
   return {
     personalData: policy,
-    encryptEvents: (streamId, events) =>
+    keyStore,
+    encryptEvents: (streamId, events) => {
       // Not an array: left for the store to refuse with its own message.
-      Array.isArray(events)
-        ? Promise.all(events.map((e: EventData, i) => encryptEvent(streamId, e, i)))
-        : Promise.resolve(events as EventData[]),
-    decryptEvent,
+      if (!Array.isArray(events)) return Promise.resolve(events as EventData[]);
+      return new Promise((resolve) =>
+        resolve(all(events.map((e: EventData, i) => encryptEvent(streamId, e, i)))),
+      );
+    },
+    decryptEvent: async (event) => decryptOne(event),
+    decryptEvents,
     sealValue,
     openValue,
     async forget(subject) {

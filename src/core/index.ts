@@ -144,18 +144,32 @@ export {
   createCryptoShredder,
   ERASED,
   isEncryptedValue,
+  PERSONAL_DATA_FIELD,
   PERSONAL_DATA_FORGOTTEN,
 } from './cryptoShredder.js';
+export { createWebCryptoCipher } from './cipher.js';
+export type { AeadCipher, CipherKey, CryptoPort, MaybePromise } from './cipher.js';
 export type {
-  CryptoPort,
   CryptoShredder,
   CryptoShredderOptions,
   EncryptedValue,
   ForgetResult,
 } from './cryptoShredder.js';
 export {
+  applyPersonalDataOption,
+  attachPersonalData,
   forgottenStreamId,
+  isPersonalDataForgotten,
+  resolvePersonalData,
+  storedFormOf,
   withCryptoShredding,
   withSnapshotEncryption,
 } from './cryptoShredding.js';
-export type { CryptoShreddingEventStore, SnapshotEncryptionOptions } from './cryptoShredding.js';
+export type {
+  AppendWithPlaintext,
+  CryptoShreddingEventStore,
+  PersonalDataForgottenData,
+  PersonalDataOption,
+  PersonalDataStoreOptions,
+  SnapshotEncryptionOptions,
+} from './cryptoShredding.js';

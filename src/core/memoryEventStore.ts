@@ -2,6 +2,12 @@ import { checkExpectedVersion, resolveReappend, type StoredEventRef } from './ap
 import { Notifier } from './async.js';
 import { newEventId } from './eventId.js';
 import { StoreClosedError, ValidationError } from './errors.js';
+import {
+  applyPersonalDataOption,
+  type CryptoShreddingEventStore,
+  type PersonalDataOption,
+} from './cryptoShredding.js';
+import { createMemoryKeyStore } from './memoryKeyStore.js';
 import { createMemoryDocuments, type MemoryDocuments } from './memoryDocumentStore.js';
 import type { InlineProjection } from './readModel.js';
 import { createMemoryCheckpointStore } from './memoryCheckpointStore.js';
@@ -38,6 +44,12 @@ export interface MemoryEventStoreOptions {
   inlineProjections?: readonly InlineProjection[];
   /** Where inline projections write. Default: a new in-memory document store (`store.documents`). */
   documents?: MemoryDocuments;
+  /**
+   * Crypto-shredding: declared personal fields are sealed before they are stored (WebCrypto
+   * and a memory key store unless given); every read, subscription and inline projection
+   * sees plaintext. The store then has `forget(subject)`.
+   */
+  personalData?: PersonalDataOption;
 }
 
 export interface MemoryEventStore extends EventStore {
@@ -60,7 +72,13 @@ interface StreamState {
  * const store = createMemoryEventStore();
  * await store.appendToStream('cart-1', [{ type: 'ItemAdded', data: { sku: 'A' } }]);
  */
-export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): MemoryEventStore {
+export function createMemoryEventStore(
+  options: MemoryEventStoreOptions & { personalData: PersonalDataOption },
+): MemoryEventStore & CryptoShreddingEventStore;
+export function createMemoryEventStore(options?: MemoryEventStoreOptions): MemoryEventStore;
+export function createMemoryEventStore(
+  options: MemoryEventStoreOptions = {},
+): MemoryEventStore | (MemoryEventStore & CryptoShreddingEventStore) {
   const log: RecordedEvent[] = [];
   const streams = new Map<string, StreamState>();
   const byId = new Map<string, RecordedEvent>();
@@ -95,81 +113,89 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
     recordedAt: new Date(e.recordedAt),
   });
 
+  const append = (
+    streamId: string,
+    events: readonly EventData[],
+    opts: AppendOptions = {},
+    plain?: readonly EventData[],
+  ): Promise<AppendResult> =>
+    Promise.resolve().then(() => {
+      ensureOpen();
+      validateStreamId(streamId);
+      validateWriteOptions(opts);
+      const expected = opts.expectedVersion ?? 'any';
+      validateExpectedVersion(expected);
+      const batch = normalizeEvents(
+        events,
+        newEventId,
+        options.maxBatchSize ?? LIMITS.maxBatchSize,
+      );
+      const state = streams.get(streamId);
+      const info = infoOf(streamId, state);
+      const stored: StoredEventRef[] = [];
+      for (const e of batch) {
+        const hit = byId.get(e.id);
+        if (hit) stored.push({ ...hit, data: JSON.stringify(hit.data) });
+      }
+      const reappend = resolveReappend(streamId, expected, batch, stored, {
+        version: info.version,
+        deletedUpTo: state?.deletedUpTo ?? 0,
+      });
+      if (reappend) return reappend;
+      checkExpectedVersion(streamId, expected, info);
+
+      const now = new Date();
+      const base = log.length;
+      const recorded = batch.map((e, i): RecordedEvent => ({
+        id: e.id,
+        streamId,
+        type: e.type,
+        data: JSON.parse(e.data) as unknown,
+        metadata: JSON.parse(e.metadata) as Record<string, unknown>,
+        version: info.version + i + 1,
+        position: base + i + 1,
+        recordedAt: now,
+      }));
+      if (inline.length > 0) {
+        const staged = documents.stage();
+        for (const projection of inline) {
+          for (const [i, event] of recorded.entries()) {
+            if (projection.eventTypes && !projection.eventTypes.includes(event.type)) continue;
+            const seen = plain?.[i];
+            const out = projection.handle(
+              seen === undefined
+                ? copy(event)
+                : { ...copy(event), data: JSON.parse(JSON.stringify(seen.data)) as unknown },
+              staged,
+            ) as unknown;
+            if (out !== undefined && typeof (out as { then?: unknown }).then === 'function') {
+              throw new ValidationError(
+                `inlineProjections.${projection.name}.handle`,
+                'returned a promise; inline projections must be synchronous (use startProjection for async work)',
+              );
+            }
+          }
+        }
+        staged.commit();
+      }
+      const s = state ?? { version: 0, deletedUpTo: 0, events: [] };
+      for (const e of recorded) {
+        log.push(e);
+        s.events.push(e);
+        byId.set(e.id, e);
+      }
+      s.version += recorded.length;
+      streams.set(streamId, s);
+      notifier.notify();
+      const last = recorded[recorded.length - 1] as RecordedEvent;
+      return { nextExpectedVersion: last.version, lastPosition: last.position };
+    });
+
   const store: MemoryEventStore = {
     checkpoints,
     documents,
 
-    appendToStream(
-      streamId: string,
-      events: readonly EventData[],
-      opts: AppendOptions = {},
-    ): Promise<AppendResult> {
-      return Promise.resolve().then(() => {
-        ensureOpen();
-        validateStreamId(streamId);
-        validateWriteOptions(opts);
-        const expected = opts.expectedVersion ?? 'any';
-        validateExpectedVersion(expected);
-        const batch = normalizeEvents(
-          events,
-          newEventId,
-          options.maxBatchSize ?? LIMITS.maxBatchSize,
-        );
-        const state = streams.get(streamId);
-        const info = infoOf(streamId, state);
-        const stored: StoredEventRef[] = [];
-        for (const e of batch) {
-          const hit = byId.get(e.id);
-          if (hit) stored.push({ ...hit, data: JSON.stringify(hit.data) });
-        }
-        const reappend = resolveReappend(streamId, expected, batch, stored, {
-          version: info.version,
-          deletedUpTo: state?.deletedUpTo ?? 0,
-        });
-        if (reappend) return reappend;
-        checkExpectedVersion(streamId, expected, info);
-
-        const now = new Date();
-        const base = log.length;
-        const recorded = batch.map((e, i): RecordedEvent => ({
-          id: e.id,
-          streamId,
-          type: e.type,
-          data: JSON.parse(e.data) as unknown,
-          metadata: JSON.parse(e.metadata) as Record<string, unknown>,
-          version: info.version + i + 1,
-          position: base + i + 1,
-          recordedAt: now,
-        }));
-        if (inline.length > 0) {
-          const staged = documents.stage();
-          for (const projection of inline) {
-            for (const event of recorded) {
-              if (projection.eventTypes && !projection.eventTypes.includes(event.type)) continue;
-              const out = projection.handle(copy(event), staged) as unknown;
-              if (out !== undefined && typeof (out as { then?: unknown }).then === 'function') {
-                throw new ValidationError(
-                  `inlineProjections.${projection.name}.handle`,
-                  'returned a promise; inline projections must be synchronous (use startProjection for async work)',
-                );
-              }
-            }
-          }
-          staged.commit();
-        }
-        const s = state ?? { version: 0, deletedUpTo: 0, events: [] };
-        for (const e of recorded) {
-          log.push(e);
-          s.events.push(e);
-          byId.set(e.id, e);
-        }
-        s.version += recorded.length;
-        streams.set(streamId, s);
-        notifier.notify();
-        const last = recorded[recorded.length - 1] as RecordedEvent;
-        return { nextExpectedVersion: last.version, lastPosition: last.position };
-      });
-    },
+    appendToStream: (streamId, events, opts) => append(streamId, events, opts),
 
     readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       return Promise.resolve().then(() => {
@@ -244,5 +270,10 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): M
       closed = true;
     },
   };
-  return store;
+  return applyPersonalDataOption(
+    store,
+    options.personalData,
+    { keyStore: createMemoryKeyStore },
+    append,
+  );
 }

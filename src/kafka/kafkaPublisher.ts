@@ -6,6 +6,7 @@ import {
   isStoreClosedError,
   ValidationError,
 } from '../core/errors.js';
+import { storedFormOf } from '../core/cryptoShredding.js';
 import type {
   CheckpointStore,
   EventStore,
@@ -195,7 +196,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('options', 'must be an object with store and brokers');
   }
-  const store = options.store;
+  // Personal fields leave the process sealed, so a forget also forgets what sits in topics.
+  const store = typeof options.store === 'object' ? storedFormOf(options.store) : options.store;
   if (
     typeof store?.subscribe !== 'function' ||
     typeof store.readAll !== 'function' ||

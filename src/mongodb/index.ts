@@ -10,3 +10,4 @@ export { createMongoProjectionTarget } from './mongoDocumentStore.js';
 export type { MongoProjectionTargetOptions } from './mongoDocumentStore.js';
 export { createMongoKeyStore } from './mongoKeyStore.js';
 export type { MongoKeyStoreOptions } from './mongoKeyStore.js';
+export { createNodeCipher } from '../node/nodeCipher.js';

@@ -14,6 +14,12 @@ import {
   StoreUnavailableError,
   ValidationError,
 } from '../core/errors.js';
+import {
+  applyPersonalDataOption,
+  type CryptoShreddingEventStore,
+  type PersonalDataOption,
+} from '../core/cryptoShredding.js';
+import { createNodeCipher } from '../node/nodeCipher.js';
 import { newEventId } from '../core/eventId.js';
 import { createSubscriptionHost } from '../core/subscription.js';
 import type {
@@ -58,6 +64,7 @@ import {
   eventsOfCommit as toEvents,
   type MongoCollections,
 } from './mongoSchema.js';
+import { createMongoKeyStore } from './mongoKeyStore.js';
 import { createMongoSnapshotStore } from './mongoSnapshotStore.js';
 
 export type MongoEventStoreOptions = (
@@ -82,6 +89,12 @@ export type MongoEventStoreOptions = (
   changeStreams?: 'auto' | 'off';
   /** Told once about capabilities the server lacks (no change streams, no transactions). */
   onNotice?: (message: string) => void;
+  /**
+   * Crypto-shredding: declared personal fields are sealed before they are stored (node:crypto,
+   * keys in `<prefix>_data_keys` of this database unless `keyStore` is given); every read and
+   * subscription sees plaintext. The store then has `forget(subject)`.
+   */
+  personalData?: PersonalDataOption;
 };
 
 export interface MongoCapabilities {
@@ -116,7 +129,13 @@ const VERSION_CACHE_SIZE = 10_000;
  * const store = createMongoEventStore({ url: process.env.MONGODB_URL!, dbName: 'app' });
  * await store.appendToStream('order-1', [{ type: 'OrderPlaced', data: { total: 5 } }]);
  */
-export function createMongoEventStore(options: MongoEventStoreOptions): MongoEventStore {
+export function createMongoEventStore(
+  options: MongoEventStoreOptions & { personalData: PersonalDataOption },
+): MongoEventStore & CryptoShreddingEventStore;
+export function createMongoEventStore(options: MongoEventStoreOptions): MongoEventStore;
+export function createMongoEventStore(
+  options: MongoEventStoreOptions,
+): MongoEventStore | (MongoEventStore & CryptoShreddingEventStore) {
   if (typeof options !== 'object' || options === null) {
     throw new ValidationError('options', 'must be an object { url | client, dbName }');
   }
@@ -720,5 +739,9 @@ export function createMongoEventStore(options: MongoEventStoreOptions): MongoEve
       if (ownsClient) await client.close();
     },
   };
-  return store;
+  return applyPersonalDataOption(store, options.personalData, {
+    keyStore: () =>
+      createMongoKeyStore(db, { collectionPrefix: options.collectionPrefix ?? 'eventloom' }),
+    cipher: createNodeCipher,
+  });
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { storedFormOf } from '../core/cryptoShredding.js';
 import type { CheckpointStore, EventStore } from '../core/types.js';
 import { fromRecordedEvent } from './relayChange.js';
 import type { EventloomSourceConfig } from './relayConfig.js';
@@ -53,7 +54,8 @@ export async function createEventloomSource(
     unpark: (name, id) => store.checkpoints.unpark(name, id),
   };
   ctx.metrics.streams++;
-  const subscription = store.subscribe({
+  // Personal fields are relayed sealed, as stored: a forget also forgets the copies downstream.
+  const subscription = storedFormOf(store).subscribe({
     name: `relay:${ctx.relay}`,
     from: config.from ?? 'start',
     ...(config.eventTypes ? { eventTypes: config.eventTypes } : {}),

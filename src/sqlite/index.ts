@@ -7,3 +7,4 @@ export type { SqliteDocuments } from './sqliteDocumentStore.js';
 export type { Durability } from './sqliteSchema.js';
 export { createSqliteKeyStore } from './sqliteKeyStore.js';
 export type { SqliteKeyStoreOptions } from './sqliteKeyStore.js';
+export { createNodeCipher } from '../node/nodeCipher.js';

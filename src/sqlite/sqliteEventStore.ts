@@ -32,10 +32,17 @@ import {
   validateStreamId,
   validateWriteOptions,
 } from '../core/validation.js';
+import {
+  applyPersonalDataOption,
+  type CryptoShreddingEventStore,
+  type PersonalDataOption,
+} from '../core/cryptoShredding.js';
+import { createNodeCipher } from '../node/nodeCipher.js';
 import { createSqliteCheckpointStore } from './sqliteCheckpointStore.js';
 import { createSqliteDocuments, type SqliteDocuments } from './sqliteDocumentStore.js';
 import { isUniqueViolation, translateSqliteError } from './sqliteErrors.js';
 import { configureConnection, type Durability, ensureSchema } from './sqliteSchema.js';
+import { createSqliteKeyStore } from './sqliteKeyStore.js';
 import { createSqliteSnapshotStore } from './sqliteSnapshotStore.js';
 
 export interface SqliteEventStoreOptions {
@@ -54,6 +61,12 @@ export interface SqliteEventStoreOptions {
   inlineProjections?: readonly InlineProjection[];
   /** How often live subscribers look for appends made by other processes. Default 100 ms. */
   pollIntervalMs?: number;
+  /**
+   * Crypto-shredding: declared personal fields are sealed before they are stored (node:crypto,
+   * keys in this file's `eventloom_data_keys` unless `keyStore` is given); every read,
+   * subscription and inline projection sees plaintext. The store then has `forget(subject)`.
+   */
+  personalData?: PersonalDataOption;
 }
 
 export interface SqliteEventStore extends EventStore {
@@ -104,7 +117,13 @@ const COLUMNS = 'position, event_id, stream_id, version, type, data, metadata, r
  * await store.appendToStream('user-1', [{ type: 'UserRegistered', data: { username: 'ada' } }],
  *   { expectedVersion: 'no_stream' });
  */
-export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+export function createSqliteEventStore(
+  options: SqliteEventStoreOptions & { personalData: PersonalDataOption },
+): SqliteEventStore & CryptoShreddingEventStore;
+export function createSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore;
+export function createSqliteEventStore(
+  options: SqliteEventStoreOptions,
+): SqliteEventStore | (SqliteEventStore & CryptoShreddingEventStore) {
   if (typeof options?.path !== 'string' || options.path.length === 0) {
     throw new ValidationError('options.path', "must be a file path or ':memory:'");
   }
@@ -191,7 +210,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
   type AppendOutcome = { result: AppendResult; written: boolean };
 
   const appendTx = db.transaction(
-    (streamId: string, expected: ExpectedVersion, batch: NormalizedEvent[]): AppendOutcome => {
+    (
+      streamId: string,
+      expected: ExpectedVersion,
+      batch: NormalizedEvent[],
+      plain: readonly EventData[] | undefined,
+    ): AppendOutcome => {
       const row = stmts.stream.get(streamId) as StreamRow | undefined;
       const info = infoOf(streamId, row);
       try {
@@ -219,7 +243,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
             id: e.id,
             streamId,
             type: e.type,
-            data: JSON.parse(e.data) as unknown,
+            data: inlineData(e, plain?.[i]),
             metadata: JSON.parse(e.metadata) as Record<string, unknown>,
             version: info.version + i + 1,
             position: position - batch.length + 1 + i,
@@ -260,44 +284,46 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       }
     });
 
+  const append = (
+    streamId: string,
+    events: readonly EventData[],
+    opts: AppendOptions = {},
+    plain?: readonly EventData[],
+  ): Promise<AppendResult> =>
+    guarded(`Appending to stream '${String(streamId)}'`, () => {
+      validateStreamId(streamId);
+      validateWriteOptions(opts);
+      const expected = opts.expectedVersion ?? 'any';
+      validateExpectedVersion(expected);
+      const batch = normalizeEvents(events, newEventId, maxBatchSize);
+      let outcome: AppendOutcome;
+      try {
+        outcome = appendTx.immediate(streamId, expected, batch, plain);
+      } catch (error) {
+        if (isUniqueViolation(error, 'event_id')) {
+          const row = stmts.stream.get(streamId) as StreamRow | undefined;
+          const reappend = reappendOf(streamId, expected, batch, row);
+          if (reappend) return reappend;
+        }
+        if (isUniqueViolation(error, 'stream_id')) {
+          // Cannot happen while SQLite serializes writers; mapped anyway so a broken
+          // invariant still surfaces as the typed conflict callers handle.
+          const info = infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
+          throw new ConcurrencyError(streamId, expected, info.version, { cause: error });
+        }
+        throw error;
+      }
+      if (outcome.written) notifier.notify();
+      return outcome.result;
+    });
+
   const store: SqliteEventStore = {
     database: db,
     checkpoints,
     snapshots,
     documents,
 
-    appendToStream(
-      streamId: string,
-      events: readonly EventData[],
-      opts: AppendOptions = {},
-    ): Promise<AppendResult> {
-      return guarded(`Appending to stream '${String(streamId)}'`, () => {
-        validateStreamId(streamId);
-        validateWriteOptions(opts);
-        const expected = opts.expectedVersion ?? 'any';
-        validateExpectedVersion(expected);
-        const batch = normalizeEvents(events, newEventId, maxBatchSize);
-        let outcome: AppendOutcome;
-        try {
-          outcome = appendTx.immediate(streamId, expected, batch);
-        } catch (error) {
-          if (isUniqueViolation(error, 'event_id')) {
-            const row = stmts.stream.get(streamId) as StreamRow | undefined;
-            const reappend = reappendOf(streamId, expected, batch, row);
-            if (reappend) return reappend;
-          }
-          if (isUniqueViolation(error, 'stream_id')) {
-            // Cannot happen while SQLite serializes writers; mapped anyway so a broken
-            // invariant still surfaces as the typed conflict callers handle.
-            const info = infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
-            throw new ConcurrencyError(streamId, expected, info.version, { cause: error });
-          }
-          throw error;
-        }
-        if (outcome.written) notifier.notify();
-        return outcome.result;
-      });
-    },
+    appendToStream: (streamId, events, opts) => append(streamId, events, opts),
 
     readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
       return guarded(`Reading stream '${String(streamId)}'`, () => {
@@ -364,5 +390,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): Sqlite
       db.close();
     },
   };
-  return store;
+  return applyPersonalDataOption(
+    store,
+    options.personalData,
+    { keyStore: () => createSqliteKeyStore(db), cipher: createNodeCipher },
+    append,
+  );
 }
+
+/** What an inline projection sees of an event: the plaintext when personal fields were sealed. */
+const inlineData = (e: NormalizedEvent, plain: EventData | undefined): unknown =>
+  JSON.parse(plain === undefined ? e.data : JSON.stringify(plain.data)) as unknown;

@@ -2,7 +2,8 @@
  * Crypto-shredding over every event store: personal fields are encrypted before they are
  * stored, every read path sees plaintext, and after `forget` every read path sees the
  * redaction marker. Each store's test file calls `cryptoShreddingContract` with a factory
- * for a fresh store, snapshot store and key store on the same backend.
+ * for a fresh store made with its `personalData` option (so its own key store), and the
+ * snapshot store on the same backend.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -10,23 +11,37 @@ import {
   createCryptoShredder,
   createMemoryDocuments,
   type CryptoShredder,
+  type CryptoShreddingEventStore,
   ERASED,
-  type EventStore,
+  type InlineProjection,
   isEncryptedValue,
+  isPersonalDataForgotten,
   isTamperedDataError,
   type KeyEncryptionKey,
-  type KeyStore,
+  PERSONAL_DATA_FIELD,
+  type PersonalDataStoreOptions,
   personalData,
   rebuildProjection,
   type SnapshotStore,
+  type SyncDocumentStore,
   startProjection,
-  withCryptoShredding,
   withSnapshotEncryption,
   withUpcasting,
 } from '../../src/core/index.js';
 
 export interface ShreddingHarness {
-  create(): Promise<{ store: EventStore; snapshots: SnapshotStore; keyStore: KeyStore }>;
+  /** A fresh store made with `personalData` (and `inlineProjections` where the store has them). */
+  create(options: {
+    personalData: PersonalDataStoreOptions;
+    inlineProjections?: InlineProjection[];
+  }): Promise<{
+    store: CryptoShreddingEventStore;
+    snapshots: SnapshotStore;
+    /** Where the store's inline projections write; absent for stores without them. */
+    documents?: SyncDocumentStore;
+  }>;
+  /** The store runs inline projections (memory, SQLite). */
+  inlineProjections: boolean;
 }
 
 type UserEvents =
@@ -53,15 +68,26 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
     afterEach(async () => {
       for (const c of open.splice(0).reverse()) await c.close();
     });
-    const fresh = async (kek = newKek()) => {
-      const parts = await harness.create();
-      open.push(parts.store, parts.keyStore);
-      const shredder = createCryptoShredder({
-        personalData: userPersonalData,
-        keyStore: parts.keyStore,
-        keyEncryptionKey: kek,
+    const fresh = async (kek = newKek(), inlineProjections?: InlineProjection[]) => {
+      const {
+        store: shredding,
+        snapshots,
+        documents,
+      } = await harness.create({
+        personalData: { policy: userPersonalData, keyEncryptionKey: kek },
+        ...(inlineProjections ? { inlineProjections } : {}),
       });
-      return { ...parts, kek, shredder, shredding: withCryptoShredding(parts.store, shredder) };
+      open.push(shredding);
+      const shredder = shredding.shredder;
+      return {
+        shredding,
+        snapshots,
+        kek,
+        shredder,
+        keyStore: shredder.keyStore,
+        store: shredding.storedForm,
+        documents,
+      };
     };
 
     it('stores personal fields encrypted and reads them back as plaintext', async () => {
@@ -69,8 +95,9 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
       const [raw] = await store.readStream('user-1');
       const data = raw!.data as Record<string, unknown>;
-      expect(isEncryptedValue(data.email)).toBe(true);
-      expect(isEncryptedValue(data.name)).toBe(true);
+      // One ciphertext for all of the event's personal fields; the rest stays readable.
+      expect(isEncryptedValue(data[PERSONAL_DATA_FIELD])).toBe(true);
+      expect(Object.keys(data).sort()).toEqual([PERSONAL_DATA_FIELD, 'plan', 'userId']);
       expect(data.plan).toBe('pro');
       expect(JSON.stringify(raw)).not.toContain('ada@example.com');
       expect(JSON.stringify(raw)).not.toContain('Lovelace');
@@ -225,7 +252,7 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       const { store, shredding } = await fresh();
       await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
       const [original] = await store.readStream('user-1');
-      const email = (original!.data as { email: { ct: string } }).email;
+      const sealed = (original!.data as { _personal: { ct: string } })._personal;
       // Moved: a valid ciphertext copied into another event fails authentication.
       await store.appendToStream('user-9', [
         { id: 'moved-1', type: 'UserRegistered', data: { ...(original!.data as object) } },
@@ -234,16 +261,18 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       await expect(moved).rejects.toSatisfy(isTamperedDataError);
       await expect(moved).rejects.toThrow(/event moved-1 \(stream 'user-9' version 1\)/);
       // Altered: one flipped character of the ciphertext.
-      const flipped = (email.ct[0] === 'A' ? 'B' : 'A') + email.ct.slice(1);
+      const at = sealed.ct.length - 6;
+      const flipped =
+        sealed.ct.slice(0, at) + (sealed.ct[at] === 'A' ? 'B' : 'A') + sealed.ct.slice(at + 1);
       await store.appendToStream('user-8', [
         {
           id: 'altered-1',
           type: 'UserRegistered',
-          data: { ...(original!.data as object), email: { ...email, ct: flipped } },
+          data: { ...(original!.data as object), _personal: { ...sealed, ct: flipped } },
         },
       ]);
       await expect(shredding.readStream('user-8')).rejects.toThrow(
-        /data\.email of event altered-1/,
+        /personal fields of event altered-1 \(stream 'user-8' version 1\)/,
       );
     });
 
@@ -291,6 +320,72 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       await shredding.forget('1');
       for (const e of await store.readAll()) await consumer.decryptEvent(e);
       expect((await consumer.decryptEvent(event!)).data).toMatchObject({ email: ERASED });
+    });
+    if (harness.inlineProjections)
+      it('hands inline projections plaintext while the stored events hold ciphertext, and erases on a forgotten subject', async () => {
+        const users: InlineProjection = {
+          name: 'users-inline',
+          collections: ['users'],
+          eventTypes: ['UserRegistered', 'PersonalDataForgotten'],
+          handle(e, docs) {
+            if (isPersonalDataForgotten(e)) {
+              const row = docs.get('users', e.data.subject);
+              if (row) docs.put('users', e.data.subject, { ...row, email: ERASED });
+              return;
+            }
+            const d = e.data as { userId: string; email: string };
+            docs.put('users', d.userId, { id: d.userId, email: d.email });
+          },
+        };
+        const { shredding, store, documents } = await fresh(newKek(), [users]);
+        await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+        const docs = documents!;
+        expect(docs.get('users', '1')).toMatchObject({ email: 'ada@example.com' });
+        expect(JSON.stringify(await store.readAll())).not.toContain('ada@example.com');
+        await shredding.forget('1');
+        expect(docs.get('users', '1')).toEqual({ id: '1', email: ERASED });
+        // Late data about a forgotten subject reaches the projection erased, too.
+        await shredding.appendToStream('user-1', [registered('1', 'ada.again@example.com')]);
+        expect(docs.get('users', '1')).toEqual({ id: '1', email: ERASED });
+      });
+
+    it("lets an async read model anonymise a forgotten subject's row through its projection", async () => {
+      const { shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      await shredding.appendToStream('user-2', [registered('2', 'bob@example.com', 'Bob')]);
+      const docs = createMemoryDocuments();
+      const projection = {
+        name: 'user-directory',
+        collections: ['users'],
+        eventTypes: ['UserRegistered', 'PersonalDataForgotten'],
+        handle: async (
+          e: Parameters<typeof isPersonalDataForgotten>[0],
+          d: {
+            get: (c: string, id: string) => Promise<Record<string, unknown> | undefined>;
+            put: (c: string, id: string, doc: Record<string, unknown>) => Promise<void>;
+          },
+        ) => {
+          if (isPersonalDataForgotten(e)) {
+            const row = await d.get('users', e.data.subject);
+            if (row) await d.put('users', e.data.subject, { ...row, email: ERASED, name: ERASED });
+            return;
+          }
+          const data = e.data as { userId: string; email: string; name: string };
+          await d.put('users', data.userId, {
+            id: data.userId,
+            email: data.email,
+            name: data.name,
+          });
+        },
+      };
+      const live = startProjection({ store: shredding, projection, target: docs.target });
+      await live.waitFor(await shredding.headPosition(), 10_000);
+      expect(await docs.async.get('users', '1')).toMatchObject({ email: 'ada@example.com' });
+      await shredding.forget('1');
+      await live.waitFor(await shredding.headPosition(), 10_000);
+      await live.stop();
+      expect(await docs.async.get('users', '1')).toEqual({ id: '1', email: ERASED, name: ERASED });
+      expect(await docs.async.get('users', '2')).toMatchObject({ email: 'bob@example.com' });
     });
   });
 }

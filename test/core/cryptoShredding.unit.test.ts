@@ -15,12 +15,12 @@ import { keyStoreContract } from '../contract/keyStoreContract.js';
 keyStoreContract('memory', { create: () => Promise.resolve(createMemoryKeyStore()) });
 
 cryptoShreddingContract('memory', {
-  create: () =>
-    Promise.resolve({
-      store: createMemoryEventStore(),
-      snapshots: createMemorySnapshotStore(),
-      keyStore: createMemoryKeyStore(),
+  create: (options) =>
+    Promise.resolve().then(() => {
+      const store = createMemoryEventStore(options);
+      return { store, snapshots: createMemorySnapshotStore(), documents: store.documents };
     }),
+  inlineProjections: true,
 });
 
 describe('key-encryption key configuration', () => {

@@ -36,17 +36,15 @@ describe.skipIf(!available)('MongoDB crypto-shredding', () => {
   });
 
   cryptoShreddingContract('mongodb', {
-    create: () => {
+    create: (options) => {
       const store = createMongoEventStore({
         url: MONGODB_URL,
         dbName: freshDb(),
         onNotice: () => undefined,
+        ...options,
       });
-      return Promise.resolve({
-        store,
-        snapshots: store.snapshots,
-        keyStore: createMongoKeyStore(store.db),
-      });
+      return Promise.resolve({ store, snapshots: store.snapshots });
     },
+    inlineProjections: false,
   });
 });

@@ -32,14 +32,11 @@ keyStoreContract('sqlite (file)', {
 });
 
 cryptoShreddingContract('sqlite (one file for events, snapshots and keys)', {
-  create: () => {
-    const store = createSqliteEventStore({ path: join(dir, `store-${n++}.db`) });
-    return Promise.resolve({
-      store,
-      snapshots: store.snapshots,
-      keyStore: createSqliteKeyStore(store.database),
-    });
+  create: (options) => {
+    const store = createSqliteEventStore({ path: join(dir, `store-${n++}.db`), ...options });
+    return Promise.resolve({ store, snapshots: store.snapshots, documents: store.documents });
   },
+  inlineProjections: true,
 });
 
 /** Every byte SQLite keeps for `path`: the database file and its WAL. */
