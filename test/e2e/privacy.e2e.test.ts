@@ -4,6 +4,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { KafkaTestKit } from '../kafka/kafkaTestKit.js';
+import { serviceAvailable, uniqueName } from '../support/services.js';
 import { type EventloomProcess, startEventloom } from './eventloomProcess.js';
 
 const PASSWORD = 'correct horse battery';
@@ -143,7 +145,8 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-describe('the reference app keeps personal data private and erases a deleted account', () => {
+describe('the reference app keeps personal data private and erases a deleted account', async () => {
+  const kafka = await serviceAvailable('kafka');
   it('shows emails only to their owner and admins, and after a deletion leaves no trace of the person in any response or data file', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'eventloom-privacy-'));
     dirs.push(dataDir);
@@ -271,4 +274,42 @@ describe('the reference app keeps personal data private and erases a deleted acc
       }
     }
   });
+
+  it.skipIf(!kafka)(
+    'publishes personal fields to Kafka encrypted, so the topics hold no plaintext email or name',
+    async () => {
+      const kit = new KafkaTestKit();
+      const server = await startEventloom({ env: { KAFKA_BROKERS: '127.0.0.1:9092' } });
+      try {
+        const who = uniqueName('dora')
+          .replace(/[^a-z0-9]/gi, '')
+          .slice(0, 24)
+          .toLowerCase();
+        const person = { username: who, email: `${who}@privacy.test`, name: `Name ${who}` };
+        const res = await call(server, 'POST', '/api/v1/users', {
+          body: { ...person, password: PASSWORD },
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+        const { user } = (await res.json()) as { user: { id: string } };
+        // The shared topic of the user category: this user's message arrives, encrypted.
+        await expect
+          .poll(
+            async () =>
+              (await kit.readTopic('eventloom.user')).filter((m) => m.key === `user-${user.id}`),
+            { timeout: 30_000, interval: 250 },
+          )
+          .toHaveLength(1);
+        const [message] = (await kit.readTopic('eventloom.user')).filter(
+          (m) => m.key === `user-${user.id}`,
+        );
+        expect(message?.value).toContain('aes256gcm.v1');
+        for (const trace of [person.email, person.name, person.username]) {
+          expect(message?.value).not.toContain(trace);
+        }
+      } finally {
+        await server.stop();
+        await kit.cleanup();
+      }
+    },
+  );
 });
