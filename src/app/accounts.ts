@@ -83,7 +83,13 @@ export interface Accounts {
     passwords: { current: string; next: string },
     options?: WriteOptions,
   ): Promise<WriteResult<Account>>;
+  /**
+   * Deletes the account and forgets the person (see `AccountsOptions.forget`). Retrying the
+   * deletion of an account whose erasure failed finishes the erasure, then says not found.
+   */
   delete(actor: Actor, userId: string, options?: WriteOptions): Promise<WriteResult<null>>;
+  /** Forgets a deleted account's person again if the actor may (forget is idempotent). */
+  finishErasure(actor: Actor, userId: string): Promise<void>;
 }
 
 /** Whether a string can be a username at all (anything else names nobody). */
@@ -190,6 +196,11 @@ export function createAccounts(options: AccountsOptions): Accounts {
   }
 
   const accounts: Accounts = {
+    async finishErasure(actor, userId) {
+      if (options.forget === undefined || !canActFor(actor, userId)) return;
+      if ((await load(userId)).state.status === 'deleted') await options.forget(userId);
+    },
+
     async register(input, writeOptions = {}) {
       const userId = newEventId();
       const hash = await hasher.hash(input.password);
@@ -319,6 +330,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       accounts.update(actor, userId, { password }, writeOptions),
 
     async delete(actor, userId, writeOptions = {}) {
+      await accounts.finishErasure(actor, userId);
       const loaded = await loadForChange(actor, userId, writeOptions.expectedVersion);
       const result = await handle(
         toUserStream(userId),

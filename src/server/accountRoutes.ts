@@ -174,7 +174,7 @@ export function registerAccountRoutes({
       operationId: 'deleteUser',
       summary: 'Delete a user',
       description:
-        'Your own account (admins: any). Frees the username and email, deletes the password hash and every session.',
+        'Your own account (admins: any). Frees the username and email, deletes the password hash and every session, and erases the person: their username, email and name read `[erased]` in every event, topic and read model from then on.',
       tags: ['users'],
       auth: 'required',
       params: UserParams,
@@ -188,6 +188,8 @@ export function registerAccountRoutes({
       },
     },
     async (c, { params, actor }) => {
+      // A retried deletion whose erasure failed the first time finishes it (then 404s).
+      if (isEntityId(params.id)) await accounts.finishErasure(actor, params.id);
       const target = await findAccount(params.id);
       const result = await accounts.delete(actor, target.id, writeOptionsOf(c, actor));
       await sessions.deleteForUser(target.id);

@@ -96,6 +96,29 @@ describe('accounts', () => {
     await expect(erasing.register(input('ada', 'ada@example.com'))).resolves.toBeDefined();
   });
 
+  it('finishes an erasure that failed when the deletion is retried', async () => {
+    const forgotten: string[] = [];
+    let failing = true;
+    const erasing = createAccounts({
+      store,
+      credentials: createCredentialStore(createMemoryDocuments().async),
+      hasher: testHasher(),
+      claimKeySecret: SECRET,
+      forget: async (userId) => {
+        if (failing) throw new Error('key store unavailable');
+        forgotten.push(userId);
+      },
+    });
+    const { value } = await erasing.register(input('ada'));
+    const ada = { userId: value.id, username: 'ada', role: 'user' as const };
+    await expect(erasing.delete(ada, value.id)).rejects.toThrow('key store unavailable');
+    failing = false;
+    await expect(erasing.delete(ada, value.id)).rejects.toSatisfy(
+      (e) => rejectionOf(e)?.reason === 'not_found',
+    );
+    expect(forgotten).toEqual([value.id]);
+  });
+
   it('lets exactly one of many concurrent registrations of a username through', async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) => accounts.register(input('same', `s${i}@example.com`))),
