@@ -71,15 +71,15 @@ async function readLive(server: EventloomProcess, head: number, as?: Person): Pr
     headers: as !== undefined ? { authorization: basic(as) } : {},
   });
   expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let text = '';
   while (!text.includes(`id: ${head}\n`)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
+    const next = await reader.read();
+    if (next.done) break;
+    text += next.value;
   }
   await reader.cancel();
+  expect(text, 'the live feed sent every event').toContain(`id: ${head}\n`);
   return text;
 }
 
