@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createCommandHandler, type EventStore, newEventId } from '../core/index.js';
 import { type Actor, canActFor } from './actor.js';
 import { USERNAME } from './accountRules.js';
@@ -41,6 +41,13 @@ export interface AccountsOptions {
   store: EventStore;
   credentials: CredentialStore;
   hasher: PasswordHasher;
+  /**
+   * HMAC key (the server secret) for the stream ids of username and email claims: without
+   * it nobody can tell from a stream id whose address or username it is, nor test guesses.
+   */
+  claimKeySecret: string | Uint8Array;
+  /** Erases the person's personal data when the account is deleted (crypto-shredding). */
+  forget?: (userId: string) => Promise<unknown>;
   /** Usernames (any case) that get the admin role. */
   admins?: readonly string[];
   /** See `createUniqueValues`. Default 30 s. */
@@ -76,7 +83,13 @@ export interface Accounts {
     passwords: { current: string; next: string },
     options?: WriteOptions,
   ): Promise<WriteResult<Account>>;
+  /**
+   * Deletes the account and forgets the person (see `AccountsOptions.forget`). Retrying the
+   * deletion of an account whose erasure failed finishes the erasure, then says not found.
+   */
   delete(actor: Actor, userId: string, options?: WriteOptions): Promise<WriteResult<null>>;
+  /** Forgets a deleted account's person again if the actor may (forget is idempotent). */
+  finishErasure(actor: Actor, userId: string): Promise<void>;
 }
 
 /** Whether a string can be a username at all (anything else names nobody). */
@@ -86,9 +99,24 @@ function isUsername(value: string): boolean {
   );
 }
 
-/** Emails are personal data: their claim streams are named by a digest, never the address. */
-export function emailKey(email: string): string {
-  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 32);
+/**
+ * The key of an email's claim stream: an HMAC with the server secret, so the stream id holds
+ * nothing that a dictionary of addresses could be matched against.
+ */
+export function emailKey(email: string, secret: string | Uint8Array): string {
+  return claimKey('email', email.trim().toLowerCase(), secret);
+}
+
+/** The key of a username's claim stream (any case), like {@link emailKey}. */
+export function usernameKey(username: string, secret: string | Uint8Array): string {
+  return claimKey('username', username.toLowerCase(), secret);
+}
+
+function claimKey(category: string, value: string, secret: string | Uint8Array): string {
+  return createHmac('sha256', secret)
+    .update(`eventloom-claim\u0000${category}\u0000${value}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
@@ -108,7 +136,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const usernames = createUniqueValues({
     store,
     category: 'username',
-    keyOf: (u) => u.toLowerCase(),
+    keyOf: (u) => usernameKey(u, options.claimKeySecret),
     takenReason: 'username_taken',
     field: 'username',
     isOwnerActive: isActive,
@@ -117,7 +145,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const emails = createUniqueValues({
     store,
     category: 'email',
-    keyOf: emailKey,
+    keyOf: (e) => emailKey(e, options.claimKeySecret),
     takenReason: 'email_taken',
     field: 'email',
     isOwnerActive: isActive,
@@ -168,6 +196,11 @@ export function createAccounts(options: AccountsOptions): Accounts {
   }
 
   const accounts: Accounts = {
+    async finishErasure(actor, userId) {
+      if (options.forget === undefined || !canActFor(actor, userId)) return;
+      if ((await load(userId)).state.status === 'deleted') await options.forget(userId);
+    },
+
     async register(input, writeOptions = {}) {
       const userId = newEventId();
       const hash = await hasher.hash(input.password);
@@ -267,7 +300,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
       }
       const oldEmail = loaded.state.email;
       const newEmail = changes.email?.trim();
-      const emailMoves = newEmail !== undefined && emailKey(newEmail) !== emailKey(oldEmail);
+      const emailMoves =
+        newEmail !== undefined && emails.streamIdOf(newEmail) !== emails.streamIdOf(oldEmail);
       if (emailMoves) await emails.claim(newEmail, userId);
       let result;
       try {
@@ -296,6 +330,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       accounts.update(actor, userId, { password }, writeOptions),
 
     async delete(actor, userId, writeOptions = {}) {
+      await accounts.finishErasure(actor, userId);
       const loaded = await loadForChange(actor, userId, writeOptions.expectedVersion);
       const result = await handle(
         toUserStream(userId),
@@ -305,6 +340,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
       await undo('release the username', () => usernames.release(loaded.state.username, userId));
       await undo('release the email', () => emails.release(loaded.state.email, userId));
       await undo('delete the password hashes', () => credentials.deleteForUser(userId));
+      // Last: the releases above need the username and email, which are unreadable afterwards.
+      await options.forget?.(userId);
       return {
         value: null,
         position: result.lastPosition,

@@ -29,6 +29,13 @@ export interface ReferenceAppOptions {
   hasher?: PasswordHasher;
   /** Usernames with the admin role. */
   admins?: readonly string[];
+  /** The server secret: HMAC key of the username and email claim streams (see `emailKey`). */
+  claimKeySecret: string | Uint8Array;
+  /**
+   * Erases a person's personal data when their account is deleted: the store's `forget`
+   * (see `withCryptoShredding` and `APP_PERSONAL_DATA`).
+   */
+  forget?: (userId: string) => Promise<unknown>;
   /** Projection notices (retries, parked events, stops). */
   onNotice?: (notice: SubscriptionNotice) => void;
   /** Clean-ups that failed but did not fail the command. */
@@ -59,11 +66,16 @@ export interface ReferenceApp {
  * Wires the app's domain modules and read models onto an event store.
  *
  * @example
- * const store = createSqliteEventStore({ path: './data/eventloom.db' });
+ * const sqlite = createSqliteEventStore({ path: './data/eventloom.db' });
+ * const store = withCryptoShredding(sqlite, createCryptoShredder({
+ *   personalData: APP_PERSONAL_DATA, keyStore: createSqliteKeyStore(sqlite.database), keyEncryptionKey,
+ * }));
  * const app = createReferenceApp({
  *   store,
- *   readModels: createSqliteProjectionTarget(store.database),
- *   privateDocuments: store.documents.async,
+ *   readModels: createSqliteProjectionTarget(sqlite.database),
+ *   privateDocuments: sqlite.documents.async,
+ *   claimKeySecret: serverSecret,
+ *   forget: (userId) => store.forget(userId),
  * });
  * app.start();
  * const { value: ada } = await app.accounts.register({ username: 'ada', email: 'ada@example.com', name: 'Ada', password: 'correct horse' });
@@ -81,6 +93,8 @@ export function createReferenceApp(options: ReferenceAppOptions): ReferenceApp {
       credentials,
       hasher,
       admins: options.admins,
+      claimKeySecret: options.claimKeySecret,
+      ...(options.forget !== undefined ? { forget: options.forget } : {}),
       onWarning: options.onWarning,
     }),
     feed: createFeed({ store }),

@@ -4,7 +4,14 @@ export { createReferenceApp } from './createReferenceApp.js';
 export type { ReferenceApp, ReferenceAppOptions } from './createReferenceApp.js';
 export { seedSampleCatalog, CATALOG_ACTOR } from './sampleCatalog.js';
 
-export { createAccounts, emailKey } from './accounts.js';
+export { createAccounts, emailKey, usernameKey } from './accounts.js';
+export {
+  APP_PERSONAL_DATA,
+  maySeePersonalData,
+  REDACTED,
+  redactForViewer,
+  storeSeenBy,
+} from './appPersonalData.js';
 export type {
   Account,
   AccountChanges,

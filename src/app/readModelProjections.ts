@@ -1,4 +1,4 @@
-import type { Projection, RecordedEvent } from '../core/index.js';
+import { ERASED, type Projection, type RecordedEvent } from '../core/index.js';
 import type { OrderEvent } from './orderDecider.js';
 import type { ProductEvent } from './productDecider.js';
 import type { TweetEvent } from './tweetDecider.js';
@@ -13,10 +13,13 @@ export const COLLECTIONS = {
   payments: 'payments',
 } as const;
 
+/**
+ * A user's public profile. The email is not kept here: read models are copies that a forget
+ * cannot reach in every store, and only the user and admins may see it (from the account).
+ */
 export interface UserDoc extends Record<string, unknown> {
   id: string;
   username: string;
-  email: string;
   name: string;
   createdAt: string;
   updatedAt: string;
@@ -82,11 +85,10 @@ export const usersProjection: Projection = {
     const event = raw as Typed<UserEvent>;
     const id = event.streamId.slice('user-'.length);
     if (event.type === 'UserRegistered') {
-      const { userId, username, email, name } = event.data;
+      const { userId, username, name } = event.data;
       const doc: UserDoc = {
         id: userId,
         username,
-        email,
         name,
         createdAt: at(event),
         updatedAt: at(event),
@@ -102,7 +104,10 @@ export const usersProjection: Projection = {
     }
     const current = await docs.get<UserDoc>(COLLECTIONS.users, id);
     if (current === undefined) return;
-    const changes = event.type === 'UserProfileUpdated' ? event.data : {};
+    const changes =
+      event.type === 'UserProfileUpdated' && event.data.name !== undefined
+        ? { name: event.data.name }
+        : {};
     await docs.put(COLLECTIONS.users, id, {
       ...current,
       ...changes,
@@ -137,14 +142,32 @@ export const tweetsProjection: Projection = {
   },
 };
 
-/** `products`, `orders` and `payments` of the shop. */
+/**
+ * `products`, `orders` and `payments` of the shop. Orders and products outlive a deleted
+ * account (they are the shop's records), anonymised: the username reads `'[erased]'`.
+ */
 export const shopProjection: Projection = {
   name: 'app-shop',
   collections: [COLLECTIONS.products, COLLECTIONS.orders, COLLECTIONS.payments],
-  eventTypes: ['ProductAdded', 'OrderPlaced', 'PaymentProcessed'],
+  eventTypes: ['ProductAdded', 'OrderPlaced', 'PaymentProcessed', 'UserDeleted'],
   async handle(raw, docs) {
-    const event = raw as Typed<ProductEvent | OrderEvent>;
+    const event = raw as Typed<ProductEvent | OrderEvent | UserEvent>;
     switch (event.type) {
+      case 'UserDeleted': {
+        const { userId } = event.data;
+        for (const order of await docs.find<OrderDoc>(COLLECTIONS.orders, { userId })) {
+          await docs.put(COLLECTIONS.orders, order.id, { ...order, username: ERASED });
+        }
+        // Products are few and added by admins: no index on the adder.
+        for (const product of await docs.find<ProductDoc>(COLLECTIONS.products)) {
+          if (product.addedBy.userId !== userId) continue;
+          await docs.put(COLLECTIONS.products, product.id, {
+            ...product,
+            addedBy: { ...product.addedBy, username: ERASED },
+          });
+        }
+        return;
+      }
       case 'ProductAdded': {
         const { productId, name, description, priceCents, addedBy } = event.data;
         const doc: ProductDoc = {

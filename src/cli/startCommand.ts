@@ -25,12 +25,13 @@ function packageVersion(): string {
  * own durable subscription (the store is the outbox); its lag shows in /api/subscriptions.
  */
 async function kafkaPublisherExtension(
-  { store, registry, logger }: AppExtensionContext,
+  { storedEvents, registry, logger }: AppExtensionContext,
   brokers: string,
 ): Promise<{ name: string; stop(): Promise<void> }> {
   const { startKafkaPublisher } = await import('../kafka/index.js');
   const publisher = startKafkaPublisher({
-    store,
+    // As stored: topics carry personal fields encrypted, so a forget reaches them too.
+    store: storedEvents,
     brokers,
     onEvent: (notice) => {
       if (notice.kind === 'retry' || notice.kind === 'parked') {

@@ -1,5 +1,5 @@
 import { deleteCookie } from 'hono/cookie';
-import { type Account, isEntityId } from '../app/index.js';
+import { type Account, isEntityId, maySeePersonalData } from '../app/index.js';
 import {
   RegisterUserBody,
   UpdateUserBody,
@@ -55,11 +55,14 @@ export function registerAccountRoutes({
     async (c, { query, actor }) => {
       await readModelsAt(app, query.min_position);
       const users = await queries.users({ limit: query.limit ?? 1000 });
-      return c.json({
-        user_list: users.map((u) =>
-          toApiUser(u, actor !== undefined && (actor.role === 'admin' || actor.userId === u.id)),
-        ),
-      });
+      // Emails are not in the read model: those this caller may see come from the accounts.
+      const listed = await Promise.all(
+        users.map(async (u) => {
+          if (!maySeePersonalData(actor, u.id)) return toApiUser(u, false);
+          return toApiUser((await accounts.get(u.id)) ?? u, true);
+        }),
+      );
+      return c.json({ user_list: listed });
     },
   );
 
@@ -171,7 +174,7 @@ export function registerAccountRoutes({
       operationId: 'deleteUser',
       summary: 'Delete a user',
       description:
-        'Your own account (admins: any). Frees the username and email, deletes the password hash and every session.',
+        'Your own account (admins: any). Frees the username and email, deletes the password hash and every session, and erases the person: their username, email and name read `[erased]` in every event, topic and read model from then on.',
       tags: ['users'],
       auth: 'required',
       params: UserParams,
@@ -185,6 +188,8 @@ export function registerAccountRoutes({
       },
     },
     async (c, { params, actor }) => {
+      // A retried deletion whose erasure failed the first time finishes it (then 404s).
+      if (isEntityId(params.id)) await accounts.finishErasure(actor, params.id);
       const target = await findAccount(params.id);
       const result = await accounts.delete(actor, target.id, writeOptionsOf(c, actor));
       await sessions.deleteForUser(target.id);

@@ -106,9 +106,8 @@ export function createApiRouter(
 
   async function authorize(c: Context<ApiEnv>, mode: AuthMode): Promise<Authenticated | undefined> {
     if (mode === 'none') return undefined;
-    if (mode === 'explorer' && options.explorerAccess === 'public') {
-      return c.req.header('authorization') !== undefined ? authenticate(c) : undefined;
-    }
+    // Public explorer routes still resolve who asks: the subject sees their own personal data.
+    if (mode === 'explorer' && options.explorerAccess === 'public') return authenticate(c);
     const auth = await authenticate(c);
     if (mode === 'optional') return auth;
     if (auth === undefined) {

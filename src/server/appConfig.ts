@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError } from '../core/index.js';
+import { ConfigurationError, parseKeyEncryptionKey } from '../core/index.js';
 import type { ExplorerAccess } from './apiRouter.js';
 
 export type StoreConfig =
@@ -20,6 +20,8 @@ export interface AppConfig {
   port: number;
   /** From SESSION_SECRET; else generated once and kept in the data folder. */
   sessionSecret: string | undefined;
+  /** The key-encryption key from EVENTLOOM_MASTER_KEY (checked); else generated once into the data folder. */
+  masterKey: string | undefined;
   admins: string[];
   explorerAccess: ExplorerAccess;
   allowedOrigins: string[];
@@ -80,6 +82,7 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `DATABASE_SCHEMA` | `public` | its schema (created when missing) |
  * | `PORT`, `HOST` | `3000`, `127.0.0.1` | where the API listens |
  * | `SESSION_SECRET` | generated into the data folder | CSRF-token key, 32+ characters |
+ * | `EVENTLOOM_MASTER_KEY` | generated into the data folder (`master-key`) | key-encryption key of the personal data: 32 bytes, base64 or hex |
  * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
  * | `EXPLORER_ACCESS` | `public` on a loopback HOST, else `admin` | who may use the store API: `public`, `authenticated`, `admin` |
  * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
@@ -156,6 +159,9 @@ export function loadAppConfig(
     );
   }
 
+  const masterKey = env.EVENTLOOM_MASTER_KEY === '' ? undefined : env.EVENTLOOM_MASTER_KEY;
+  if (masterKey !== undefined) parseKeyEncryptionKey(masterKey, 'EVENTLOOM_MASTER_KEY');
+
   for (const origin of list(env.ALLOWED_ORIGINS)) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw bad(
@@ -182,6 +188,7 @@ export function loadAppConfig(
     host,
     port,
     sessionSecret,
+    masterKey,
     admins: list(env.ADMIN_USERNAMES),
     explorerAccess: access,
     allowedOrigins: list(env.ALLOWED_ORIGINS),

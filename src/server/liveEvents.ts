@@ -21,6 +21,8 @@ export interface LiveEvents {
     c: Context<ApiEnv>,
     from: number | undefined,
     types: readonly string[] | undefined,
+    /** What the caller may see of each event (e.g. personal data redacted). */
+    show?: (event: RecordedEvent) => RecordedEvent,
   ): Response;
   /** Ends every open stream (server shutdown). */
   closeAll(): Promise<void>;
@@ -44,7 +46,7 @@ export function createLiveEvents(options: LiveEventsOptions): LiveEvents {
     get clients() {
       return open.size;
     },
-    handle(c, from, types) {
+    handle(c, from, types, show = (event) => event) {
       if (open.size >= maxClients) {
         throw new HttpProblem('unavailable', {
           detail: `${maxClients} live streams are open already; retry later`,
@@ -79,7 +81,7 @@ export function createLiveEvents(options: LiveEventsOptions): LiveEvents {
               if (stream.aborted) return;
               await stream.writeSSE({
                 id: String(event.position),
-                data: JSON.stringify(toApiEvent(event)),
+                data: JSON.stringify(toApiEvent(show(event))),
               });
             },
           });

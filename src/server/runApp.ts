@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import {
   createReferenceApp,
@@ -13,11 +12,13 @@ import {
 } from '../app/index.js';
 import {
   ConfigurationError,
+  type CryptoShreddingEventStore,
   type DocumentStore,
   type EventStore,
   type ProjectionTarget,
 } from '../core/index.js';
 import type { AppConfig } from './appConfig.js';
+import { appKeyEncryptionKey, dataFolderSecret, withAppPersonalData } from './appStore.js';
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
 import { createMetrics } from './metrics.js';
@@ -25,8 +26,13 @@ import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscri
 
 /** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
 export interface AppExtensionContext {
-  /** The event store (appends through it are counted in /metrics). */
+  /** The event store (appends through it are counted in /metrics); reads show plaintext. */
   store: EventStore;
+  /**
+   * The events as stored, personal fields encrypted (see `APP_PERSONAL_DATA`): what a
+   * publisher copies elsewhere, so that forgetting a person reaches those copies too.
+   */
+  storedEvents: EventStore;
   /** Register subscriptions here to show their lag in /api/subscriptions and /metrics. */
   registry: SubscriptionRegistry;
   logger: ServerLogger;
@@ -57,7 +63,10 @@ export interface RunningApp {
 }
 
 export interface Opened {
-  store: EventStore;
+  /** The app's store: personal fields encrypted at rest, read in plaintext, `forget` erases. */
+  store: CryptoShreddingEventStore;
+  /** The same events as stored (personal fields encrypted): what may be copied elsewhere. */
+  storedEvents: EventStore;
   readModels: ProjectionTarget;
   privateDocuments: DocumentStore;
   /** Creates the indexes the app's queries need in the read store (and the private one). */
@@ -77,14 +86,17 @@ const sqliteIndex = (fields: readonly string[]): string =>
 
 export async function openStores(config: AppConfig, log: ServerLogger): Promise<Opened> {
   const close: (() => Promise<void>)[] = [];
+  // First: a bad key refuses to start before anything is opened.
+  const kek = await appKeyEncryptionKey(config);
   let opened: Omit<Opened, 'close'>;
   if (config.store.kind === 'sqlite') {
-    const { createSqliteEventStore, createSqliteProjectionTarget } =
+    const { createSqliteEventStore, createSqliteKeyStore, createSqliteProjectionTarget } =
       await import('../sqlite/index.js');
     const store = createSqliteEventStore({ path: config.store.path });
     close.push(() => store.close());
     opened = {
-      store,
+      store: withAppPersonalData(store, createSqliteKeyStore(store.database), kek),
+      storedEvents: store,
       readModels: createSqliteProjectionTarget(store.database),
       privateDocuments: store.documents.async,
       ensureIndexes: async () => {
@@ -92,7 +104,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
       },
     };
   } else {
-    const { createMongoEventStore, createMongoProjectionTarget } =
+    const { createMongoEventStore, createMongoKeyStore, createMongoProjectionTarget } =
       await import('../mongodb/index.js');
     const store = createMongoEventStore({
       url: config.store.url,
@@ -103,7 +115,8 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
     await store.ready();
     const target = createMongoProjectionTarget({ db: store.db, ready: () => store.ready() });
     opened = {
-      store,
+      store: withAppPersonalData(store, createMongoKeyStore(store.db), kek),
+      storedEvents: store,
       readModels: target,
       privateDocuments: target.documents,
       ensureIndexes: async () => {
@@ -140,22 +153,9 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
 /** SESSION_SECRET, or a secret generated once and kept (mode 600) in the data folder. */
 async function sessionSecret(config: AppConfig): Promise<string> {
   if (config.sessionSecret !== undefined) return config.sessionSecret;
-  const file = join(config.dataDir, 'session-secret');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const secret = randomBytes(32).toString('base64url');
-  try {
-    await writeFile(file, secret + '\n', { mode: 0o600, flag: 'wx' });
-    return secret;
-  } catch (error) {
-    // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      return (await readFile(file, 'utf8')).trim();
-    throw error;
-  }
+  return dataFolderSecret(config.dataDir, 'session-secret', () =>
+    randomBytes(32).toString('base64url'),
+  );
 }
 
 function listen(http: Server, port: number, host: string): Promise<number> {
@@ -203,12 +203,15 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     await opened.ensureIndexes();
     const metrics = createMetrics();
     const store = countingStore(opened.store, (category, n) => metrics.countAppended(category, n));
+    const secret = await sessionSecret(config);
     const app = createReferenceApp({
       store,
       readModels: opened.readModels,
       privateDocuments: opened.privateDocuments,
       hasher: options.hasher,
       admins: config.admins,
+      claimKeySecret: secret,
+      forget: (userId) => opened.store.forget(userId),
       onNotice: (notice) => {
         const fields = {
           subscription: notice.subscription,
@@ -232,7 +235,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       app,
       readModels: opened.readModels,
       sessionDocuments: opened.privateDocuments,
-      sessionSecret: await sessionSecret(config),
+      sessionSecret: secret,
       logger: log,
       explorerAccess: config.explorerAccess,
       allowedOrigins: config.allowedOrigins,
@@ -250,7 +253,15 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
 
     const extensions: { name: string; stop(): Promise<void> }[] = [];
     for (const extension of options.extensions ?? []) {
-      extensions.push(await extension({ store, registry, logger: log, config }));
+      extensions.push(
+        await extension({
+          store,
+          storedEvents: opened.storedEvents,
+          registry,
+          logger: log,
+          config,
+        }),
+      );
     }
 
     const http = createAdaptorServer({ fetch: server.fetch }) as Server;

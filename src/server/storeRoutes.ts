@@ -1,4 +1,10 @@
-import { APP_CATEGORIES, type ReferenceApp } from '../app/index.js';
+import {
+  aggregateStateAt,
+  APP_CATEGORIES,
+  redactForViewer,
+  type ReferenceApp,
+  storeSeenBy,
+} from '../app/index.js';
 import type { EventStore } from '../core/index.js';
 import {
   AggregateState,
@@ -33,14 +39,7 @@ export interface StoreRouteDeps {
 const TAGS = ['event store'];
 
 /** The generic store API the event explorer uses: the log, streams, time travel, lag, rate. */
-export function registerStoreRoutes({
-  router,
-  store,
-  app,
-  live,
-  registry,
-  rate,
-}: StoreRouteDeps): void {
+export function registerStoreRoutes({ router, store, live, registry, rate }: StoreRouteDeps): void {
   router.route(
     {
       method: 'get',
@@ -52,7 +51,7 @@ export function registerStoreRoutes({
       query: EventsQuery,
       responses: { 200: { description: 'A page of events', schema: EventPage } },
     },
-    async (c, { query }) => {
+    async (c, { query, actor }) => {
       const from = query.from ?? 0;
       const [events, head] = await Promise.all([
         store.readAll({ from, maxCount: query.limit ?? 100 }),
@@ -60,7 +59,7 @@ export function registerStoreRoutes({
       ]);
       const last = events[events.length - 1];
       return c.json({
-        events: events.map(toApiEvent),
+        events: events.map((e) => toApiEvent(redactForViewer(e, actor))),
         nextFrom: last === undefined ? from : last.position + 1,
         head,
       });
@@ -84,7 +83,7 @@ export function registerStoreRoutes({
         503: { description: 'Too many live streams are open' },
       },
     },
-    async (c, { query }) => {
+    async (c, { query, actor }) => {
       const lastId = c.req.header('last-event-id');
       let from = query.from;
       if (lastId !== undefined && lastId.trim() !== '') {
@@ -106,7 +105,12 @@ export function registerStoreRoutes({
         ?.split(',')
         .map((t) => t.trim())
         .filter((t) => t !== '');
-      return live.handle(c, from, types !== undefined && types.length > 0 ? types : undefined);
+      return live.handle(
+        c,
+        from,
+        types !== undefined && types.length > 0 ? types : undefined,
+        (event) => redactForViewer(event, actor),
+      );
     },
   );
 
@@ -125,7 +129,7 @@ export function registerStoreRoutes({
         404: { description: 'The stream has never had an event' },
       },
     },
-    async (c, { params, query }) => {
+    async (c, { params, query, actor }) => {
       const info = await store.streamInfo(params.id);
       if (info.version === 0) {
         throw new HttpProblem('not-found', { detail: `Stream ${params.id} has no events` });
@@ -135,9 +139,13 @@ export function registerStoreRoutes({
         ...(query.from !== undefined ? { from: query.from } : {}),
         ...(query.direction !== undefined ? { direction: query.direction } : {}),
       });
-      return c.json({ ...info, events: events.map(toApiEvent) }, 200, {
-        etag: etagOf(info.version),
-      });
+      return c.json(
+        { ...info, events: events.map((e) => toApiEvent(redactForViewer(e, actor))) },
+        200,
+        {
+          etag: etagOf(info.version),
+        },
+      );
     },
   );
 
@@ -157,8 +165,9 @@ export function registerStoreRoutes({
         404: { description: 'Not an app stream, or no such stream' },
       },
     },
-    async (c, { params, query }) => {
-      const result = await app.stateAt(params.id, query.version);
+    async (c, { params, query, actor }) => {
+      // Folded from the events as this caller may see them: no one else's personal data.
+      const result = await aggregateStateAt(storeSeenBy(store, actor), params.id, query.version);
       if (result === undefined) {
         throw new HttpProblem('not-found', {
           detail: `Stream ${params.id} is not one of the app's aggregates (categories: ${APP_CATEGORIES.join(', ')})`,

@@ -36,7 +36,7 @@ export const toApiEvent = (e: RecordedEvent): ApiEvent => ({
   recordedAt: e.recordedAt.toISOString(),
 });
 
-/** A user; `email` only for the user themself and admins. */
+/** A user; `email` only for the user themself and admins (a read-model row has none). */
 export function toApiUser(
   user: Account | UserDoc,
   showEmail: boolean,
@@ -45,7 +45,7 @@ export function toApiUser(
     id: user.id,
     username: user.username,
     name: user.name,
-    ...(showEmail ? { email: user.email } : {}),
+    ...(showEmail && typeof user.email === 'string' ? { email: user.email } : {}),
     created_at: user.createdAt ?? '',
     updated_at: user.updatedAt ?? '',
     version: user.version,

@@ -1,5 +1,7 @@
+import { createHash, createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  APP_PERSONAL_DATA,
   createAccounts,
   createCredentialStore,
   createUniqueValues,
@@ -7,15 +9,20 @@ import {
   type Accounts,
 } from '../../src/app/index.js';
 import {
+  createCryptoShredder,
   createMemoryDocuments,
   createMemoryEventStore,
+  createMemoryKeyStore,
+  ERASED,
   isConcurrencyError,
   type MemoryEventStore,
+  withCryptoShredding,
 } from '../../src/core/index.js';
 import { testHasher } from '../server/serverHarness.js';
 
 let store: MemoryEventStore;
 let accounts: Accounts;
+const SECRET = 'server-secret-server-secret-server!';
 const input = (username: string, email = `${username}@example.com`) => ({
   username,
   email,
@@ -30,6 +37,7 @@ beforeEach(() => {
     credentials: createCredentialStore(createMemoryDocuments().async),
     hasher: testHasher(),
     admins: ['Root'],
+    claimKeySecret: SECRET,
   });
 });
 afterEach(async () => {
@@ -50,13 +58,65 @@ describe('accounts', () => {
     expect((await accounts.authenticate('root', 'password-123'))?.role).toBe('admin');
   });
 
-  it('claims usernames and emails in their own streams, emails under a digest only', async () => {
+  it('keys username and email claim streams by an HMAC with the server secret, not the value or a bare hash', async () => {
     await accounts.register(input('ada', 'Ada@Example.com'));
-    const streams = new Set((await store.readAll()).map((e) => e.streamId));
-    expect([...streams].some((s) => s === 'username-ada')).toBe(true);
-    const email = [...streams].find((s) => s.startsWith('email-'));
-    expect(email).toMatch(/^email-[0-9a-f]{32}$/);
+    const streams = [...new Set((await store.readAll()).map((e) => e.streamId))];
+    const hmac = (text: string) =>
+      createHmac('sha256', SECRET).update(text).digest('hex').slice(0, 32);
+    expect(streams).toContain(`username-${hmac('eventloom-claim\u0000username\u0000ada')}`);
+    expect(streams).toContain(`email-${hmac('eventloom-claim\u0000email\u0000ada@example.com')}`);
+    const bare = createHash('sha256').update('ada@example.com').digest('hex').slice(0, 32);
+    expect(streams.join(' ')).not.toContain(bare);
+    expect(streams.join(' ').toLowerCase()).not.toContain('ada');
     expect(JSON.stringify(await store.readAll())).not.toContain('password-123');
+  });
+
+  it('forgets the person when their account is deleted: username, email and name read as erased', async () => {
+    const shredding = withCryptoShredding(
+      store,
+      createCryptoShredder({
+        personalData: APP_PERSONAL_DATA,
+        keyStore: createMemoryKeyStore(),
+        keyEncryptionKey: { bytes: new Uint8Array(32).fill(7) },
+      }),
+    );
+    const erasing = createAccounts({
+      store: shredding,
+      credentials: createCredentialStore(createMemoryDocuments().async),
+      hasher: testHasher(),
+      claimKeySecret: SECRET,
+      forget: (userId) => shredding.forget(userId),
+    });
+    const { value } = await erasing.register(input('ada', 'ada@example.com'));
+    expect(JSON.stringify(await store.readAll())).not.toContain('ada@example.com');
+    await erasing.delete({ userId: value.id, username: 'ada', role: 'user' }, value.id);
+    const registered = (await shredding.readAll()).find((e) => e.type === 'UserRegistered');
+    expect(registered?.data).toMatchObject({ username: ERASED, email: ERASED, name: ERASED });
+    // The username and email are free again.
+    await expect(erasing.register(input('ada', 'ada@example.com'))).resolves.toBeDefined();
+  });
+
+  it('finishes an erasure that failed when the deletion is retried', async () => {
+    const forgotten: string[] = [];
+    let failing = true;
+    const erasing = createAccounts({
+      store,
+      credentials: createCredentialStore(createMemoryDocuments().async),
+      hasher: testHasher(),
+      claimKeySecret: SECRET,
+      forget: async (userId) => {
+        if (failing) throw new Error('key store unavailable');
+        forgotten.push(userId);
+      },
+    });
+    const { value } = await erasing.register(input('ada'));
+    const ada = { userId: value.id, username: 'ada', role: 'user' as const };
+    await expect(erasing.delete(ada, value.id)).rejects.toThrow('key store unavailable');
+    failing = false;
+    await expect(erasing.delete(ada, value.id)).rejects.toSatisfy(
+      (e) => rejectionOf(e)?.reason === 'not_found',
+    );
+    expect(forgotten).toEqual([value.id]);
   });
 
   it('lets exactly one of many concurrent registrations of a username through', async () => {

@@ -55,6 +55,7 @@ describe('loadAppConfig', () => {
     [{ COOKIE_SECURE: 'maybe' }, /COOKIE_SECURE/],
     [{ ALLOWED_ORIGINS: 'localhost:5173' }, /ALLOWED_ORIGINS/],
     [{ EXPLORER_ACCESS: 'everyone' }, /EXPLORER_ACCESS/],
+    [{ EVENTLOOM_MASTER_KEY: 'not-a-key' }, /EVENTLOOM_MASTER_KEY is malformed.*randomBytes\(32\)/],
   ])('refuses %j with a configuration error naming the variable', (env, message) => {
     let error: unknown;
     try {

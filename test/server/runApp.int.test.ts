@@ -143,6 +143,39 @@ describe('eventloom start on the embedded SQLite store', () => {
     expect(page).toContain('/api/openapi.json');
   });
 
+  it('keeps personal data under a key-encryption key generated once into the data folder, and refuses a malformed one with how to make one', async () => {
+    const data = tempDir();
+    const first = await start({ EVENTLOOM_DATA: data });
+    const reg = await send(`${first.url}/api/v1/users`, 'POST', {
+      username: 'ada',
+      email: 'ada@example.com',
+      name: 'Ada',
+      password: PASSWORD,
+    });
+    const { user } = (await reg.json()) as { user: { id: string } };
+    await first.close();
+    running.splice(running.indexOf(first), 1);
+    expect(statSync(join(data, 'master-key')).mode & 0o777).toBe(0o600);
+
+    // The same generated key after a restart: the email still reads.
+    const second = await start({ EVENTLOOM_DATA: data });
+    const auth = `Basic ${Buffer.from(`ada:${PASSWORD}`).toString('base64')}`;
+    const own = await send(`${second.url}/api/v1/users/${user.id}`, 'GET', undefined, {
+      authorization: auth,
+    });
+    expect(await own.json()).toMatchObject({ user_details: [{ email: 'ada@example.com' }] });
+    await second.close();
+    running.splice(running.indexOf(second), 1);
+
+    writeFileSync(join(data, 'master-key'), 'garbage\n');
+    await expect(start({ EVENTLOOM_DATA: data })).rejects.toThrow(
+      /master-key is malformed.*randomBytes\(32\)/,
+    );
+    await expect(
+      start({ EVENTLOOM_DATA: tempDir(), EVENTLOOM_MASTER_KEY: 'Zm9v' }),
+    ).rejects.toThrow(/EVENTLOOM_MASTER_KEY is malformed/);
+  });
+
   it('refuses a port in use with a message that says what to do', async () => {
     const app = await start({ EVENTLOOM_DATA: tempDir() });
     const port = new URL(app.url).port;

@@ -58,6 +58,7 @@ export async function createHarness(overrides: Partial<ServerOptions> = {}): Pro
     privateDocuments: privateDocuments.async,
     hasher: testHasher(),
     admins: ['root'],
+    claimKeySecret: 'test-secret-test-secret-test-secret!',
     onWarning: (message, error) => logger.warn(message, { error }),
   });
   app.start();

@@ -104,8 +104,15 @@ describe('the generic store API', () => {
       basic: ['ada', PASSWORD],
       body: { name: 'Third name' },
     });
+    // As ada: her own personal fields are shown to her (see the redaction test below).
     const at = async (query: string) =>
-      AggregateState.parse(await (await h.request(`/api/streams/user-${id}/state${query}`)).json());
+      AggregateState.parse(
+        await (
+          await h.call('GET', `/api/streams/user-${id}/state${query}`, {
+            basic: ['ada', PASSWORD],
+          })
+        ).json(),
+      );
     expect(await at('?version=1')).toMatchObject({
       aggregate: 'user',
       version: 1,
@@ -118,6 +125,39 @@ describe('the generic store API', () => {
     expect(JSON.stringify(await at(''))).not.toContain('credentialId');
     expect((await h.request(`/api/streams/user-${id}/state?version=9`)).status).toBe(400);
     expect((await h.request('/api/streams/foo-1/state')).status).toBe(404);
+  });
+
+  it('shows personal fields in the store API only to their person and admins, even when the explorer is public', async () => {
+    const ada = await h.register('ada');
+    await h.register('bob');
+    await h.register('root');
+    const adaRegistered = (body: { events: { type: string; streamId: string; data: unknown }[] }) =>
+      body.events.find((e) => e.type === 'UserRegistered' && e.streamId === `user-${ada.id}`)
+        ?.data as Record<string, unknown>;
+    const read = async (path: string, basic?: [string, string]) =>
+      (await h.call('GET', path, basic !== undefined ? { basic } : {})).json() as Promise<{
+        events: { type: string; streamId: string; data: unknown }[];
+        state: Record<string, unknown>;
+      }>;
+    const hidden = { username: '[redacted]', email: '[redacted]', name: '[redacted]' };
+    const shown = { username: 'ada', email: 'ada@example.com', name: 'ada Example' };
+    for (const who of [undefined, ['bob', PASSWORD]] as const) {
+      const as = who === undefined ? undefined : ([...who] as [string, string]);
+      expect(adaRegistered(await read('/api/events', as))).toMatchObject(hidden);
+      expect(adaRegistered(await read(`/api/streams/user-${ada.id}`, as))).toMatchObject(hidden);
+      expect((await read(`/api/streams/user-${ada.id}/state`, as)).state).toMatchObject(hidden);
+      const live = await h.call('GET', '/api/events/live?from=0', as ? { basic: as } : {});
+      const sent = await readSse(live, (e) => e.some((x) => x.data.includes(`user-${ada.id}`)));
+      const text = sent.map((e) => e.data).join('\n');
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain('ada@example.com');
+    }
+    for (const who of ['ada', 'root']) {
+      expect(adaRegistered(await read('/api/events', [who, PASSWORD]))).toMatchObject(shown);
+      expect(
+        (await read(`/api/streams/user-${ada.id}/state`, [who, PASSWORD])).state,
+      ).toMatchObject(shown);
+    }
   });
 
   it('reports the projections with position, head and lag', async () => {
