@@ -302,7 +302,7 @@ describe('the reference app keeps personal data private and erases a deleted acc
         const [message] = (await kit.readTopic('eventloom.user')).filter(
           (m) => m.key === `user-${user.id}`,
         );
-        expect(message?.value).toContain('aes256gcm.v1');
+        expect(message?.value).toContain('aes256gcm.v2');
         for (const trace of [person.email, person.name, person.username]) {
           expect(message?.value).not.toContain(trace);
         }
