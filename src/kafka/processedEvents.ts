@@ -29,12 +29,13 @@ export interface ProcessedEvents {
 
 /**
  * Applies each event once to a read model fed by an at-least-once source (a Kafka consumer):
- * the read-model writes and the event's id are committed together through the target's
- * `commit` (one transaction on SQLite and PostgreSQL, one synchronous step in memory), so a
- * crash between "applied" and "recorded" cannot happen there. A redelivered event is skipped.
- * Two processes handed the very same event at the same moment (only during a rebalance) may
- * both apply it on stores without transactions: keep the writes themselves idempotent (put
- * whole documents) and it does not matter.
+ * the read-model writes and the event's id are committed as one atomic step through the
+ * target's `commitClaim` (one transaction on SQLite and PostgreSQL, one synchronous step in
+ * memory, a journaled claim with fenced writes on MongoDB), and that step writes nothing when
+ * the id is recorded already. So two overlapping deliveries of one event — two calls at once
+ * in one process, or a group member that was paused past its session timeout and resumes
+ * after the partition's new owner handled the event — apply it once: the later one resolves
+ * `false` and its writes are dropped.
  *
  * @example
  * const processed = createProcessedEvents({ target: createSqliteProjectionTarget(db), name: 'user-directory' });
@@ -50,13 +51,18 @@ export function createProcessedEvents(options: ProcessedEventsOptions): Processe
       'must be a ProjectionTarget (e.g. createSqliteProjectionTarget(db))',
     );
   }
+  if (typeof target.commitClaim !== 'function') {
+    throw new ValidationError(
+      'options.target',
+      'must support commitClaim (an atomic "record the id and apply the writes unless recorded"); the memory, SQLite, MongoDB and PostgreSQL targets do',
+    );
+  }
+  const commitClaim = target.commitClaim.bind(target);
   const name = options.name;
   if (typeof name !== 'string' || name.trim() === '') {
     throw new ValidationError('options.name', 'must be a non-empty string naming the read model');
   }
   const idOf = (eventId: string): string => `${name}:${eventId}`;
-  // The target keeps a checkpoint per commit; this one only says how far the last event was.
-  const checkpointName = `processed-events:${name}`;
   const has = async (eventId: string): Promise<boolean> =>
     (await target.documents.get(PROCESSED_EVENTS_COLLECTION, idOf(eventId))) !== undefined;
 
@@ -70,19 +76,23 @@ export function createProcessedEvents(options: ProcessedEventsOptions): Processe
           'must be a non-empty string: it is the idempotency key',
         );
       }
+      // Only a shortcut for plain redeliveries; the claim below is what decides.
       if (await has(event.id)) return false;
       const docs = new UnitOfWork(target);
       await apply(docs);
-      await target.commit(checkpointName, event.position ?? 0, [
-        ...docs.writes,
+      return commitClaim(
         {
-          op: 'put',
           collection: PROCESSED_EVENTS_COLLECTION,
           id: idOf(event.id),
-          doc: { readModel: name, eventId: event.id, processedAt: new Date().toISOString() },
+          doc: {
+            readModel: name,
+            eventId: event.id,
+            ...(event.position === undefined ? {} : { position: event.position }),
+            processedAt: new Date().toISOString(),
+          },
         },
-      ]);
-      return true;
+        docs.writes,
+      );
     },
   };
 }
