@@ -170,6 +170,8 @@ interface PartitionState {
   closing: boolean;
   /** The partition belongs to someone else now: what is handled here is not committed. */
   revoked: boolean;
+  /** Messages past the partition's share of the queue were dropped: fetch them again later. */
+  skipped: boolean;
   abort: AbortController;
   running: Promise<void> | undefined;
   /** The worker of a revoked predecessor of this partition, still finishing its message. */
@@ -344,6 +346,12 @@ export function startKafkaConsumer<
     spaceWaiters = [];
     for (const w of waiters) w();
   };
+  /** Each partition's fair part of `maxQueued`, so one partition cannot fill the queue. */
+  const share = (): number => Math.max(1, Math.floor(maxQueued / Math.max(1, partitions.size)));
+  /** Messages dropped in a row because their partition's share was full. */
+  let skippedRun = 0;
+  /** Replaces the message stream with one starting at the committed offsets (set per session). */
+  let refetch: (() => void) | undefined;
   const queuedNow = (): number => {
     let n = 0;
     for (const st of partitions.values()) n += st.queue.length;
@@ -351,16 +359,31 @@ export function startKafkaConsumer<
     return n;
   };
 
+  // Membership lease: a member that heard nothing from the coordinator for a session timeout
+  // (frozen, or cut off) has probably been replaced. It starts no new message and commits
+  // nothing until a heartbeat or a join says otherwise.
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs;
+  let lastHeard = Date.now();
+  const memberActive = (): boolean => Date.now() - lastHeard < sessionTimeoutMs;
+
   // Commits: coalesced, one request in flight.
   let commitTimer: NodeJS.Timeout | undefined;
   let committing: Promise<void> | undefined;
   let commitAgain = false;
+  /** Highest offset this process committed per partition, across generations. */
+  const committedHigh = new Map<string, bigint>();
+  /** The commit request on the wire and the generation it was made for. */
+  let inflightCommit: { generation: number; offsets: CommitOptionsPartition[] } | undefined;
   const pendingOffsets = (): CommitOptionsPartition[] => {
     const out: CommitOptionsPartition[] = [];
     for (const st of partitions.values()) {
       if (st.revoked || st.handled === undefined) continue;
       const next = st.handled + 1n;
-      if (st.committed === undefined || next > st.committed) {
+      const high = committedHigh.get(st.key);
+      if (
+        (st.committed === undefined || next > st.committed) &&
+        (high === undefined || next > high)
+      ) {
         out.push({ topic: st.topic, partition: st.partition, offset: next, leaderEpoch: -1 });
       }
     }
@@ -368,13 +391,26 @@ export function startKafkaConsumer<
   };
   const commitOnce = async (): Promise<void> => {
     const c = consumer;
+    if (!c) return;
+    // Only the owner in the current generation commits; the client may be rejoining.
+    if (!memberActive() || c.generationId !== status.generation) {
+      if (!stopController.signal.aborted) scheduleCommit();
+      return;
+    }
     const offsets = pendingOffsets();
-    if (!c || offsets.length === 0) return;
+    if (offsets.length === 0) return;
+    const request = { offsets };
+    inflightCommit = { generation: status.generation, offsets };
     try {
-      await c.commit({ offsets });
+      await c.commit(request);
+      // The join handler empties the request when the generation changed under it.
+      if (offsets.length === 0) return;
       for (const o of offsets) {
-        const st = partitions.get(`${o.topic}:${o.partition}`);
+        const key = `${o.topic}:${o.partition}`;
+        const st = partitions.get(key);
         if (st && (st.committed === undefined || o.offset > st.committed)) st.committed = o.offset;
+        const high = committedHigh.get(key);
+        if (high === undefined || o.offset > high) committedHigh.set(key, o.offset);
       }
       status.commits++;
       emit({
@@ -392,6 +428,8 @@ export function startKafkaConsumer<
       emit({ kind: 'commit-failed', groupId, error: err });
       // The offsets stay pending and go with the next commit.
       if (!stopController.signal.aborted) scheduleCommit(Math.max(commitIntervalMs, 500));
+    } finally {
+      inflightCommit = undefined;
     }
   };
   const flushCommits = (): Promise<void> => {
@@ -552,12 +590,13 @@ export function startKafkaConsumer<
 
   const drain = async (st: PartitionState): Promise<void> => {
     if (st.previous) await st.previous;
-    while (st.queue.length > 0 && !st.closing) {
+    while (st.queue.length > 0 && !st.closing && memberActive()) {
       const m = st.queue[0] as InMessage;
       const outcome = await processMessage(st, m);
       if (outcome === 'aborted') break;
       st.queue.shift();
       if (outcome === 'handled') status.handled++;
+      if (st.skipped && st.queue.length <= share() / 2) refetch?.();
       if (!st.revoked) {
         st.handled = m.offset;
         scheduleCommit();
@@ -575,7 +614,7 @@ export function startKafkaConsumer<
       .finally(() => {
         st.running = undefined;
         // Messages may have arrived while the last one finished.
-        if (st.queue.length > 0 && !st.closing) startWorker(st);
+        if (st.queue.length > 0 && !st.closing && memberActive()) startWorker(st);
       });
   };
 
@@ -583,6 +622,14 @@ export function startKafkaConsumer<
     const st = partitions.get(`${m.topic}:${m.partition}`);
     if (!st || st.closing) return; // not ours (any more), or shutting down
     if (st.nextOffset !== undefined && m.offset < st.nextOffset) return; // refetched after a rebalance
+    if (st.queue.length >= share()) {
+      // Queuing it would crowd out the other partitions' messages behind it in the stream;
+      // nextOffset stays, so it is fetched again once this partition has room.
+      st.skipped = true;
+      skippedRun++;
+      return;
+    }
+    skippedRun = 0;
     st.nextOffset = m.offset + 1n;
     st.queue.push(m);
     status.queued++;
@@ -597,8 +644,13 @@ export function startKafkaConsumer<
     for (const a of payload.assignments ?? []) {
       for (const p of a.partitions) wanted.set(`${a.topic}:${p}`, { topic: a.topic, partition: p });
     }
+    const generation = payload.generationId ?? 0;
+    // A new generation starts every partition afresh from the group's committed offsets: the
+    // partition may have been someone else's in between (a member frozen past its session
+    // timeout never sees the generations it missed), so what is queued or handled here is stale.
+    const newGeneration = status.generation !== undefined && generation !== status.generation;
     for (const [key, st] of partitions) {
-      if (wanted.has(key)) continue;
+      if (wanted.has(key) && !newGeneration) continue;
       st.closing = true;
       st.revoked = true;
       st.abort.abort();
@@ -618,12 +670,12 @@ export function startKafkaConsumer<
         committed: undefined,
         closing: false,
         revoked: false,
+        skipped: false,
         abort: new AbortController(),
         running: undefined,
         previous,
       });
     }
-    const generation = payload.generationId ?? 0;
     const changed =
       generation !== status.generation ||
       wanted.size !== status.assignments.length ||
@@ -692,7 +744,40 @@ export function startKafkaConsumer<
     // Each new generation gets a fresh stream that starts at the committed offsets: the old
     // one's prefetched messages and in-flight fetches belong to the previous assignment.
     let rebalancing = Promise.resolve();
+    let refetching = false;
+    refetch = () => {
+      if (refetching || !current || stopController.signal.aborted) return;
+      refetching = true;
+      for (const st of partitions.values()) st.skipped = false;
+      rebalancing = rebalancing.then(async () => {
+        try {
+          await flushCommits();
+          if (!current || stopController.signal.aborted) return;
+          const next = watch(await c.consume(consumeOptions));
+          const old = current;
+          current = next;
+          void old.close().catch(() => undefined);
+        } catch (error) {
+          sessionError?.(error);
+        } finally {
+          refetching = false;
+        }
+      });
+    };
+    c.on('consumer:heartbeat:end', () => {
+      lastHeard = Date.now();
+      for (const st of partitions.values()) {
+        if (st.queue.length > 0 && !st.closing) startWorker(st);
+      }
+    });
     c.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
+      lastHeard = Date.now();
+      // The client rejoins inside a failed commit and then resends the same request under the
+      // new generation: offsets of a partition that may have moved on since. Empty it here
+      // (this runs before the resend); the new generation commits its own progress.
+      if (inflightCommit && inflightCommit.generation !== payload.generationId) {
+        inflightCommit.offsets.length = 0;
+      }
       rebalancing = rebalancing.then(async () => {
         assign(payload);
         status.memberId = payload.memberId;
@@ -721,8 +806,13 @@ export function startKafkaConsumer<
           for await (const m of s as AsyncIterable<InMessage>) {
             if (s !== current || stopController.signal.aborted) break;
             intake(m);
-            if (queuedNow() >= maxQueued) {
+            // Full, or only dropping messages of full partitions: wait until one has room.
+            if (queuedNow() >= maxQueued || skippedRun >= maxQueued) {
               await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+              if (skippedRun >= maxQueued) {
+                skippedRun = 0;
+                refetch?.();
+              }
             }
           }
         } catch (error) {
@@ -742,6 +832,8 @@ export function startKafkaConsumer<
     const c = consumer;
     const s = current;
     current = undefined;
+    refetch = undefined;
+    skippedRun = 0;
     releaseSpace();
     for (const st of partitions.values()) {
       st.closing = true;

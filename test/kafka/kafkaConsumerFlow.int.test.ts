@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
+import { type KafkaConsumerOptions, startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
+import { serviceAvailable } from '../support/services.js';
+import { BROKERS, KafkaTestKit } from './kafkaTestKit.js';
+
+const available = await serviceAvailable('kafka');
+
+/** Publishes `perStream` events to each stream, all to `topic`. */
+async function publish(topic: string, streams: string[], perStream: number): Promise<void> {
+  const store = createMemoryEventStore();
+  for (let n = 1; n <= perStream; n++) {
+    for (const s of streams) await store.appendToStream(s, [{ type: 'Counted', data: { n } }]);
+  }
+  const publisher = startKafkaPublisher({ store, brokers: BROKERS, topicFor: () => topic });
+  await publisher.waitFor(await store.headPosition());
+  await publisher.stop();
+}
+
+describe.skipIf(!available)('Kafka consumer flow', () => {
+  const kit = new KafkaTestKit();
+  const stops: (() => Promise<void>)[] = [];
+  const start = (options: KafkaConsumerOptions) => {
+    const consumer = startKafkaConsumer(options);
+    stops.push(() => consumer.stop());
+    return consumer;
+  };
+  afterAll(async () => {
+    await Promise.all(stops.map((s) => s()));
+    await kit.cleanup();
+  });
+
+  it('moves every partition forward side by side instead of filling the queue from the first ones fetched', async () => {
+    const partitions = 6;
+    const topic = await kit.createTopic('fair', partitions);
+    const streams = Array.from({ length: 60 }, (_, i) => `s-${i}`);
+    await publish(topic, streams, 20);
+    const handled = Array.from({ length: partitions }, () => 0);
+    start({
+      brokers: BROKERS,
+      groupId: kit.groupName('fair'),
+      topics: [topic],
+      maxQueued: 60,
+      handler: async (_event, ctx) => {
+        // A handler with real work to do (a few ms per message, like a database write).
+        await new Promise((r) => setTimeout(r, 3));
+        handled[ctx.partition] = (handled[ctx.partition] ?? 0) + 1;
+      },
+    });
+    await expect
+      .poll(() => handled.reduce((a, b) => a + b, 0), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(300);
+    // A quarter of the 1,200 messages: every partition has had its turn by now.
+    expect(Math.min(...handled)).toBeGreaterThan(10);
+  });
+
+  it('commits the message a stopping consumer finishes, even though its stream closed first', async () => {
+    const topic = await kit.createTopic('finish', 1);
+    await publish(topic, ['acct-1'], 5);
+    const groupId = kit.groupName('finish');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let startedThird!: () => void;
+    const third = new Promise<void>((resolve) => (startedThird = resolve));
+    const consumer = start({
+      brokers: BROKERS,
+      groupId,
+      topics: [topic],
+      handler: async (_event, ctx) => {
+        if (ctx.offset === 2n) {
+          startedThird();
+          await released;
+        }
+      },
+    });
+    await third;
+    const stopping = consumer.stop();
+    await expect.poll(() => consumer.status().state).toBe('stopping');
+    release();
+    await stopping;
+    expect(consumer.status().state).toBe('stopped');
+    expect(await kit.committedOffsets(groupId, topic)).toEqual([3n]);
+  });
+});
