@@ -744,24 +744,27 @@ export function startKafkaConsumer<
     // Each new generation gets a fresh stream that starts at the committed offsets: the old
     // one's prefetched messages and in-flight fetches belong to the previous assignment.
     let rebalancing = Promise.resolve();
+    /** A fresh stream from the committed offsets in place of the current one. */
+    const replaceStream = async (): Promise<void> => {
+      if (!current || stopController.signal.aborted) return;
+      try {
+        const next = watch(await c.consume(consumeOptions));
+        const old = current;
+        current = next;
+        void old?.close().catch(() => undefined);
+      } catch (error) {
+        sessionError?.(error);
+      }
+    };
     let refetching = false;
     refetch = () => {
       if (refetching || !current || stopController.signal.aborted) return;
       refetching = true;
       for (const st of partitions.values()) st.skipped = false;
       rebalancing = rebalancing.then(async () => {
-        try {
-          await flushCommits();
-          if (!current || stopController.signal.aborted) return;
-          const next = watch(await c.consume(consumeOptions));
-          const old = current;
-          current = next;
-          void old.close().catch(() => undefined);
-        } catch (error) {
-          sessionError?.(error);
-        } finally {
-          refetching = false;
-        }
+        await flushCommits();
+        await replaceStream();
+        refetching = false;
       });
     };
     c.on('consumer:heartbeat:end', () => {
@@ -781,15 +784,7 @@ export function startKafkaConsumer<
       rebalancing = rebalancing.then(async () => {
         assign(payload);
         status.memberId = payload.memberId;
-        if (!current || stopController.signal.aborted) return;
-        try {
-          const next = watch(await c.consume(consumeOptions));
-          const old = current;
-          current = next;
-          void old.close().catch(() => undefined);
-        } catch (error) {
-          sessionError?.(error);
-        }
+        await replaceStream();
       });
     });
 
