@@ -556,6 +556,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         status.retries++;
         status.lastError = err.message;
         if (status.state !== 'stopping') status.state = 'retrying';
+        // Events keep arriving while Kafka is away: keep the head (and so the lag) current.
+        refreshHead();
         const delayMs = backoffDelay(failures, backoff);
         emit({ kind: 'retry', publisher: name, attempt: failures, delayMs, error: err });
         if (stopController.signal.aborted) return;
@@ -682,7 +684,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   return {
     name,
     done,
-    status: () => ({ ...status }),
+    // Derived when read, so it cannot go stale while sends fail and nothing advances.
+    status: () => ({ ...status, lag: Math.max(0, status.headPosition - status.position) }),
     async lag() {
       const head = await store.headPosition();
       status.headPosition = Math.max(status.headPosition, head);
