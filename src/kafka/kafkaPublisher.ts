@@ -544,6 +544,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
           fallback: 'PRODUCE_FAILED',
         });
         await resetProducer();
+        // A topic deleted while publishing is still in the cache: check (and create) it anew.
+        if (err.reason === 'TOPIC_MISSING' && topic !== undefined) topics.forget(topic);
         // Retrying cannot install a missing client package: stop loudly.
         if (err.reason === 'CLIENT_MISSING') throw err;
         if (err.reason === 'MESSAGE_TOO_LARGE') {

@@ -35,6 +35,8 @@ export interface TopicRegistry {
   ensure(topic: string): Promise<TopicInfo>;
   /** The cached info, if `ensure` succeeded before. */
   known(topic: string): TopicInfo | undefined;
+  /** Drops the cached info (the topic was deleted): the next `ensure` checks, and creates, again. */
+  forget(topic: string): void;
 }
 
 const TOPIC_RESOURCE = 2;
@@ -144,6 +146,7 @@ export function createTopicRegistry(options: {
 
   return {
     known: (topic) => cache.get(topic),
+    forget: (topic) => void cache.delete(topic),
     ensure(topic) {
       const hit = cache.get(topic);
       if (hit) return Promise.resolve(hit);
