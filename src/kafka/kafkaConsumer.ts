@@ -176,6 +176,11 @@ interface PartitionState {
   running: Promise<void> | undefined;
   /** The worker of a revoked predecessor of this partition, still finishing its message. */
   previous: Promise<void> | undefined;
+  /**
+   * Offset of a message the predecessor finished after the generation changed: committed for
+   * this owner once the group's committed offset shows nobody got past it in between.
+   */
+  carried: bigint | undefined;
 }
 
 type Outcome = 'handled' | 'dead-lettered' | 'aborted';
@@ -352,6 +357,8 @@ export function startKafkaConsumer<
   let skippedRun = 0;
   /** Replaces the message stream with one starting at the committed offsets (set per session). */
   let refetch: (() => void) | undefined;
+  /** The session is ending: partitions assigned now only finish and commit, they take no messages. */
+  let closingAll = false;
   const queuedNow = (): number => {
     let n = 0;
     for (const st of partitions.values()) n += st.queue.length;
@@ -374,6 +381,31 @@ export function startKafkaConsumer<
   const committedHigh = new Map<string, bigint>();
   /** The commit request on the wire and the generation it was made for. */
   let inflightCommit: { generation: number; offsets: CommitOptionsPartition[] } | undefined;
+  /**
+   * Work finished under an earlier generation counts for a partition this member owns again
+   * only if the group's committed offset is not past it: between the two generations the
+   * partition may have been someone else's, and a commit must never go backwards. As the
+   * current owner nobody else can commit to it meanwhile (the broker checks the generation).
+   */
+  const adoptCarried = async (c: Consumer<string, Buffer, string, string>): Promise<void> => {
+    const carried = [...partitions.values()].filter(
+      (st) => !st.revoked && st.carried !== undefined,
+    );
+    if (carried.length === 0) return;
+    const byTopic = new Map<string, number[]>();
+    for (const st of carried)
+      byTopic.set(st.topic, [...(byTopic.get(st.topic) ?? []), st.partition]);
+    const committed = await c.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
+    });
+    for (const st of carried) {
+      const offset = st.carried as bigint;
+      st.carried = undefined;
+      if (st.revoked || c.generationId !== status.generation) continue;
+      const at = committed.get(st.topic)?.[st.partition] ?? -1n;
+      if (at <= offset && (st.handled === undefined || st.handled < offset)) st.handled = offset;
+    }
+  };
   const pendingOffsets = (): CommitOptionsPartition[] => {
     const out: CommitOptionsPartition[] = [];
     for (const st of partitions.values()) {
@@ -397,11 +429,12 @@ export function startKafkaConsumer<
       if (!stopController.signal.aborted) scheduleCommit();
       return;
     }
-    const offsets = pendingOffsets();
-    if (offsets.length === 0) return;
-    const request = { offsets };
-    inflightCommit = { generation: status.generation, offsets };
     try {
+      await adoptCarried(c);
+      const offsets = pendingOffsets();
+      if (offsets.length === 0) return;
+      const request = { offsets };
+      inflightCommit = { generation: status.generation, offsets };
       await c.commit(request);
       // The join handler empties the request when the generation changed under it.
       if (offsets.length === 0) return;
@@ -588,6 +621,13 @@ export function startKafkaConsumer<
     }
   };
 
+  /** Hands a message finished by a revoked worker to this member's current owner of its partition. */
+  const carryOver = (key: string, offset: bigint): void => {
+    const successor = partitions.get(key);
+    if (!successor || successor.revoked) return; // someone else's now: it is redelivered there
+    if (successor.carried === undefined || offset > successor.carried) successor.carried = offset;
+    scheduleCommit();
+  };
   const drain = async (st: PartitionState): Promise<void> => {
     if (st.previous) await st.previous;
     while (st.queue.length > 0 && !st.closing && memberActive()) {
@@ -600,6 +640,8 @@ export function startKafkaConsumer<
       if (!st.revoked) {
         st.handled = m.offset;
         scheduleCommit();
+      } else {
+        carryOver(st.key, m.offset);
       }
       if (queuedNow() < maxQueued) releaseSpace();
     }
@@ -668,12 +710,13 @@ export function startKafkaConsumer<
         nextOffset: undefined,
         handled: undefined,
         committed: undefined,
-        closing: false,
+        closing: closingAll,
         revoked: false,
         skipped: false,
         abort: new AbortController(),
         running: undefined,
         previous,
+        carried: undefined,
       });
     }
     const changed =
@@ -690,6 +733,7 @@ export function startKafkaConsumer<
   };
 
   const session = async (): Promise<void> => {
+    closingAll = false;
     const kafka = await loadKafka();
     const c = new kafka.Consumer<string, Buffer, string, string>({
       ...connection.base,
@@ -796,9 +840,13 @@ export function startKafkaConsumer<
 
     const intakeLoop = async (): Promise<void> => {
       while (!stopController.signal.aborted) {
-        const s = current as MessagesStream<string, Buffer, string, string>;
+        const s = current;
+        if (!s) return; // the session is being torn down
         try {
-          for await (const m of s as AsyncIterable<InMessage>) {
+          // Leaving the loop must not destroy the stream: a closed stream unsubscribes the member,
+          // and stop() keeps it subscribed until the messages in hand are committed.
+          const messages = s.iterator({ destroyOnReturn: false }) as AsyncIterable<InMessage>;
+          for await (const m of messages) {
             if (s !== current || stopController.signal.aborted) break;
             intake(m);
             // Full, or only dropping messages of full partitions: wait until one has room.
@@ -829,13 +877,16 @@ export function startKafkaConsumer<
     current = undefined;
     refetch = undefined;
     skippedRun = 0;
+    closingAll = true;
     releaseSpace();
     for (const st of partitions.values()) {
       st.closing = true;
       // No retries or backoffs while shutting down or reconnecting: the attempt in hand finishes.
       st.abort.abort();
     }
-    await s?.close().catch(() => undefined);
+    // The stream stays open until the work in hand is committed: closing it unsubscribes the
+    // member from its topics, and a rebalance meanwhile would hand its partitions away before
+    // their finished messages are committed.
     const workers = [...partitions.values()]
       .map((st) => st.running)
       .concat([...previousWorkers.values()])
@@ -850,6 +901,7 @@ export function startKafkaConsumer<
     while (committing) await committing;
     if (commitTimer) clearTimeout(commitTimer);
     commitTimer = undefined;
+    await s?.close().catch(() => undefined);
     for (const st of partitions.values()) {
       st.revoked = true;
       st.abort.abort();
@@ -867,6 +919,7 @@ export function startKafkaConsumer<
   const requestStop = (): void => {
     if (stopController.signal.aborted) return;
     status.state = 'stopping';
+    closingAll = true;
     // No new retries or dead-letter attempts; the attempt in flight finishes.
     for (const st of partitions.values()) {
       st.closing = true;
