@@ -10,9 +10,10 @@ import type {
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import { EventloomError, ValidationError } from '../core/errors.js';
 import type { Recorded, RecordedEvent } from '../core/types.js';
-import { type KafkaConnection, loadKafka, resolveConnection } from './kafkaClient.js';
+import { type KafkaConnection, loadKafka } from './kafkaClient.js';
 import { type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import { fromKafkaMessage, isValidTopicName } from './kafkaMessage.js';
+import { resolveConsumerOptions } from './kafkaConsumerOptions.js';
 import { createTopicRegistry, type TopicSettings } from './kafkaTopics.js';
 
 /** Header names of a dead-letter message (the original headers are kept beside them). */
@@ -185,18 +186,6 @@ interface PartitionState {
 
 type Outcome = 'handled' | 'dead-lettered' | 'aborted';
 
-const DEFAULTS = {
-  maxAttempts: 5,
-  initialDelayMs: 100,
-  maxDelayMs: 5000,
-  sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1000,
-  rebalanceTimeoutMs: 30_000,
-  commitIntervalMs: 100,
-  maxQueued: 1000,
-  shutdownTimeoutMs: 30_000,
-};
-
 const MAX_ERROR_HEADER = 4000;
 
 /**
@@ -218,68 +207,16 @@ const MAX_ERROR_HEADER = 4000;
 export function startKafkaConsumer<
   E extends { type: string; data: unknown } = { type: string; data: unknown },
 >(options: KafkaConsumerOptions<E>): KafkaConsumer {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(
-      'options',
-      'must be an object with brokers, groupId, topics and handler',
-    );
-  }
-  const groupId = options.groupId;
-  if (typeof groupId !== 'string' || groupId.trim() === '') {
-    throw new ValidationError(
-      'options.groupId',
-      'must be a non-empty string naming the consumer group',
-    );
-  }
-  if (!Array.isArray(options.topics) || options.topics.length === 0) {
-    throw new ValidationError('options.topics', 'must list at least one topic');
-  }
-  const topicList = [...new Set(options.topics)];
-  for (const [i, t] of topicList.entries()) {
-    if (!isValidTopicName(t)) {
-      throw new ValidationError(
-        `options.topics[${i}]`,
-        `${JSON.stringify(t)} is not a Kafka topic name`,
-      );
-    }
-  }
-  if (typeof options.handler !== 'function') {
-    throw new ValidationError(
-      'options.handler',
-      'must be a function (event, context) => Promise<void>',
-    );
-  }
-  const handler = options.handler as (
-    event: RecordedEvent,
-    context: KafkaHandlerContext,
-  ) => void | Promise<void>;
-  const maxAttempts = options.retry?.maxAttempts ?? DEFAULTS.maxAttempts;
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-    throw new ValidationError('options.retry.maxAttempts', 'must be an integer >= 1');
-  }
-  const backoff = {
-    initialDelayMs: options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-  };
-  const dlqOption = options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
-  const deadLetterTopicFor =
-    dlqOption === false ? undefined : typeof dlqOption === 'string' ? () => dlqOption : dlqOption;
-  if (typeof dlqOption === 'string' && !isValidTopicName(dlqOption)) {
-    throw new ValidationError(
-      'options.deadLetterTopic',
-      `${JSON.stringify(dlqOption)} is not a Kafka topic name`,
-    );
-  }
-  const types = options.eventTypes ? new Set<string>(options.eventTypes) : undefined;
-  const commitIntervalMs = options.commitIntervalMs ?? DEFAULTS.commitIntervalMs;
-  const maxQueued = options.maxQueued ?? DEFAULTS.maxQueued;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
-  const connection = resolveConnection(options, `eventloom-${groupId}`);
+  const config = resolveConsumerOptions(options);
+  const { groupId, handler, maxAttempts, backoff, deadLetterTopicFor, connection } = config;
+  const { commitIntervalMs, maxQueued, shutdownTimeoutMs, sessionTimeoutMs } = config;
+  const topicList = config.topics;
+  const types = config.eventTypes;
   const { brokers } = connection;
 
   const emit = (notice: KafkaConsumerNotice): void => {
     try {
-      options.onEvent?.(notice);
+      config.onEvent?.(notice);
     } catch {
       // An observer must not break consumption.
     }
@@ -336,7 +273,7 @@ export function startKafkaConsumer<
   const dlqTopics = createTopicRegistry({
     admin: getAdmin,
     brokers,
-    create: options.createTopics ?? {},
+    create: config.createTopics,
   });
 
   // ---- one session = one Kafka consumer (a new one after a connection failure) ----------
@@ -369,7 +306,6 @@ export function startKafkaConsumer<
   // Membership lease: a member that heard nothing from the coordinator for a session timeout
   // (frozen, or cut off) has probably been replaced. It starts no new message and commits
   // nothing until a heartbeat or a join says otherwise.
-  const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs;
   let lastHeard = Date.now();
   const memberActive = (): boolean => Date.now() - lastHeard < sessionTimeoutMs;
 
@@ -739,12 +675,10 @@ export function startKafkaConsumer<
       ...connection.base,
       clientId: connection.clientId,
       groupId,
-      ...(options.groupInstanceId === undefined
-        ? {}
-        : { groupInstanceId: options.groupInstanceId }),
-      sessionTimeout: options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? DEFAULTS.rebalanceTimeoutMs,
+      ...(config.groupInstanceId === undefined ? {} : { groupInstanceId: config.groupInstanceId }),
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
       autocommit: false,
       deserializers: {
         key: kafka.stringDeserializer,
@@ -768,13 +702,13 @@ export function startKafkaConsumer<
       topics: topicList,
       mode: kafka.MessagesStreamModes.COMMITTED,
       fallbackMode:
-        options.from === 'latest'
+        config.from === 'latest'
           ? kafka.MessagesStreamFallbackModes.LATEST
           : kafka.MessagesStreamFallbackModes.EARLIEST,
       autocommit: false,
-      sessionTimeout: options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? DEFAULTS.rebalanceTimeoutMs,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
       maxWaitTime: 1000,
     };
     const watch = (
@@ -940,11 +874,13 @@ export function startKafkaConsumer<
         const err = translateKafkaError(error, {
           brokers,
           action: `consuming ${topicList.join(', ')} in group '${groupId}'`,
-          topic: topicList[0] as string,
+          topic: topicList[0],
           fallback: 'CONSUME_FAILED',
         });
         status.lastError = err.message;
-        if (err.reason === 'CLIENT_MISSING') {
+        // Trying again unchanged cannot help (a missing client package, an option the broker
+        // refuses): stop loudly with the reason instead of retrying forever.
+        if (!err.retryable) {
           fatal ??= err;
           break;
         }

@@ -546,8 +546,9 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         await resetProducer();
         // A topic deleted while publishing is still in the cache: check (and create) it anew.
         if (err.reason === 'TOPIC_MISSING' && topic !== undefined) topics.forget(topic);
-        // Retrying cannot install a missing client package: stop loudly.
-        if (err.reason === 'CLIENT_MISSING') throw err;
+        // Retrying cannot install a missing client package or change an option the broker
+        // refused: stop loudly.
+        if (err.reason === 'CLIENT_MISSING' || err.reason === 'OPTION_REJECTED') throw err;
         if (err.reason === 'MESSAGE_TOO_LARGE') {
           // Kafka refused part of the request; halve it until the culprit is alone, then park it.
           if (batch.length === 1) (batch[0] as Entry).park = err.message;

@@ -133,6 +133,12 @@ export function createTopicRegistry(options: {
             maxMessageBytes: await maxBytesOf(admin, topic),
           };
         }
+        // Settings the broker refuses stay refused: that is a configuration error, not a wait.
+        const refused = translateKafkaError(error, {
+          ...context,
+          action: `creating topic '${topic}' with ${JSON.stringify(settings)}`,
+        });
+        if (refused.reason === 'OPTION_REJECTED') throw refused;
         throw new KafkaError(
           'TOPIC_MISSING',
           `Could not create Kafka topic '${topic}' on ${brokers}: ${describeKafkaError(error)}. Create it yourself (kafka-topics.sh --create --topic ${topic}) or fix createTopics`,
