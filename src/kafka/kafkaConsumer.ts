@@ -777,11 +777,12 @@ export function startKafkaConsumer<
         const s = current;
         if (!s) return; // the session is being torn down
         try {
-          // Leaving the loop must not destroy the stream: a closed stream unsubscribes the member,
-          // and stop() keeps it subscribed until the messages in hand are committed.
-          const messages = s.iterator({ destroyOnReturn: false }) as AsyncIterable<InMessage>;
-          for await (const m of messages) {
-            if (s !== current || stopController.signal.aborted) break;
+          for await (const m of s as AsyncIterable<InMessage>) {
+            if (current !== undefined && s !== current) break; // replaced: leaving destroys it
+            // Ending: leaving would destroy the stream, and a closed stream unsubscribes the
+            // member, which stays subscribed until the messages in hand are committed; the
+            // teardown paused the stream and closes it then.
+            if (current === undefined || stopController.signal.aborted) continue;
             intake(m);
             // Full, or only dropping messages of full partitions: wait until one has room.
             if (queuedNow() >= maxQueued || skippedRun >= maxQueued) {
@@ -809,6 +810,7 @@ export function startKafkaConsumer<
     const c = consumer;
     const s = current;
     current = undefined;
+    s?.pause();
     refetch = undefined;
     skippedRun = 0;
     closingAll = true;

@@ -1,6 +1,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { DocumentStore, ProjectionTarget } from '../core/readModel.js';
 import { UnitOfWork } from '../core/unitOfWork.js';
+import { resolveProcessedEventsOptions } from './processedEventsOptions.js';
 
 /** The collection where processed event ids are recorded (one small document per event). */
 export const PROCESSED_EVENTS_COLLECTION = 'eventloom_processed_events';
@@ -44,24 +45,8 @@ export interface ProcessedEvents {
  * }) });
  */
 export function createProcessedEvents(options: ProcessedEventsOptions): ProcessedEvents {
-  const target = options?.target;
-  if (typeof target?.commit !== 'function' || typeof target.documents?.get !== 'function') {
-    throw new ValidationError(
-      'options.target',
-      'must be a ProjectionTarget (e.g. createSqliteProjectionTarget(db))',
-    );
-  }
-  if (typeof target.commitClaim !== 'function') {
-    throw new ValidationError(
-      'options.target',
-      'must support commitClaim (an atomic "record the id and apply the writes unless recorded"); the memory, SQLite, MongoDB and PostgreSQL targets do',
-    );
-  }
+  const { target, name } = resolveProcessedEventsOptions(options);
   const commitClaim = target.commitClaim.bind(target);
-  const name = options.name;
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new ValidationError('options.name', 'must be a non-empty string naming the read model');
-  }
   const idOf = (eventId: string): string => `${name}:${eventId}`;
   const has = async (eventId: string): Promise<boolean> =>
     (await target.documents.get(PROCESSED_EVENTS_COLLECTION, idOf(eventId))) !== undefined;
