@@ -171,8 +171,13 @@ interface PartitionState {
   closing: boolean;
   /** The partition belongs to someone else now: what is handled here is not committed. */
   revoked: boolean;
-  /** Messages past the partition's share of the queue were dropped: fetch them again later. */
-  skipped: boolean;
+  /**
+   * Offset of the first message dropped from the current stream because the partition's share
+   * of the queue was full: fetch it again later. Until then the stream's later messages of the
+   * partition are dropped too, even once there is room: taking one would step over the gap, and
+   * the refetch would skip the dropped ones as already queued — lost, then committed past.
+   */
+  droppedFrom: bigint | undefined;
   abort: AbortController;
   running: Promise<void> | undefined;
   /** The worker of a revoked predecessor of this partition, still finishing its message. */
@@ -572,7 +577,7 @@ export function startKafkaConsumer<
       if (outcome === 'aborted') break;
       st.queue.shift();
       if (outcome === 'handled') status.handled++;
-      if (st.skipped && st.queue.length <= share() / 2) refetch?.();
+      if (st.droppedFrom !== undefined && st.queue.length <= share() / 2) refetch?.();
       if (!st.revoked) {
         st.handled = m.offset;
         scheduleCommit();
@@ -596,14 +601,22 @@ export function startKafkaConsumer<
       });
   };
 
+  /** Whether the stream's next message of some partition would be queued rather than dropped. */
+  const anyCanTake = (): boolean => {
+    for (const st of partitions.values()) {
+      if (!st.closing && st.droppedFrom === undefined && st.queue.length < share()) return true;
+    }
+    return false;
+  };
+
   const intake = (m: InMessage): void => {
     const st = partitions.get(`${m.topic}:${m.partition}`);
     if (!st || st.closing) return; // not ours (any more), or shutting down
     if (st.nextOffset !== undefined && m.offset < st.nextOffset) return; // refetched after a rebalance
-    if (st.queue.length >= share()) {
+    if (st.droppedFrom !== undefined || st.queue.length >= share()) {
       // Queuing it would crowd out the other partitions' messages behind it in the stream;
       // nextOffset stays, so it is fetched again once this partition has room.
-      st.skipped = true;
+      st.droppedFrom ??= m.offset;
       skippedRun++;
       return;
     }
@@ -648,7 +661,7 @@ export function startKafkaConsumer<
         committed: undefined,
         closing: closingAll,
         revoked: false,
-        skipped: false,
+        droppedFrom: undefined,
         abort: new AbortController(),
         running: undefined,
         previous,
@@ -729,6 +742,11 @@ export function startKafkaConsumer<
         const next = watch(await c.consume(consumeOptions));
         const old = current;
         current = next;
+        // The new stream starts at the committed offsets, before anything dropped; an intake
+        // waiting for room because the old one offered only dropped messages moves on to it.
+        for (const st of partitions.values()) st.droppedFrom = undefined;
+        skippedRun = 0;
+        releaseSpace();
         void old?.close().catch(() => undefined);
       } catch (error) {
         sessionError?.(error);
@@ -738,7 +756,6 @@ export function startKafkaConsumer<
     refetch = () => {
       if (refetching || !current || stopController.signal.aborted) return;
       refetching = true;
-      for (const st of partitions.values()) st.skipped = false;
       rebalancing = rebalancing.then(async () => {
         await flushCommits();
         await replaceStream();
@@ -784,8 +801,11 @@ export function startKafkaConsumer<
             // teardown paused the stream and closes it then.
             if (current === undefined || stopController.signal.aborted) continue;
             intake(m);
-            // Full, or only dropping messages of full partitions: wait until one has room.
-            if (queuedNow() >= maxQueued || skippedRun >= maxQueued) {
+            // Full, or every partition full or dropping so the stream has nothing to give until
+            // a refetch: wait until one has room. While some partition could still take messages,
+            // reading goes on: a fetch lists partition after partition, and the later ones' turn
+            // comes only past the earlier ones' dropped messages.
+            if (queuedNow() >= maxQueued || (skippedRun >= maxQueued && !anyCanTake())) {
               await new Promise<void>((resolve) => spaceWaiters.push(resolve));
               if (skippedRun >= maxQueued) {
                 skippedRun = 0;
