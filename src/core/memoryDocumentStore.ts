@@ -56,6 +56,12 @@ export function createMemoryDocuments(): MemoryDocuments {
     if (w.op === 'put') coll(w.collection).set(w.id, clone(w.doc));
     else coll(w.collection).delete(w.id);
   };
+  const checkWrites = (writes: readonly DocumentWrite[]): void => {
+    for (const w of writes) {
+      if (w.op === 'put')
+        assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
+    }
+  };
   const sync: SyncDocumentStore = {
     get: <T extends Document>(collection: string, id: string) => {
       const d = coll(collection).get(id);
@@ -91,12 +97,19 @@ export function createMemoryDocuments(): MemoryDocuments {
       loadCheckpoint: (p) => defer(() => checkpoints.get(p)),
       commit: (p, position, writes) =>
         defer(() => {
-          for (const w of writes) {
-            if (w.op === 'put')
-              assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
-          }
+          checkWrites(writes);
           writes.forEach(apply);
           checkpoints.set(p, position);
+        }),
+      // Synchronous from check to last write: nothing can interleave.
+      commitClaim: (claim, writes) =>
+        defer(() => {
+          if (coll(claim.collection).has(claim.id)) return false;
+          checkWrites(writes);
+          assertJsonValue(claim.doc, `documents.${claim.collection}[${claim.id}]`);
+          writes.forEach(apply);
+          apply({ op: 'put', ...claim });
+          return true;
         }),
       reset: (p, names) =>
         defer(() => {

@@ -48,6 +48,16 @@ export type DocumentWrite =
   | { op: 'delete'; collection: string; id: string };
 
 /**
+ * A document whose creation marks a unit of writes as done (e.g. a processed event id): it is
+ * created together with the writes, and only if it does not exist yet.
+ */
+export interface DocumentClaim {
+  collection: string;
+  id: string;
+  doc: Document;
+}
+
+/**
  * Where an async projection's read model lives. `commit` stores the writes of a batch
  * together with the projection's checkpoint, so a crash or a redelivery never applies an
  * event twice.
@@ -62,6 +72,13 @@ export interface ProjectionTarget {
   ): Promise<{ id: string; doc: Document }[]>;
   loadCheckpoint(projection: string): Promise<number | undefined>;
   commit(projection: string, position: number, writes: readonly DocumentWrite[]): Promise<void>;
+  /**
+   * Creates `claim` and applies `writes` as one atomic unit, only if the claim's document does
+   * not exist: resolves `true` when committed, `false` (nothing written) when it existed. The
+   * check and the record are one step, so two overlapping deliveries of one event cannot both
+   * apply. Every built-in target has it; `createProcessedEvents` requires it.
+   */
+  commitClaim?(claim: DocumentClaim, writes: readonly DocumentWrite[]): Promise<boolean>;
   /** Deletes the projection's collections and its checkpoint (for a rebuild). */
   reset(projection: string, collections: readonly string[]): Promise<void>;
   close?(): Promise<void>;

@@ -10,9 +10,10 @@ import type {
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import { EventloomError, ValidationError } from '../core/errors.js';
 import type { Recorded, RecordedEvent } from '../core/types.js';
-import { type KafkaConnection, loadKafka, resolveConnection } from './kafkaClient.js';
+import { type KafkaConnection, loadKafka } from './kafkaClient.js';
 import { type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import { fromKafkaMessage, isValidTopicName } from './kafkaMessage.js';
+import { resolveConsumerOptions } from './kafkaConsumerOptions.js';
 import { createTopicRegistry, type TopicSettings } from './kafkaTopics.js';
 
 /** Header names of a dead-letter message (the original headers are kept beside them). */
@@ -170,25 +171,25 @@ interface PartitionState {
   closing: boolean;
   /** The partition belongs to someone else now: what is handled here is not committed. */
   revoked: boolean;
+  /**
+   * Offset of the first message dropped from the current stream because the partition's share
+   * of the queue was full: fetch it again later. Until then the stream's later messages of the
+   * partition are dropped too, even once there is room: taking one would step over the gap, and
+   * the refetch would skip the dropped ones as already queued — lost, then committed past.
+   */
+  droppedFrom: bigint | undefined;
   abort: AbortController;
   running: Promise<void> | undefined;
   /** The worker of a revoked predecessor of this partition, still finishing its message. */
   previous: Promise<void> | undefined;
+  /**
+   * Offset of a message the predecessor finished after the generation changed: committed for
+   * this owner once the group's committed offset shows nobody got past it in between.
+   */
+  carried: bigint | undefined;
 }
 
 type Outcome = 'handled' | 'dead-lettered' | 'aborted';
-
-const DEFAULTS = {
-  maxAttempts: 5,
-  initialDelayMs: 100,
-  maxDelayMs: 5000,
-  sessionTimeoutMs: 10_000,
-  heartbeatIntervalMs: 1000,
-  rebalanceTimeoutMs: 30_000,
-  commitIntervalMs: 100,
-  maxQueued: 1000,
-  shutdownTimeoutMs: 30_000,
-};
 
 const MAX_ERROR_HEADER = 4000;
 
@@ -211,68 +212,16 @@ const MAX_ERROR_HEADER = 4000;
 export function startKafkaConsumer<
   E extends { type: string; data: unknown } = { type: string; data: unknown },
 >(options: KafkaConsumerOptions<E>): KafkaConsumer {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError(
-      'options',
-      'must be an object with brokers, groupId, topics and handler',
-    );
-  }
-  const groupId = options.groupId;
-  if (typeof groupId !== 'string' || groupId.trim() === '') {
-    throw new ValidationError(
-      'options.groupId',
-      'must be a non-empty string naming the consumer group',
-    );
-  }
-  if (!Array.isArray(options.topics) || options.topics.length === 0) {
-    throw new ValidationError('options.topics', 'must list at least one topic');
-  }
-  const topicList = [...new Set(options.topics)];
-  for (const [i, t] of topicList.entries()) {
-    if (!isValidTopicName(t)) {
-      throw new ValidationError(
-        `options.topics[${i}]`,
-        `${JSON.stringify(t)} is not a Kafka topic name`,
-      );
-    }
-  }
-  if (typeof options.handler !== 'function') {
-    throw new ValidationError(
-      'options.handler',
-      'must be a function (event, context) => Promise<void>',
-    );
-  }
-  const handler = options.handler as (
-    event: RecordedEvent,
-    context: KafkaHandlerContext,
-  ) => void | Promise<void>;
-  const maxAttempts = options.retry?.maxAttempts ?? DEFAULTS.maxAttempts;
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-    throw new ValidationError('options.retry.maxAttempts', 'must be an integer >= 1');
-  }
-  const backoff = {
-    initialDelayMs: options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-  };
-  const dlqOption = options.deadLetterTopic ?? ((t: string) => `${t}.dlq`);
-  const deadLetterTopicFor =
-    dlqOption === false ? undefined : typeof dlqOption === 'string' ? () => dlqOption : dlqOption;
-  if (typeof dlqOption === 'string' && !isValidTopicName(dlqOption)) {
-    throw new ValidationError(
-      'options.deadLetterTopic',
-      `${JSON.stringify(dlqOption)} is not a Kafka topic name`,
-    );
-  }
-  const types = options.eventTypes ? new Set<string>(options.eventTypes) : undefined;
-  const commitIntervalMs = options.commitIntervalMs ?? DEFAULTS.commitIntervalMs;
-  const maxQueued = options.maxQueued ?? DEFAULTS.maxQueued;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs;
-  const connection = resolveConnection(options, `eventloom-${groupId}`);
+  const config = resolveConsumerOptions(options);
+  const { groupId, handler, maxAttempts, backoff, deadLetterTopicFor, connection } = config;
+  const { commitIntervalMs, maxQueued, shutdownTimeoutMs, sessionTimeoutMs } = config;
+  const topicList = config.topics;
+  const types = config.eventTypes;
   const { brokers } = connection;
 
   const emit = (notice: KafkaConsumerNotice): void => {
     try {
-      options.onEvent?.(notice);
+      config.onEvent?.(notice);
     } catch {
       // An observer must not break consumption.
     }
@@ -329,7 +278,7 @@ export function startKafkaConsumer<
   const dlqTopics = createTopicRegistry({
     admin: getAdmin,
     brokers,
-    create: options.createTopics ?? {},
+    create: config.createTopics,
   });
 
   // ---- one session = one Kafka consumer (a new one after a connection failure) ----------
@@ -344,6 +293,14 @@ export function startKafkaConsumer<
     spaceWaiters = [];
     for (const w of waiters) w();
   };
+  /** Each partition's fair part of `maxQueued`, so one partition cannot fill the queue. */
+  const share = (): number => Math.max(1, Math.floor(maxQueued / Math.max(1, partitions.size)));
+  /** Messages dropped in a row because their partition's share was full. */
+  let skippedRun = 0;
+  /** Replaces the message stream with one starting at the committed offsets (set per session). */
+  let refetch: (() => void) | undefined;
+  /** The session is ending: partitions assigned now only finish and commit, they take no messages. */
+  let closingAll = false;
   const queuedNow = (): number => {
     let n = 0;
     for (const st of partitions.values()) n += st.queue.length;
@@ -351,16 +308,55 @@ export function startKafkaConsumer<
     return n;
   };
 
+  // Membership lease: a member that heard nothing from the coordinator for a session timeout
+  // (frozen, or cut off) has probably been replaced. It starts no new message and commits
+  // nothing until a heartbeat or a join says otherwise.
+  let lastHeard = Date.now();
+  const memberActive = (): boolean => Date.now() - lastHeard < sessionTimeoutMs;
+
   // Commits: coalesced, one request in flight.
   let commitTimer: NodeJS.Timeout | undefined;
   let committing: Promise<void> | undefined;
   let commitAgain = false;
+  /** Highest offset this process committed per partition, across generations. */
+  const committedHigh = new Map<string, bigint>();
+  /** The commit request on the wire and the generation it was made for. */
+  let inflightCommit: { generation: number; offsets: CommitOptionsPartition[] } | undefined;
+  /**
+   * Work finished under an earlier generation counts for a partition this member owns again
+   * only if the group's committed offset is not past it: between the two generations the
+   * partition may have been someone else's, and a commit must never go backwards. As the
+   * current owner nobody else can commit to it meanwhile (the broker checks the generation).
+   */
+  const adoptCarried = async (c: Consumer<string, Buffer, string, string>): Promise<void> => {
+    const carried = [...partitions.values()].filter(
+      (st) => !st.revoked && st.carried !== undefined,
+    );
+    if (carried.length === 0) return;
+    const byTopic = new Map<string, number[]>();
+    for (const st of carried)
+      byTopic.set(st.topic, [...(byTopic.get(st.topic) ?? []), st.partition]);
+    const committed = await c.listCommittedOffsets({
+      topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
+    });
+    for (const st of carried) {
+      const offset = st.carried as bigint;
+      st.carried = undefined;
+      if (st.revoked || c.generationId !== status.generation) continue;
+      const at = committed.get(st.topic)?.[st.partition] ?? -1n;
+      if (at <= offset && (st.handled === undefined || st.handled < offset)) st.handled = offset;
+    }
+  };
   const pendingOffsets = (): CommitOptionsPartition[] => {
     const out: CommitOptionsPartition[] = [];
     for (const st of partitions.values()) {
       if (st.revoked || st.handled === undefined) continue;
       const next = st.handled + 1n;
-      if (st.committed === undefined || next > st.committed) {
+      const high = committedHigh.get(st.key);
+      if (
+        (st.committed === undefined || next > st.committed) &&
+        (high === undefined || next > high)
+      ) {
         out.push({ topic: st.topic, partition: st.partition, offset: next, leaderEpoch: -1 });
       }
     }
@@ -368,13 +364,27 @@ export function startKafkaConsumer<
   };
   const commitOnce = async (): Promise<void> => {
     const c = consumer;
-    const offsets = pendingOffsets();
-    if (!c || offsets.length === 0) return;
+    if (!c) return;
+    // Only the owner in the current generation commits; the client may be rejoining.
+    if (!memberActive() || c.generationId !== status.generation) {
+      if (!stopController.signal.aborted) scheduleCommit();
+      return;
+    }
     try {
-      await c.commit({ offsets });
+      await adoptCarried(c);
+      const offsets = pendingOffsets();
+      if (offsets.length === 0) return;
+      const request = { offsets };
+      inflightCommit = { generation: status.generation, offsets };
+      await c.commit(request);
+      // The join handler empties the request when the generation changed under it.
+      if (offsets.length === 0) return;
       for (const o of offsets) {
-        const st = partitions.get(`${o.topic}:${o.partition}`);
+        const key = `${o.topic}:${o.partition}`;
+        const st = partitions.get(key);
         if (st && (st.committed === undefined || o.offset > st.committed)) st.committed = o.offset;
+        const high = committedHigh.get(key);
+        if (high === undefined || o.offset > high) committedHigh.set(key, o.offset);
       }
       status.commits++;
       emit({
@@ -392,6 +402,8 @@ export function startKafkaConsumer<
       emit({ kind: 'commit-failed', groupId, error: err });
       // The offsets stay pending and go with the next commit.
       if (!stopController.signal.aborted) scheduleCommit(Math.max(commitIntervalMs, 500));
+    } finally {
+      inflightCommit = undefined;
     }
   };
   const flushCommits = (): Promise<void> => {
@@ -550,17 +562,27 @@ export function startKafkaConsumer<
     }
   };
 
+  /** Hands a message finished by a revoked worker to this member's current owner of its partition. */
+  const carryOver = (key: string, offset: bigint): void => {
+    const successor = partitions.get(key);
+    if (!successor || successor.revoked) return; // someone else's now: it is redelivered there
+    if (successor.carried === undefined || offset > successor.carried) successor.carried = offset;
+    scheduleCommit();
+  };
   const drain = async (st: PartitionState): Promise<void> => {
     if (st.previous) await st.previous;
-    while (st.queue.length > 0 && !st.closing) {
+    while (st.queue.length > 0 && !st.closing && memberActive()) {
       const m = st.queue[0] as InMessage;
       const outcome = await processMessage(st, m);
       if (outcome === 'aborted') break;
       st.queue.shift();
       if (outcome === 'handled') status.handled++;
+      if (st.droppedFrom !== undefined && st.queue.length <= share() / 2) refetch?.();
       if (!st.revoked) {
         st.handled = m.offset;
         scheduleCommit();
+      } else {
+        carryOver(st.key, m.offset);
       }
       if (queuedNow() < maxQueued) releaseSpace();
     }
@@ -575,14 +597,30 @@ export function startKafkaConsumer<
       .finally(() => {
         st.running = undefined;
         // Messages may have arrived while the last one finished.
-        if (st.queue.length > 0 && !st.closing) startWorker(st);
+        if (st.queue.length > 0 && !st.closing && memberActive()) startWorker(st);
       });
+  };
+
+  /** Whether the stream's next message of some partition would be queued rather than dropped. */
+  const anyCanTake = (): boolean => {
+    for (const st of partitions.values()) {
+      if (!st.closing && st.droppedFrom === undefined && st.queue.length < share()) return true;
+    }
+    return false;
   };
 
   const intake = (m: InMessage): void => {
     const st = partitions.get(`${m.topic}:${m.partition}`);
     if (!st || st.closing) return; // not ours (any more), or shutting down
     if (st.nextOffset !== undefined && m.offset < st.nextOffset) return; // refetched after a rebalance
+    if (st.droppedFrom !== undefined || st.queue.length >= share()) {
+      // Queuing it would crowd out the other partitions' messages behind it in the stream;
+      // nextOffset stays, so it is fetched again once this partition has room.
+      st.droppedFrom ??= m.offset;
+      skippedRun++;
+      return;
+    }
+    skippedRun = 0;
     st.nextOffset = m.offset + 1n;
     st.queue.push(m);
     status.queued++;
@@ -597,8 +635,13 @@ export function startKafkaConsumer<
     for (const a of payload.assignments ?? []) {
       for (const p of a.partitions) wanted.set(`${a.topic}:${p}`, { topic: a.topic, partition: p });
     }
+    const generation = payload.generationId ?? 0;
+    // A new generation starts every partition afresh from the group's committed offsets: the
+    // partition may have been someone else's in between (a member frozen past its session
+    // timeout never sees the generations it missed), so what is queued or handled here is stale.
+    const newGeneration = status.generation !== undefined && generation !== status.generation;
     for (const [key, st] of partitions) {
-      if (wanted.has(key)) continue;
+      if (wanted.has(key) && !newGeneration) continue;
       st.closing = true;
       st.revoked = true;
       st.abort.abort();
@@ -616,14 +659,15 @@ export function startKafkaConsumer<
         nextOffset: undefined,
         handled: undefined,
         committed: undefined,
-        closing: false,
+        closing: closingAll,
         revoked: false,
+        droppedFrom: undefined,
         abort: new AbortController(),
         running: undefined,
         previous,
+        carried: undefined,
       });
     }
-    const generation = payload.generationId ?? 0;
     const changed =
       generation !== status.generation ||
       wanted.size !== status.assignments.length ||
@@ -638,17 +682,16 @@ export function startKafkaConsumer<
   };
 
   const session = async (): Promise<void> => {
+    closingAll = false;
     const kafka = await loadKafka();
     const c = new kafka.Consumer<string, Buffer, string, string>({
       ...connection.base,
       clientId: connection.clientId,
       groupId,
-      ...(options.groupInstanceId === undefined
-        ? {}
-        : { groupInstanceId: options.groupInstanceId }),
-      sessionTimeout: options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? DEFAULTS.rebalanceTimeoutMs,
+      ...(config.groupInstanceId === undefined ? {} : { groupInstanceId: config.groupInstanceId }),
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
       autocommit: false,
       deserializers: {
         key: kafka.stringDeserializer,
@@ -672,13 +715,13 @@ export function startKafkaConsumer<
       topics: topicList,
       mode: kafka.MessagesStreamModes.COMMITTED,
       fallbackMode:
-        options.from === 'latest'
+        config.from === 'latest'
           ? kafka.MessagesStreamFallbackModes.LATEST
           : kafka.MessagesStreamFallbackModes.EARLIEST,
       autocommit: false,
-      sessionTimeout: options.sessionTimeoutMs ?? DEFAULTS.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs ?? DEFAULTS.rebalanceTimeoutMs,
+      sessionTimeout: sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      rebalanceTimeout: config.rebalanceTimeoutMs,
       maxWaitTime: 1000,
     };
     const watch = (
@@ -692,19 +735,51 @@ export function startKafkaConsumer<
     // Each new generation gets a fresh stream that starts at the committed offsets: the old
     // one's prefetched messages and in-flight fetches belong to the previous assignment.
     let rebalancing = Promise.resolve();
+    /** A fresh stream from the committed offsets in place of the current one. */
+    const replaceStream = async (): Promise<void> => {
+      if (!current || stopController.signal.aborted) return;
+      try {
+        const next = watch(await c.consume(consumeOptions));
+        const old = current;
+        current = next;
+        // The new stream starts at the committed offsets, before anything dropped; an intake
+        // waiting for room because the old one offered only dropped messages moves on to it.
+        for (const st of partitions.values()) st.droppedFrom = undefined;
+        skippedRun = 0;
+        releaseSpace();
+        void old?.close().catch(() => undefined);
+      } catch (error) {
+        sessionError?.(error);
+      }
+    };
+    let refetching = false;
+    refetch = () => {
+      if (refetching || !current || stopController.signal.aborted) return;
+      refetching = true;
+      rebalancing = rebalancing.then(async () => {
+        await flushCommits();
+        await replaceStream();
+        refetching = false;
+      });
+    };
+    c.on('consumer:heartbeat:end', () => {
+      lastHeard = Date.now();
+      for (const st of partitions.values()) {
+        if (st.queue.length > 0 && !st.closing) startWorker(st);
+      }
+    });
     c.on('consumer:group:join', (payload: ConsumerGroupJoinPayload) => {
+      lastHeard = Date.now();
+      // The client rejoins inside a failed commit and then resends the same request under the
+      // new generation: offsets of a partition that may have moved on since. Empty it here
+      // (this runs before the resend); the new generation commits its own progress.
+      if (inflightCommit && inflightCommit.generation !== payload.generationId) {
+        inflightCommit.offsets.length = 0;
+      }
       rebalancing = rebalancing.then(async () => {
         assign(payload);
         status.memberId = payload.memberId;
-        if (!current || stopController.signal.aborted) return;
-        try {
-          const next = watch(await c.consume(consumeOptions));
-          const old = current;
-          current = next;
-          void old.close().catch(() => undefined);
-        } catch (error) {
-          sessionError?.(error);
-        }
+        await replaceStream();
       });
     });
 
@@ -716,13 +791,26 @@ export function startKafkaConsumer<
 
     const intakeLoop = async (): Promise<void> => {
       while (!stopController.signal.aborted) {
-        const s = current as MessagesStream<string, Buffer, string, string>;
+        const s = current;
+        if (!s) return; // the session is being torn down
         try {
           for await (const m of s as AsyncIterable<InMessage>) {
-            if (s !== current || stopController.signal.aborted) break;
+            if (current !== undefined && s !== current) break; // replaced: leaving destroys it
+            // Ending: leaving would destroy the stream, and a closed stream unsubscribes the
+            // member, which stays subscribed until the messages in hand are committed; the
+            // teardown paused the stream and closes it then.
+            if (current === undefined || stopController.signal.aborted) continue;
             intake(m);
-            if (queuedNow() >= maxQueued) {
+            // Full, or every partition full or dropping so the stream has nothing to give until
+            // a refetch: wait until one has room. While some partition could still take messages,
+            // reading goes on: a fetch lists partition after partition, and the later ones' turn
+            // comes only past the earlier ones' dropped messages.
+            if (queuedNow() >= maxQueued || (skippedRun >= maxQueued && !anyCanTake())) {
               await new Promise<void>((resolve) => spaceWaiters.push(resolve));
+              if (skippedRun >= maxQueued) {
+                skippedRun = 0;
+                refetch?.();
+              }
             }
           }
         } catch (error) {
@@ -742,13 +830,19 @@ export function startKafkaConsumer<
     const c = consumer;
     const s = current;
     current = undefined;
+    s?.pause();
+    refetch = undefined;
+    skippedRun = 0;
+    closingAll = true;
     releaseSpace();
     for (const st of partitions.values()) {
       st.closing = true;
       // No retries or backoffs while shutting down or reconnecting: the attempt in hand finishes.
       st.abort.abort();
     }
-    await s?.close().catch(() => undefined);
+    // The stream stays open until the work in hand is committed: closing it unsubscribes the
+    // member from its topics, and a rebalance meanwhile would hand its partitions away before
+    // their finished messages are committed.
     const workers = [...partitions.values()]
       .map((st) => st.running)
       .concat([...previousWorkers.values()])
@@ -763,6 +857,7 @@ export function startKafkaConsumer<
     while (committing) await committing;
     if (commitTimer) clearTimeout(commitTimer);
     commitTimer = undefined;
+    await s?.close().catch(() => undefined);
     for (const st of partitions.values()) {
       st.revoked = true;
       st.abort.abort();
@@ -780,6 +875,7 @@ export function startKafkaConsumer<
   const requestStop = (): void => {
     if (stopController.signal.aborted) return;
     status.state = 'stopping';
+    closingAll = true;
     // No new retries or dead-letter attempts; the attempt in flight finishes.
     for (const st of partitions.values()) {
       st.closing = true;
@@ -800,11 +896,13 @@ export function startKafkaConsumer<
         const err = translateKafkaError(error, {
           brokers,
           action: `consuming ${topicList.join(', ')} in group '${groupId}'`,
-          topic: topicList[0] as string,
+          topic: topicList[0],
           fallback: 'CONSUME_FAILED',
         });
         status.lastError = err.message;
-        if (err.reason === 'CLIENT_MISSING') {
+        // Trying again unchanged cannot help (a missing client package, an option the broker
+        // refuses): stop loudly with the reason instead of retrying forever.
+        if (!err.retryable) {
           fatal ??= err;
           break;
         }

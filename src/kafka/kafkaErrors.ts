@@ -11,7 +11,9 @@ export type KafkaErrorReason =
   | 'PRODUCE_FAILED'
   | 'CONSUME_FAILED'
   | 'COMMIT_FAILED'
-  | 'CLIENT_MISSING';
+  | 'CLIENT_MISSING'
+  /** The broker refused an option's value (e.g. `sessionTimeoutMs` outside its limits). */
+  | 'OPTION_REJECTED';
 
 /**
  * Each reason's Eventloom error code and whether trying again unchanged may help. A table,
@@ -27,6 +29,20 @@ const REASONS: Record<KafkaErrorReason, { code: ErrorCode; retryable: boolean }>
   CONSUME_FAILED: { code: 'STORE_UNAVAILABLE', retryable: true },
   COMMIT_FAILED: { code: 'STORE_UNAVAILABLE', retryable: true },
   CLIENT_MISSING: { code: 'CONFIGURATION', retryable: false },
+  // The same request gets the same answer: the loops stop and say which option to change.
+  OPTION_REJECTED: { code: 'CONFIGURATION', retryable: false },
+};
+
+/** Broker errors that refuse an option's value, and what to change. */
+const REJECTED_OPTIONS: Readonly<Record<string, string>> = {
+  INVALID_SESSION_TIMEOUT:
+    "set sessionTimeoutMs within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 ms by default), or change those broker settings",
+  INVALID_GROUP_ID: 'set groupId to a name the broker accepts',
+  INVALID_REPLICATION_FACTOR:
+    'set createTopics.replicationFactor to at most the number of brokers, or create the topic yourself',
+  INVALID_PARTITIONS: 'set createTopics.partitions to a whole number >= 1',
+  INVALID_CONFIG: 'fix createTopics.configs: the broker refused a topic setting',
+  POLICY_VIOLATION: "fix createTopics: the broker's topic creation policy refused it",
 };
 
 /**
@@ -132,6 +148,14 @@ export function translateKafkaError(error: unknown, context: TranslateContext): 
   const detail = describeKafkaError(error);
   const brokers = context.brokers.join(', ');
   const base = { cause: error, brokers: context.brokers };
+  const rejected = found.find((l) => l.apiId !== undefined && l.apiId in REJECTED_OPTIONS);
+  if (rejected?.apiId !== undefined) {
+    return new KafkaError(
+      'OPTION_REJECTED',
+      `Kafka refused an option while ${context.action}: ${rejected.apiId} (${rejected.message}); ${REJECTED_OPTIONS[rejected.apiId]}`,
+      { ...base, ...(context.topic === undefined ? {} : { topic: context.topic }) },
+    );
+  }
   if (found.some((l) => l.apiId === 'MESSAGE_TOO_LARGE' || l.apiId === 'RECORD_LIST_TOO_LARGE')) {
     return new KafkaError(
       'MESSAGE_TOO_LARGE',

@@ -1,11 +1,6 @@
 import type { Admin, Producer } from '@platformatic/kafka';
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
-import {
-  EventloomError,
-  isEventloomError,
-  isStoreClosedError,
-  ValidationError,
-} from '../core/errors.js';
+import { EventloomError, isEventloomError, isStoreClosedError } from '../core/errors.js';
 import { storedFormOf } from '../core/cryptoShredding.js';
 import type {
   CheckpointStore,
@@ -14,16 +9,16 @@ import type {
   Subscription,
   SubscriptionStart,
 } from '../core/types.js';
-import { type KafkaConnection, loadKafka, resolveConnection } from './kafkaClient.js';
+import { type KafkaConnection, loadKafka } from './kafkaClient.js';
 import { asError, isKafkaError, type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import {
-  defaultTopicFor,
   fromKafkaMessage,
   isValidTopicName,
   type KafkaEventMessage,
   messageBytes,
   toKafkaMessage,
 } from './kafkaMessage.js';
+import { resolvePublisherOptions } from './kafkaPublisherOptions.js';
 import { createTopicRegistry, type TopicInfo, type TopicSettings } from './kafkaTopics.js';
 
 /** Compression of produced record batches (all built into `@platformatic/kafka`). */
@@ -156,26 +151,8 @@ class Queue<T> {
   }
 }
 
-const DEFAULTS = {
-  name: 'kafka-publisher',
-  batchSize: 2000,
-  maxBatchBytes: 1_000_000,
-  initialDelayMs: 100,
-  maxDelayMs: 10_000,
-  stopTimeoutMs: 5000,
-  pollIntervalMs: 100,
-};
-
 /** Room kept free in a produce request for the record batch and request headers. */
 const BATCH_OVERHEAD = 4096;
-
-function positiveInt(value: unknown, path: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new ValidationError(path, `must be an integer >= 1; got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
 
 /**
  * Publishes every event of the store to Kafka, at least once, in order per stream: topic
@@ -193,57 +170,18 @@ function positiveInt(value: unknown, path: string, fallback: number): number {
  * await publisher.stop();
  */
 export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublisher {
-  if (typeof options !== 'object' || options === null) {
-    throw new ValidationError('options', 'must be an object with store and brokers');
-  }
+  const config = resolvePublisherOptions(options);
+  const { name, from, topicFor, batchSize, maxBatchBytes, compression } = config;
+  const { stopTimeoutMs, backoff, createTopics, connection } = config;
   // Personal fields leave the process sealed, so a forget also forgets what sits in topics.
-  const store = typeof options.store === 'object' ? storedFormOf(options.store) : options.store;
-  if (
-    typeof store?.subscribe !== 'function' ||
-    typeof store.readAll !== 'function' ||
-    typeof store.checkpoints?.save !== 'function'
-  ) {
-    throw new ValidationError('options.store', 'must be an Eventloom EventStore');
-  }
-  const name = options.name ?? DEFAULTS.name;
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new ValidationError('options.name', 'must be a non-empty string');
-  }
-  const from = options.from ?? 'start';
-  if (!(from === 'start' || from === 'end' || (Number.isSafeInteger(from) && from >= 0))) {
-    throw new ValidationError('options.from', `must be 'start', 'end' or a position >= 0`);
-  }
-  if (options.topicFor !== undefined && typeof options.topicFor !== 'function') {
-    throw new ValidationError('options.topicFor', 'must be a function (event) => topic name');
-  }
-  const topicFor = options.topicFor ?? defaultTopicFor;
-  const batchSize = positiveInt(options.batchSize, 'options.batchSize', DEFAULTS.batchSize);
-  const maxBatchBytes = positiveInt(
-    options.maxBatchBytes,
-    'options.maxBatchBytes',
-    DEFAULTS.maxBatchBytes,
-  );
-  const compression = options.compression ?? 'none';
-  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) {
-    throw new ValidationError(
-      'options.compression',
-      `must be one of none, gzip, snappy, lz4, zstd; got ${String(compression)}`,
-    );
-  }
-  const stopTimeoutMs = options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs;
-  const backoff = {
-    initialDelayMs: options.retry?.initialDelayMs ?? DEFAULTS.initialDelayMs,
-    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULTS.maxDelayMs,
-  };
-  const createTopics = options.createTopics ?? {};
-  const connection = resolveConnection(options, `eventloom-${name}`);
+  const store = storedFormOf(config.store);
   const { brokers } = connection;
   const checkpoints = store.checkpoints;
   const maxBuffered = batchSize * 2;
 
   const emit = (notice: KafkaPublisherNotice): void => {
     try {
-      options.onEvent?.(notice);
+      config.onEvent?.(notice);
     } catch {
       // An observer must not break publishing.
     }
@@ -546,8 +484,11 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
           fallback: 'PRODUCE_FAILED',
         });
         await resetProducer();
-        // Retrying cannot install a missing client package: stop loudly.
-        if (err.reason === 'CLIENT_MISSING') throw err;
+        // A topic deleted while publishing is still in the cache: check (and create) it anew.
+        if (err.reason === 'TOPIC_MISSING' && topic !== undefined) topics.forget(topic);
+        // Retrying cannot install a missing client package or change an option the broker
+        // refused: stop loudly.
+        if (err.reason === 'CLIENT_MISSING' || err.reason === 'OPTION_REJECTED') throw err;
         if (err.reason === 'MESSAGE_TOO_LARGE') {
           // Kafka refused part of the request; halve it until the culprit is alone, then park it.
           if (batch.length === 1) (batch[0] as Entry).park = err.message;
@@ -558,6 +499,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         status.retries++;
         status.lastError = err.message;
         if (status.state !== 'stopping') status.state = 'retrying';
+        // Events keep arriving while Kafka is away: keep the head (and so the lag) current.
+        refreshHead();
         const delayMs = backoffDelay(failures, backoff);
         emit({ kind: 'retry', publisher: name, attempt: failures, delayMs, error: err });
         if (stopController.signal.aborted) return;
@@ -608,7 +551,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
       batchSize,
       checkpoints: subscriptionCheckpoints,
       onPoison: 'stop',
-      pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+      pollIntervalMs: config.pollIntervalMs,
       handler: enqueue,
       onEvent: (n) => {
         if (n.kind === 'caught-up') {
@@ -684,7 +627,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   return {
     name,
     done,
-    status: () => ({ ...status }),
+    // Derived when read, so it cannot go stale while sends fail and nothing advances.
+    status: () => ({ ...status, lag: Math.max(0, status.headPosition - status.position) }),
     async lag() {
       const head = await store.headPosition();
       status.headPosition = Math.max(status.headPosition, head);

@@ -35,6 +35,8 @@ export interface TopicRegistry {
   ensure(topic: string): Promise<TopicInfo>;
   /** The cached info, if `ensure` succeeded before. */
   known(topic: string): TopicInfo | undefined;
+  /** Drops the cached info (the topic was deleted): the next `ensure` checks, and creates, again. */
+  forget(topic: string): void;
 }
 
 const TOPIC_RESOURCE = 2;
@@ -131,6 +133,12 @@ export function createTopicRegistry(options: {
             maxMessageBytes: await maxBytesOf(admin, topic),
           };
         }
+        // Settings the broker refuses stay refused: that is a configuration error, not a wait.
+        const refused = translateKafkaError(error, {
+          ...context,
+          action: `creating topic '${topic}' with ${JSON.stringify(settings)}`,
+        });
+        if (refused.reason === 'OPTION_REJECTED') throw refused;
         throw new KafkaError(
           'TOPIC_MISSING',
           `Could not create Kafka topic '${topic}' on ${brokers}: ${describeKafkaError(error)}. Create it yourself (kafka-topics.sh --create --topic ${topic}) or fix createTopics`,
@@ -144,6 +152,7 @@ export function createTopicRegistry(options: {
 
   return {
     known: (topic) => cache.get(topic),
+    forget: (topic) => void cache.delete(topic),
     ensure(topic) {
       const hit = cache.get(topic);
       if (hit) return Promise.resolve(hit);

@@ -1,6 +1,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { DocumentStore, ProjectionTarget } from '../core/readModel.js';
 import { UnitOfWork } from '../core/unitOfWork.js';
+import { resolveProcessedEventsOptions } from './processedEventsOptions.js';
 
 /** The collection where processed event ids are recorded (one small document per event). */
 export const PROCESSED_EVENTS_COLLECTION = 'eventloom_processed_events';
@@ -29,12 +30,13 @@ export interface ProcessedEvents {
 
 /**
  * Applies each event once to a read model fed by an at-least-once source (a Kafka consumer):
- * the read-model writes and the event's id are committed together through the target's
- * `commit` (one transaction on SQLite and PostgreSQL, one synchronous step in memory), so a
- * crash between "applied" and "recorded" cannot happen there. A redelivered event is skipped.
- * Two processes handed the very same event at the same moment (only during a rebalance) may
- * both apply it on stores without transactions: keep the writes themselves idempotent (put
- * whole documents) and it does not matter.
+ * the read-model writes and the event's id are committed as one atomic step through the
+ * target's `commitClaim` (one transaction on SQLite and PostgreSQL, one synchronous step in
+ * memory, a journaled claim with fenced writes on MongoDB), and that step writes nothing when
+ * the id is recorded already. So two overlapping deliveries of one event — two calls at once
+ * in one process, or a group member that was paused past its session timeout and resumes
+ * after the partition's new owner handled the event — apply it once: the later one resolves
+ * `false` and its writes are dropped.
  *
  * @example
  * const processed = createProcessedEvents({ target: createSqliteProjectionTarget(db), name: 'user-directory' });
@@ -43,20 +45,9 @@ export interface ProcessedEvents {
  * }) });
  */
 export function createProcessedEvents(options: ProcessedEventsOptions): ProcessedEvents {
-  const target = options?.target;
-  if (typeof target?.commit !== 'function' || typeof target.documents?.get !== 'function') {
-    throw new ValidationError(
-      'options.target',
-      'must be a ProjectionTarget (e.g. createSqliteProjectionTarget(db))',
-    );
-  }
-  const name = options.name;
-  if (typeof name !== 'string' || name.trim() === '') {
-    throw new ValidationError('options.name', 'must be a non-empty string naming the read model');
-  }
+  const { target, name } = resolveProcessedEventsOptions(options);
+  const commitClaim = target.commitClaim.bind(target);
   const idOf = (eventId: string): string => `${name}:${eventId}`;
-  // The target keeps a checkpoint per commit; this one only says how far the last event was.
-  const checkpointName = `processed-events:${name}`;
   const has = async (eventId: string): Promise<boolean> =>
     (await target.documents.get(PROCESSED_EVENTS_COLLECTION, idOf(eventId))) !== undefined;
 
@@ -70,19 +61,23 @@ export function createProcessedEvents(options: ProcessedEventsOptions): Processe
           'must be a non-empty string: it is the idempotency key',
         );
       }
+      // Only a shortcut for plain redeliveries; the claim below is what decides.
       if (await has(event.id)) return false;
       const docs = new UnitOfWork(target);
       await apply(docs);
-      await target.commit(checkpointName, event.position ?? 0, [
-        ...docs.writes,
+      return commitClaim(
         {
-          op: 'put',
           collection: PROCESSED_EVENTS_COLLECTION,
           id: idOf(event.id),
-          doc: { readModel: name, eventId: event.id, processedAt: new Date().toISOString() },
+          doc: {
+            readModel: name,
+            eventId: event.id,
+            ...(event.position === undefined ? {} : { position: event.position }),
+            processedAt: new Date().toISOString(),
+          },
         },
-      ]);
-      return true;
+        docs.writes,
+      );
     },
   };
 }

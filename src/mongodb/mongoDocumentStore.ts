@@ -2,6 +2,7 @@ import type { AnyBulkWriteOperation, Collection, Db, Document as MongoDocument }
 import { ValidationError } from '../core/errors.js';
 import type {
   Document,
+  DocumentClaim,
   DocumentFilter,
   DocumentStore,
   DocumentWrite,
@@ -26,6 +27,26 @@ export interface MongoProjectionTargetOptions {
 }
 
 type ReadModelDoc = MongoDocument & { _id: string };
+
+/** Hidden fields of claim-committed documents (see `commitClaim`); never returned by reads. */
+const CLAIMED_BY = '_eventloomClaim';
+const DELETED = '_eventloomDeleted';
+const PENDING = '_eventloomPending';
+/** Reads skip tombstones and claims whose writes are not applied yet (not committed). */
+const VISIBLE = { [DELETED]: { $exists: false }, [PENDING]: { $exists: false } };
+
+/** One document's net change by a claim, with the claim that last wrote it when staged. */
+interface ClaimedWrite {
+  op: 'put' | 'delete';
+  collection: string;
+  id: string;
+  doc?: Document;
+  /** `null`: the document had no claim (absent, or written without one). */
+  expected: string | null;
+}
+
+const isDuplicateKey = (error: unknown): boolean =>
+  (error as { code?: unknown } | undefined)?.code === 11000;
 
 function checkFilter(filter: DocumentFilter | undefined): void {
   for (const key of Object.keys(filter ?? {})) {
@@ -68,7 +89,7 @@ export function createMongoProjectionTarget(
     return db.collection<ReadModelDoc>(prefix + name);
   };
   const strip = (d: ReadModelDoc): { id: string; doc: Document } => {
-    const { _id, ...doc } = d;
+    const { _id, [CLAIMED_BY]: _by, [DELETED]: _deleted, [PENDING]: _pending, ...doc } = d;
     return { id: _id, doc };
   };
   const toMongo = (id: string, doc: Document): ReadModelDoc => {
@@ -78,7 +99,7 @@ export function createMongoProjectionTarget(
 
   const find = async (collection: string, filter?: DocumentFilter, opts?: FindOptions) => {
     checkFilter(filter);
-    let cursor = coll(collection).find(filter ?? {});
+    let cursor = coll(collection).find({ ...filter, ...VISIBLE });
     if (opts?.sort) {
       if (!FIELD.test(opts.sort.field))
         throw new ValidationError(
@@ -122,10 +143,70 @@ export function createMongoProjectionTarget(
     );
   };
 
+  // ---- claims: each-once commits without multi-document transactions ---------------------
+  //
+  // The claim document is the journal: one insert (atomic, unique `_id`) both decides who
+  // commits and stores the writes with, per document, the claim that wrote it last
+  // (`expected`). Then the writes are applied, each one conditional on the document still
+  // carrying `expected` and stamping it with this claim; deletes leave a tombstone so the
+  // stamp survives. Last the journal is removed from the claim document.
+  //
+  // A second delivery of the same event finds the claim: if its journal is still there (the
+  // first writer crashed or is frozen), it applies the journal itself, so the read model is
+  // complete before it moves on to later events. When the frozen writer resumes, each of its
+  // writes finds a newer stamp (this claim's, or a later event's) and changes nothing, so a
+  // late writer can neither apply twice nor overwrite newer work. Until the journal is applied
+  // the claim is invisible to reads, like an uncommitted transaction.
+  const applyClaimed = async (claimId: string, writes: readonly ClaimedWrite[]): Promise<void> => {
+    for (const w of writes) {
+      const filter = { _id: w.id, [CLAIMED_BY]: w.expected ?? { $exists: false } };
+      const replacement: ReadModelDoc =
+        w.op === 'put'
+          ? { ...toMongo(w.id, w.doc ?? {}), [CLAIMED_BY]: claimId }
+          : { _id: w.id, [CLAIMED_BY]: claimId, [DELETED]: true };
+      try {
+        await coll(w.collection).replaceOne(filter, replacement, {
+          upsert: w.op === 'put' && w.expected === null,
+        });
+      } catch (error) {
+        // The upsert met a document stamped by another claim since: that claim is newer.
+        if (!isDuplicateKey(error)) throw error;
+      }
+    }
+  };
+  const finishClaim = async (claim: DocumentClaim, journal: ClaimedWrite[]): Promise<void> => {
+    await applyClaimed(claim.id, journal);
+    await coll(claim.collection).updateOne(
+      { _id: claim.id, [PENDING]: { $exists: true } },
+      { $unset: { [PENDING]: '' } },
+    );
+  };
+  const stage = async (writes: readonly DocumentWrite[]): Promise<ClaimedWrite[]> => {
+    // Only a document's last write matters; one conditional write per document.
+    const last = new Map<string, DocumentWrite>();
+    for (const w of writes) last.set(JSON.stringify([w.collection, w.id]), w);
+    const out: ClaimedWrite[] = [];
+    for (const w of last.values()) {
+      const current = await coll(w.collection).findOne(
+        { _id: w.id },
+        { projection: { [CLAIMED_BY]: 1 } },
+      );
+      const by: unknown = current?.[CLAIMED_BY];
+      out.push({
+        op: w.op,
+        collection: w.collection,
+        id: w.id,
+        ...(w.op === 'put' ? { doc: structuredClone(w.doc) } : {}),
+        expected: typeof by === 'string' ? by : null,
+      });
+    }
+    return out;
+  };
+
   const documents: DocumentStore = {
     async get<T extends Document>(collection: string, id: string): Promise<T | undefined> {
       await ready();
-      const d = await coll(collection).findOne({ _id: id });
+      const d = await coll(collection).findOne({ _id: id, ...VISIBLE });
       return d ? (strip(d).doc as T) : undefined;
     },
     async find<T extends Document>(
@@ -184,6 +265,36 @@ export function createMongoProjectionTarget(
       );
       await apply(writes);
       await finish(projection, position);
+    },
+    async commitClaim(claim, writes) {
+      await ready();
+      for (const w of writes) {
+        if (w.op === 'put')
+          assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
+      }
+      const journal = await stage(writes);
+      const bytes = JSON.stringify(journal).length;
+      if (bytes > MAX_STAGED_BYTES) {
+        throw new ValidationError(
+          `documents.${claim.collection}[${claim.id}]`,
+          `one change would journal ${bytes} bytes of read-model writes, more than MongoDB can hold in one document; split the change`,
+        );
+      }
+      try {
+        await coll(claim.collection).insertOne({
+          ...toMongo(claim.id, claim.doc),
+          [PENDING]: journal,
+        });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const existing = await coll(claim.collection).findOne({ _id: claim.id });
+        const pending = existing?.[PENDING] as ClaimedWrite[] | undefined;
+        // The first writer stopped (or paused) half-way: complete its change before going on.
+        if (pending) await finishClaim(claim, pending);
+        return false;
+      }
+      await finishClaim(claim, journal);
+      return true;
     },
     async reset(projection, collections) {
       await ready();

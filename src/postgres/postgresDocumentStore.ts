@@ -314,6 +314,23 @@ export function createPostgresProjectionTarget(
           [projection, position],
         );
       }),
+    commitClaim: (claim, writes) =>
+      transaction(`Committing ${claim.collection}/${claim.id} with its writes`, async (c) => {
+        // The claim row goes in first and stays locked until COMMIT: a concurrent insert of
+        // the same id waits for it, then finds it and writes nothing.
+        const { rowCount } = await c.query(
+          `INSERT INTO ${t.documents} (collection, id, doc) VALUES ($1, $2, $3::jsonb)
+           ON CONFLICT (collection, id) DO NOTHING`,
+          [
+            claim.collection,
+            claim.id,
+            toJson(claim.doc, `documents.${claim.collection}[${claim.id}]`),
+          ],
+        );
+        if (rowCount === 0) return false;
+        await applyWrites(c, writes);
+        return true;
+      }),
     reset: (projection, collections) =>
       transaction(`Resetting projection '${projection}'`, async (c) => {
         await c.query(`DELETE FROM ${t.documents} WHERE collection = ANY($1::text[])`, [

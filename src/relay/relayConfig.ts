@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closestName as closest } from '../core/closestName.js';
 import { ConfigurationError } from '../core/errors.js';
 
 /**
@@ -393,37 +394,6 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return `${typeof value} ${value}`;
   return typeof value === 'object' || typeof value === 'function' ? 'an object' : typeof value;
-}
-
-function closest(word: string, options: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const option of options) {
-    const d = editDistance(word.toLowerCase(), option.toLowerCase());
-    if (d < bestDistance) {
-      best = option;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
 }
 
 function validateStep(raw: unknown, path: string, problems: Problem[]): StepConfig | undefined {

@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { ValidationError } from '../core/errors.js';
 import type {
   Document,
+  DocumentClaim,
   DocumentFilter,
   DocumentStore,
   DocumentWrite,
@@ -36,6 +37,8 @@ export interface SqliteDocuments extends SyncDocumentStore {
   readonly async: DocumentStore;
   /** Writes and a projection checkpoint in one transaction. */
   commit(projection: string, position: number, writes: readonly DocumentWrite[]): void;
+  /** Creates the claim and applies the writes in one transaction, unless the claim exists. */
+  commitClaim(claim: DocumentClaim, writes: readonly DocumentWrite[]): boolean;
 }
 
 /**
@@ -53,6 +56,9 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
   const delStmt = db.prepare('DELETE FROM eventloom_documents WHERE collection = ? AND id = ?');
   const checkpointStmt = db.prepare(
     'INSERT INTO eventloom_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+  );
+  const claimStmt = db.prepare(
+    'INSERT INTO eventloom_documents (collection, id, doc) VALUES (?, ?, ?) ON CONFLICT (collection, id) DO NOTHING',
   );
   const findCache = new Map<string, Statement>();
 
@@ -121,10 +127,21 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
     },
   );
 
+  // The claim row goes in first: when it exists already the transaction wrote nothing.
+  const claimTx = db.transaction((claim: DocumentClaim, writes: readonly DocumentWrite[]) => {
+    assertJsonValue(claim.doc, `documents.${claim.collection}[${claim.id}]`);
+    if (claimStmt.run(claim.collection, claim.id, JSON.stringify(claim.doc)).changes === 0) {
+      return false;
+    }
+    for (const w of writes) apply(w);
+    return true;
+  });
+
   return {
     ...sync,
     findEntries,
     commit: (projection, position, writes) => commitTx.immediate(projection, position, writes),
+    commitClaim: (claim, writes) => claimTx.immediate(claim, writes),
     async: {
       get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>
         defer(() => sync.get<T>(collection, id)),
@@ -162,6 +179,7 @@ export function createSqliteProjectionTarget(db: Database): ProjectionTarget {
     loadCheckpoint: (projection) => defer(() => loadStmt.get(projection) as number | undefined),
     commit: (projection, position, writes) =>
       defer(() => docs.commit(projection, position, writes)),
+    commitClaim: (claim, writes) => defer(() => docs.commitClaim(claim, writes)),
     reset: (projection, collections) => defer(() => resetTx.immediate(projection, collections)),
   };
 }

@@ -300,4 +300,34 @@ describe.skipIf(!available)('Kafka consumer', () => {
     expect(consumer.status().state).toBe('failed');
     expect(await kit.committedOffsets(groupId, topic)).toEqual([1n]);
   });
+
+  it("stops with a configuration error carrying the broker's reason when the broker refuses the session timeout", async () => {
+    const topic = await kit.createTopic('session', 1);
+    const notices: KafkaConsumerNotice[] = [];
+    const consumer = start({
+      brokers: BROKERS,
+      groupId: kit.groupName('session'),
+      topics: [topic],
+      // Below the broker's group.min.session.timeout.ms (6000 by default).
+      sessionTimeoutMs: 1000,
+      heartbeatIntervalMs: 300,
+      handler: () => undefined,
+      onEvent: (n) => notices.push(n),
+    });
+    const error = await consumer.done.then(
+      () => undefined,
+      (e: unknown) => e as KafkaError,
+    );
+    expect(error).toMatchObject({
+      code: 'CONFIGURATION',
+      reason: 'OPTION_REJECTED',
+      retryable: false,
+    });
+    expect(error?.message).toMatch(/INVALID_SESSION_TIMEOUT/);
+    expect(error?.message).toMatch(/sessionTimeoutMs/);
+    expect(error?.message).toMatch(/group\.min\.session\.timeout\.ms/);
+    expect(consumer.status().state).toBe('failed');
+    expect(notices.filter((n) => n.kind === 'error')).toEqual([]);
+    await expect(consumer.ready).rejects.toBe(error);
+  });
 });

@@ -337,6 +337,28 @@ describe.skipIf(!available)('Kafka publisher', () => {
     expect((await kit.readTopic(topic)).map((m) => m.headers['event-type'])).toEqual(['After']);
   });
 
+  it('stops with a configuration error naming the option when the broker refuses to create a topic with it', async () => {
+    const store = fresh();
+    await store.appendToStream('order-1', [{ type: 'Placed', data: {} }]);
+    const topic = kit.topicName('replicas');
+    const publisher = start({
+      store,
+      brokers: BROKERS,
+      topicFor: () => topic,
+      // A single-broker cluster cannot hold three replicas.
+      createTopics: { partitions: 1, replicationFactor: 3 },
+    });
+    await expect(publisher.done).rejects.toMatchObject({
+      code: 'CONFIGURATION',
+      reason: 'OPTION_REJECTED',
+      retryable: false,
+    });
+    await expect(publisher.done).rejects.toThrow(
+      /INVALID_REPLICATION_FACTOR.*createTopics\.replicationFactor/,
+    );
+    expect(publisher.status().state).toBe('failed');
+  });
+
   it('rejects bad options with the field and the expected form', () => {
     const store = fresh();
     expect(() => startKafkaPublisher({ store, brokers: 'localhost' })).toThrow(
