@@ -74,7 +74,8 @@ export interface ServerOptions {
 /** The HTTP server: a Hono app (use `fetch`, or `app.request` in tests) and its lifecycle. */
 export interface EventloomServer {
   readonly app: Hono<ApiEnv>;
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Hands `env` on to Hono: the Node adapter passes the socket there (the client address). */
+  readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   readonly registry: SubscriptionRegistry;
   readonly metrics: Metrics;
   /** Starts background work (the event-rate tracker). */
@@ -260,7 +261,7 @@ export function createServer(options: ServerOptions): EventloomServer {
 
   return {
     app,
-    fetch: (request) => app.fetch(request),
+    fetch: (request, env) => app.fetch(request, env),
     registry,
     metrics,
     start: () => rate.start(),
