@@ -15,6 +15,7 @@ import { createLiveEvents } from './liveEvents.js';
 import { createLoginRateLimiter, type LoginRateLimitOptions } from './loginRateLimiter.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerOpsRoutes } from './opsRoutes.js';
+import { hostGuard } from './hostGuard.js';
 import { HttpProblem, problemResponse } from './problem.js';
 import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
@@ -42,12 +43,17 @@ export interface ServerOptions {
   /** HMAC key for CSRF tokens, at least 32 bytes, stable across restarts. */
   sessionSecret: string | Uint8Array;
   logger?: ServerLogger;
-  /** Who may use the store API (events, streams, subscriptions). Default `authenticated`. */
+  /** Who may use the store API (events, streams, subscriptions). Default `admin`. */
   explorerAccess?: ExplorerAccess;
   /** Origins of other pages allowed to call the API (dev servers). Default none. */
   allowedOrigins?: readonly string[];
   /** Mark cookies Secure (serve over HTTPS). Default false. */
   secureCookies?: boolean;
+  /**
+   * Host names (besides addresses and `localhost`, which always pass) this server answers
+   * for; other Host headers get a 421 (DNS rebinding). Default none.
+   */
+  allowedHosts?: readonly string[];
   /** Trust X-Forwarded-* from a proxy in front. Default false. */
   trustProxy?: boolean;
   /** Largest request body in bytes (413 above). Default 64 KiB. */
@@ -151,6 +157,7 @@ export function createServer(options: ServerOptions): EventloomServer {
       ms: Math.round(seconds * 10_000) / 10,
     });
   });
+  app.use('*', hostGuard(options.allowedHosts ?? []));
   app.use(
     '*',
     secureHeaders({
@@ -202,7 +209,7 @@ export function createServer(options: ServerOptions): EventloomServer {
   });
   const router = createApiRouter(app, {
     authenticator,
-    explorerAccess: options.explorerAccess ?? 'authenticated',
+    explorerAccess: options.explorerAccess ?? 'admin',
   });
   const deps: RouteDeps = {
     router,

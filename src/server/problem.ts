@@ -23,6 +23,7 @@ export const PROBLEM_TYPES = {
   'precondition-failed': { status: 412, title: 'The resource changed since you read it' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
+  'misdirected-request': { status: 421, title: 'This server does not answer for that host' },
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
   'rate-limited': { status: 429, title: 'Too many attempts' },
   'internal-error': { status: 500, title: 'Internal error' },

@@ -236,6 +236,10 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       logger: log,
       explorerAccess: config.explorerAccess,
       allowedOrigins: config.allowedOrigins,
+      allowedHosts: [
+        config.host,
+        ...(config.publicOrigin !== undefined ? [new URL(config.publicOrigin).host] : []),
+      ],
       secureCookies: config.secureCookies,
       trustProxy: config.trustProxy,
       webRoot: config.webRoot,
