@@ -27,6 +27,8 @@ export interface HeaderSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** What the server accepts (documented as the header schema's pattern). */
+  pattern?: RegExp;
 }
 
 export interface RouteSpec<

@@ -27,13 +27,22 @@ const text = (min: number, max: number) =>
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuid = () => z.string().regex(UUID_PATTERN, 'must be an id (a lower-case UUID)');
 
+/**
+ * Bounds of the integer query parameters: they arrive as strings, and the OpenAPI document
+ * describes them as the integers they are (see openApiDocument).
+ */
+export const integerParams = new WeakMap<z.ZodType, { minimum: number; maximum: number }>();
+
 /** A query parameter holding a whole number in [min, max]. */
-export const intParam = (min: number, max: number) =>
-  z
+export const intParam = (min: number, max: number) => {
+  const schema = z
     .string()
     .regex(/^\d{1,16}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+  integerParams.set(schema, { minimum: min, maximum: max });
+  return schema;
+};
 
 // ---------------------------------------------------------------- requests
 
