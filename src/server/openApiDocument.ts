@@ -16,7 +16,7 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
     io,
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema }) => {
-      const bounds = integerParams.get(zodSchema as z.ZodType);
+      const bounds = integerParams.get(zodSchema as unknown as z.ZodType);
       if (bounds === undefined) return;
       for (const key of Object.keys(jsonSchema)) delete (jsonSchema as JsonObject)[key];
       Object.assign(jsonSchema, { type: 'integer', ...bounds });
