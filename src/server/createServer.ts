@@ -16,6 +16,7 @@ import { createLoginRateLimiter, type LoginRateLimitOptions } from './loginRateL
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerOpsRoutes } from './opsRoutes.js';
 import { hostGuard } from './hostGuard.js';
+import { createIdempotencyRecords } from './idempotencyRecords.js';
 import { HttpProblem, problemResponse } from './problem.js';
 import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
@@ -210,6 +211,7 @@ export function createServer(options: ServerOptions): EventloomServer {
   const router = createApiRouter(app, {
     authenticator,
     explorerAccess: options.explorerAccess ?? 'admin',
+    idempotency: createIdempotencyRecords(options.sessionDocuments),
   });
   const deps: RouteDeps = {
     router,

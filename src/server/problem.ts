@@ -25,6 +25,10 @@ export const PROBLEM_TYPES = {
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
   'misdirected-request': { status: 421, title: 'This server does not answer for that host' },
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'The Idempotency-Key was used for another request',
+  },
   'rate-limited': { status: 429, title: 'Too many attempts' },
   'internal-error': { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
