@@ -146,6 +146,11 @@ export function createServer(options: ServerOptions): EventloomServer {
     );
     await next();
     c.res.headers.set('x-request-id', c.get('requestId'));
+    // API answers carry people's data (accounts, orders, raw events): no shared or browser
+    // cache may keep them, unless a route says otherwise.
+    if (c.req.path.startsWith('/api/') && !c.res.headers.has('cache-control')) {
+      c.res.headers.set('cache-control', 'no-store');
+    }
     const seconds = (performance.now() - started) / 1000;
     const route = (c.get('route') as string | undefined) ?? 'unmatched';
     metrics.observeRequest(c.req.method, route, c.res.status, seconds);
