@@ -12,6 +12,7 @@ export interface FieldError {
 /** The problem types the API answers with; `type` is `urn:eventloom:problem:<code>`. */
 export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is invalid' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   'invalid-credentials': { status: 401, title: 'Wrong username or password' },
@@ -19,6 +20,7 @@ export const PROBLEM_TYPES = {
   'csrf-failed': { status: 403, title: 'Cross-site request refused' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
   conflict: { status: 409, title: 'Conflict with the current state' },
   'precondition-failed': { status: 412, title: 'The resource changed since you read it' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
@@ -30,6 +32,7 @@ export const PROBLEM_TYPES = {
     title: 'The Idempotency-Key was used for another request',
   },
   'rate-limited': { status: 429, title: 'Too many attempts' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
 } as const;
@@ -92,6 +95,24 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
       ...headers,
     },
   });
+}
+
+/**
+ * A whole HTTP/1.1 problem response as bytes, for requests the HTTP parser refused before
+ * any handler saw them (the connection closes after it).
+ */
+export function rawProblemResponse(code: ProblemCode, detail: string): string {
+  const { status, title } = PROBLEM_TYPES[code];
+  const body = JSON.stringify({ type: `urn:eventloom:problem:${code}`, title, status, detail });
+  return [
+    `HTTP/1.1 ${status} ${title}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }
 
 /** `items[0].quantity` for the path segments `['items', 0, 'quantity']`. */
