@@ -124,7 +124,11 @@ function responses(spec: RouteSpec): JsonObject {
         spec.query !== undefined ||
         (spec.headers ?? []).some((h) => h.pattern !== undefined),
     ],
-    [401, 'Not authenticated', spec.auth === 'required' || spec.auth === 'explorer'],
+    [
+      401,
+      'Not authenticated, or the credentials sent are wrong',
+      spec.auth !== 'none' || spec.operationId === 'logIn',
+    ],
     [
       403,
       'CSRF check failed (send x-csrf-token with the session cookie), or not allowed',
@@ -136,13 +140,22 @@ function responses(spec: RouteSpec): JsonObject {
       (spec.headers ?? []).some((h) => h.name === 'If-Match'),
     ],
     [413, 'The body is larger than the limit', spec.body !== undefined],
+    [415, 'The body is not JSON', spec.body !== undefined],
     [
       421,
       'The Host header names a server this is not (set PUBLIC_ORIGIN for the public name)',
       true,
     ],
-    [429, 'Too many failed logins from this address; see Retry-After', spec.auth !== 'none'],
-    [415, 'The body is not JSON', spec.body !== undefined],
+    [
+      422,
+      'The Idempotency-Key was used before for a request with another body',
+      (spec.headers ?? []).some((h) => h.name === 'Idempotency-Key'),
+    ],
+    [
+      429,
+      'Too many failed logins from this address; see Retry-After',
+      spec.auth !== 'none' || spec.operationId === 'logIn',
+    ],
     [500, 'Unexpected error (the request id is in the logs)', true],
     [503, 'The event store is unavailable; retry', true],
   ];

@@ -89,6 +89,7 @@ describe('GET /api/openapi.json', () => {
     expect(new RegExp(ifMatch.schema.pattern as string).test('W/"3"')).toBe(false);
     const remove = doc.paths['/api/v1/users/{id}']!.delete!.responses;
     expect(Object.keys(remove)).toEqual(expect.arrayContaining(['400', '412']));
+    expect(doc.paths['/api/v2/tweets']!.post!.responses['422']).toBeDefined();
 
     expect(doc.paths['/api/session']!.post!.responses['429']).toBeDefined();
     for (const [path, ops] of Object.entries(doc.paths)) {
