@@ -146,11 +146,14 @@ export function createApiRouter(
           IDEMPOTENCY_KEY.test(key) &&
           spec.headers?.some((h) => h.name === 'Idempotency-Key')
         ) {
-          await options.idempotency.claim(
-            `${spec.method} ${c.req.path} ${auth?.actor.userId ?? ''}`,
-            key,
-            { params: params ?? null, query: query ?? null, body: body ?? null },
-          );
+          // A key names one request of its user: the same key on another route (creating an
+          // order, then paying it) is another request, not a retry.
+          await options.idempotency.claim(auth?.actor.userId ?? '', key, {
+            method: spec.method,
+            path: c.req.path,
+            query: query ?? null,
+            body: body ?? null,
+          });
         }
         return handler(c, {
           body,

@@ -8,7 +8,7 @@ import { HttpProblem } from './problem.js';
  */
 export interface IdempotencyRecords {
   /**
-   * Claims `key` within `scope` (method, path and user) for a request with `fingerprint`;
+   * Claims `key` within `scope` (its user) for the request `fingerprint` describes;
    * throws the 422 problem when the key was claimed for another fingerprint.
    */
   claim(scope: string, key: string, fingerprint: unknown): Promise<void>;
@@ -50,7 +50,7 @@ export function createIdempotencyRecords(
       if (earlier !== undefined && earlier !== print) {
         throw new HttpProblem('idempotency-key-reused', {
           detail:
-            'This Idempotency-Key was already used for a request with another body; send a new key for a new request (a retry must repeat the body exactly)',
+            'This Idempotency-Key was already used for another request (another route or body); send a new key for a new request (a retry must repeat the request exactly)',
           errors: [
             {
               pointer: 'header:Idempotency-Key',

@@ -1,3 +1,4 @@
+import type { Payment } from '../app/index.js';
 import {
   AddProductBody,
   EntityParams,
@@ -211,6 +212,14 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
         { amountCents: body.amount_cents, method: body.method },
         writeOptionsOf(c, actor),
       );
+      // An idempotent replay of some other write to this order (a key reused from before keys
+      // were remembered per request) has no payment to answer with.
+      if ((result.value.payment as Payment | undefined) === undefined) {
+        throw new HttpProblem('idempotency-key-reused', {
+          detail:
+            'This Idempotency-Key was already used for another write to this order; send a new key to pay it',
+        });
+      }
       const headers = await afterWrite(c, app, result, readYourWritesMs);
       return c.json(
         { payment: toApiPayment(result.value.payment), order: toApiOrder(result.value.order) },
