@@ -16,6 +16,18 @@ const notBlank = (s: string) => /\S/.test(s);
 // Control characters (NUL above all, which PostgreSQL's jsonb refuses) have no place in text.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// The same two rules as JSON Schema patterns, so the OpenAPI document says what is accepted
+// (refinements are invisible to it). "Blank" is JavaScript's \s, spelled out: other regex
+// dialects disagree on what \s holds.
+const CONTROL_CLASS = String.raw`\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f`;
+const BLANK_CLASS = String.raw`\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff`;
+const NO_CONTROL_PATTERN = `^[^${CONTROL_CLASS}]*$`;
+const TEXT_PATTERN = `^[^${CONTROL_CLASS}]*[^${CONTROL_CLASS}${BLANK_CLASS}][^${CONTROL_CLASS}]*$`;
+/** Text without control characters (but tab and newlines). */
+const noControl = (schema: z.ZodString) =>
+  schema
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .meta({ pattern: NO_CONTROL_PATTERN });
 /** Text a person typed: length-checked, not blank, no control characters but tab and newlines. */
 const text = (min: number, max: number) =>
   z
@@ -23,7 +35,8 @@ const text = (min: number, max: number) =>
     .min(min)
     .max(max)
     .refine(notBlank, 'must not be blank')
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .meta({ pattern: TEXT_PATTERN });
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuid = () => z.string().regex(UUID_PATTERN, 'must be an id (a lower-case UUID)');
 
@@ -121,11 +134,7 @@ export const AddProductBody = named(
   'A product, added by a user or an admin. Money is in cents.',
   z.strictObject({
     name: text(1, 100),
-    description: z
-      .string()
-      .max(1000)
-      .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-      .optional(),
+    description: noControl(z.string().max(1000)).optional(),
     price_cents: z.number().int().min(0).max(100_000_000),
   }),
 );
@@ -174,12 +183,7 @@ export const TweetUserParams = z.object({
 });
 export const EntityParams = z.object({ id: uuid() });
 export const StreamParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-    .describe('A stream id, e.g. user-0190…'),
+  id: noControl(z.string().min(1).max(512)).describe('A stream id, e.g. user-0190…'),
 });
 
 export const ListQuery = z.object({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './serverHarness.js';
+import { RegisterUserBody } from '../../src/server/apiSchemas.js';
+import { createHarness, type Harness, PASSWORD } from './serverHarness.js';
 
 let h: Harness;
 let doc: {
@@ -99,6 +100,32 @@ describe('GET /api/openapi.json', () => {
           expect(op.responses['429'], `429 of ${method} ${path}`).toBeDefined();
         expect(op.responses['421'], `421 of ${method} ${path}`).toBeDefined();
       }
+    }
+  });
+
+  it('documents the text rules as patterns that accept exactly what the server accepts', () => {
+    const register = doc.components.schemas.RegisterUser as {
+      properties: Record<string, { pattern?: string }>;
+    };
+    const pattern = new RegExp(register.properties.name!.pattern!);
+    for (const name of [
+      'Ada',
+      ' Ada ',
+      'a\u0085b',
+      'Zoë\n',
+      '   ',
+      '\u00a0',
+      'a\u0006',
+      'x\u007f',
+      '\ufeff',
+    ]) {
+      const accepted = RegisterUserBody.safeParse({
+        username: 'ada',
+        email: 'ada@example.com',
+        name,
+        password: PASSWORD,
+      }).success;
+      expect(pattern.test(name), JSON.stringify(name)).toBe(accepted);
     }
   });
 });
