@@ -37,6 +37,15 @@ const text = (min: number, max: number) =>
     .refine(notBlank, 'must not be blank')
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
     .meta({ pattern: TEXT_PATTERN });
+/** An address mail can deliver to: RFC 5321 allows at most 64 characters before the @. */
+const email = () =>
+  z
+    .email()
+    .max(EMAIL.max)
+    .refine(
+      (s) => s.lastIndexOf('@') <= 64,
+      'has more than 64 characters before the @, which mail servers refuse',
+    );
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuid = () => z.string().regex(UUID_PATTERN, 'must be an id (a lower-case UUID)');
 
@@ -71,7 +80,7 @@ export const RegisterUserBody = named(
         USERNAME.pattern,
         'may hold letters, digits, ".", "_" and "-", starting with a letter or digit',
       ),
-    email: z.email().max(EMAIL.max),
+    email: email(),
     name: text(NAME.min, NAME.max),
     password: z.string().min(PASSWORD.min).max(PASSWORD.max),
   }),
@@ -83,7 +92,7 @@ export const UpdateUserBody = named(
   z
     .strictObject({
       name: text(NAME.min, NAME.max).optional(),
-      email: z.email().max(EMAIL.max).optional(),
+      email: email().optional(),
       password: z.string().min(PASSWORD.min).max(PASSWORD.max).optional(),
       current_password: z.string().min(1).max(PASSWORD.max).optional(),
     })
