@@ -147,8 +147,10 @@ export function createServer(options: ServerOptions): EventloomServer {
     await next();
     c.res.headers.set('x-request-id', c.get('requestId'));
     // API answers carry people's data (accounts, orders, raw events): no shared or browser
-    // cache may keep them, unless a route says otherwise.
-    if (c.req.path.startsWith('/api/') && !c.res.headers.has('cache-control')) {
+    // cache may keep them, unless a route says otherwise. `no-cache` (Hono's default for
+    // event streams) still lets a cache store them.
+    const caching = c.res.headers.get('cache-control');
+    if (c.req.path.startsWith('/api/') && (caching === null || caching === 'no-cache')) {
       c.res.headers.set('cache-control', 'no-store');
     }
     const seconds = (performance.now() - started) / 1000;

@@ -180,7 +180,9 @@ describe('caching of personal responses', () => {
     const session = await h.login('ada');
     const responses = {
       register,
-      login: await h.call('POST', '/api/session', { body: { username: 'ada', password: PASSWORD } }),
+      login: await h.call('POST', '/api/session', {
+        body: { username: 'ada', password: PASSWORD },
+      }),
       user: await h.call('GET', `/api/v1/users/${id}`, { session }),
       users: await h.call('GET', '/api/v1/users', { session }),
       update: await h.call('PUT', `/api/v1/users/${id}`, { session, body: { name: 'Ada L.' } }),
@@ -193,5 +195,9 @@ describe('caching of personal responses', () => {
       expect(res.status, name).toBeLessThan(500);
       expect(res.headers.get('cache-control'), name).toBe('no-store');
     }
+    const live = await h.request('/api/events/live');
+    expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(live.headers.get('cache-control')).toBe('no-store');
+    await live.body?.cancel();
   });
 });
