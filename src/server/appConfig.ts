@@ -81,7 +81,7 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
  * | `EXPLORER_ACCESS` | `admin` | who may use the store API (events, streams, live feed): `admin` (`ADMIN_USERNAMES`), `authenticated` (any user), `public` (anyone) |
  * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
- * | `PUBLIC_ORIGIN` | none | the origin clients use (e.g. `https://shop.example.com`); its host is answered besides addresses, `localhost` and `HOST` |
+ * | `PUBLIC_ORIGIN` | none | the origin clients use (e.g. `https://shop.example.com`); its host is answered besides addresses, `localhost` and `HOST`, and its pages may call the API |
  * | `COOKIE_SECURE`, `TRUST_PROXY` | `false` | behind HTTPS / a reverse proxy |
  * | `SEED_SAMPLE_DATA` | `true` | add three sample products to an empty shop |
  * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |

@@ -237,7 +237,11 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       sessionSecret: await sessionSecret(config),
       logger: log,
       explorerAccess: config.explorerAccess,
-      allowedOrigins: config.allowedOrigins,
+      // Pages served at the public origin are this app's own, whatever the proxy forwards.
+      allowedOrigins: [
+        ...config.allowedOrigins,
+        ...(config.publicOrigin !== undefined ? [config.publicOrigin] : []),
+      ],
       allowedHosts: [
         config.host,
         ...(config.publicOrigin !== undefined ? [new URL(config.publicOrigin).host] : []),

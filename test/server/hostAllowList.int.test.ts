@@ -69,4 +69,29 @@ describe('the Host allow-list', () => {
       expect(res.status, host).toBe(200);
     }
   });
+
+  it('takes pages at PUBLIC_ORIGIN as its own for the cross-site check, even behind a plain-HTTP proxy', async () => {
+    const res = await sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { host: 'shop.example.com', origin: 'https://shop.example.com' },
+      body: {
+        username: 'pat',
+        email: 'pat@example.com',
+        name: 'Pat',
+        password: 'correct horse battery',
+      },
+    });
+    expect(res.status, res.text).toBe(201);
+    const foreign = await sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
+      method: 'POST',
+      headers: { host: 'shop.example.com', origin: 'https://evil.example' },
+      body: {
+        username: 'eve',
+        email: 'eve@example.com',
+        name: 'Eve',
+        password: 'correct horse battery',
+      },
+    });
+    expect(foreign.status).toBe(403);
+  });
 });
