@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/cli/logger.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { sendFrom } from './realSocket.js';
-import { testHasher } from './serverHarness.js';
+import { PASSWORD, testHasher } from './serverHarness.js';
 
 // DNS rebinding: a page on attacker.example re-points its name at 127.0.0.1 and reads the
 // API with the browser's help; the only trace is the foreign Host header.
@@ -71,27 +71,15 @@ describe('the Host allow-list', () => {
   });
 
   it('takes pages at PUBLIC_ORIGIN as its own for the cross-site check, even behind a plain-HTTP proxy', async () => {
-    const res = await sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
-      method: 'POST',
-      headers: { host: 'shop.example.com', origin: 'https://shop.example.com' },
-      body: {
-        username: 'pat',
-        email: 'pat@example.com',
-        name: 'Pat',
-        password: 'correct horse battery',
-      },
-    });
-    expect(res.status, res.text).toBe(201);
-    const foreign = await sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
-      method: 'POST',
-      headers: { host: 'shop.example.com', origin: 'https://evil.example' },
-      body: {
-        username: 'eve',
-        email: 'eve@example.com',
-        name: 'Eve',
-        password: 'correct horse battery',
-      },
-    });
+    const registerFrom = (origin: string, username: string) =>
+      sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { host: 'shop.example.com', origin },
+        body: { username, email: `${username}@example.com`, name: username, password: PASSWORD },
+      });
+    const own = await registerFrom('https://shop.example.com', 'pat');
+    expect(own.status, own.text).toBe(201);
+    const foreign = await registerFrom('https://evil.example', 'eve');
     expect(foreign.status).toBe(403);
   });
 });
