@@ -99,6 +99,22 @@ describe('login throttling by client address', () => {
     expect((await logIn(app, '127.0.0.6', 'nobody-else', 'guess')).status).toBe(401);
   });
 
+  it('counts wrong HTTP Basic credentials against the same limits as session logins', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await sendFrom('127.0.0.8', `${app.url}/api/shop/orders`, {
+        headers: { authorization: basicAuth('bob', `guess-${i}`) },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    expect((await logIn(app, '127.0.0.8', 'bob', PASSWORD)).status).toBe(429);
+    const elsewhere = await sendFrom('127.0.0.9', `${app.url}/api/shop/orders`, {
+      headers: { authorization: basicAuth('bob', PASSWORD) },
+    });
+    expect(elsewhere.status, elsewhere.text).toBe(200);
+  });
+
   it('ignores X-Forwarded-For without TRUST_PROXY, so spoofed addresses gain nothing', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
