@@ -98,12 +98,27 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
 }
 
 /**
+ * A problem response for a request that never reached the app (no Hono context): the
+ * adapter could not make a Request of it.
+ */
+export function bareProblemResponse(code: ProblemCode, detail: string): Response {
+  const { status } = PROBLEM_TYPES[code];
+  return new Response(bareProblemBody(code, detail), {
+    status,
+    headers: {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'cache-control': 'no-store',
+    },
+  });
+}
+
+/**
  * A whole HTTP/1.1 problem response as bytes, for requests the HTTP parser refused before
  * any handler saw them (the connection closes after it).
  */
 export function rawProblemResponse(code: ProblemCode, detail: string): string {
   const { status, title } = PROBLEM_TYPES[code];
-  const body = JSON.stringify({ type: `urn:eventloom:problem:${code}`, title, status, detail });
+  const body = bareProblemBody(code, detail);
   return [
     `HTTP/1.1 ${status} ${title}`,
     'Content-Type: application/problem+json; charset=utf-8',
@@ -113,6 +128,11 @@ export function rawProblemResponse(code: ProblemCode, detail: string): string {
     '',
     body,
   ].join('\r\n');
+}
+
+function bareProblemBody(code: ProblemCode, detail: string): string {
+  const { status, title } = PROBLEM_TYPES[code];
+  return JSON.stringify({ type: `urn:eventloom:problem:${code}`, title, status, detail });
 }
 
 /** `items[0].quantity` for the path segments `['items', 0, 'quantity']`. */

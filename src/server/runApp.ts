@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
 import {
   createReferenceApp,
   type PasswordHasher,
@@ -22,7 +20,7 @@ import type { AppConfig } from './appConfig.js';
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
 import { createMetrics } from './metrics.js';
-import { rawProblemResponse } from './problem.js';
+import { createNodeServer } from './nodeServer.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 
 /** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
@@ -263,31 +261,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       extensions.push(await extension({ store, registry, logger: log, config }));
     }
 
-    const http = createAdaptorServer({ fetch: server.fetch }) as Server;
-    http.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-      // Node would answer a bare status line; API clients get the problem format they
-      // get everywhere else. A reset or half-sent response has nobody left to answer.
-      if (error.code === 'ECONNRESET' || !socket.writable) {
-        socket.destroy();
-        return;
-      }
-      socket.end(
-        error.code === 'HPE_HEADER_OVERFLOW'
-          ? rawProblemResponse(
-              'headers-too-large',
-              'The request headers are larger than the server accepts (16 KiB); send fewer or smaller headers',
-            )
-          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? rawProblemResponse(
-                'request-timeout',
-                'The request headers or body did not arrive in time; send the whole request at once',
-              )
-            : rawProblemResponse(
-                'malformed-request',
-                `The request is not valid HTTP/1.1 (${error.code ?? error.message}); check the request line, headers and body framing`,
-              ),
-      );
-    });
+    const http = createNodeServer(server.fetch, log);
     const port = await listen(http, config.port, config.host);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;

@@ -51,6 +51,18 @@ describe('malformed requests over a real socket', () => {
     });
   });
 
+  it('answers a request without a Host header with a 400 problem+json that asks for one', async () => {
+    for (const request of [
+      'GET /api/v1/info HTTP/1.1\r\nConnection: close\r\n\r\n',
+      'GET /api/v1/info HTTP/1.0\r\n\r\n',
+    ]) {
+      const res = parse(await raw(request));
+      expect(res.status, request).toBe(400);
+      expect(res.headers, request).toContain('content-type: application/problem+json');
+      expect(res.body, request).toContain('Host');
+    }
+  });
+
   it('answers headers beyond the size limit with a 431 problem+json', async () => {
     const res = parse(
       await raw(
