@@ -9,7 +9,13 @@ import {
   UserParams,
   ListQuery,
 } from './apiSchemas.js';
-import { afterWrite, etagOf, readModelsAt, writeOptionsOf } from './httpHelpers.js';
+import {
+  afterWrite,
+  etagOf,
+  IF_MATCH as IF_MATCH_PATTERN,
+  readModelsAt,
+  writeOptionsOf,
+} from './httpHelpers.js';
 import { HttpProblem } from './problem.js';
 import type { RouteDeps } from './routeDeps.js';
 import { toApiUser } from './wireFormat.js';
@@ -17,6 +23,7 @@ import { toApiUser } from './wireFormat.js';
 const IF_MATCH = {
   name: 'If-Match',
   description: 'The ETag you read: a changed account answers 412 instead of being overwritten',
+  pattern: IF_MATCH_PATTERN,
 };
 
 /** `/api/v1/users`: the source material's user resource. */

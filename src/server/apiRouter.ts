@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { Actor } from '../app/index.js';
 import type { ApiEnv, Authenticated } from './apiEnv.js';
 import type { Authenticator } from './authentication.js';
+import { IDEMPOTENCY_KEY } from './httpHelpers.js';
+import type { IdempotencyRecords } from './idempotencyRecords.js';
 import { HttpProblem } from './problem.js';
 import { readJsonBody, readParams, readQuery } from './requestInput.js';
 
@@ -27,6 +29,8 @@ export interface HeaderSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** What the server accepts (documented as the header schema's pattern). */
+  pattern?: RegExp;
 }
 
 export interface RouteSpec<
@@ -84,7 +88,11 @@ export interface ApiRouter {
  */
 export function createApiRouter(
   app: Hono<ApiEnv>,
-  options: { authenticator: Authenticator; explorerAccess: ExplorerAccess },
+  options: {
+    authenticator: Authenticator;
+    explorerAccess: ExplorerAccess;
+    idempotency: IdempotencyRecords;
+  },
 ): ApiRouter {
   const specs: RouteSpec[] = [];
 
@@ -130,6 +138,22 @@ export function createApiRouter(
         const params = spec.params ? readParams(c, spec.params) : undefined;
         const query = spec.query ? readQuery(c, spec.query) : undefined;
         const body = spec.body ? await readJsonBody(c, spec.body) : undefined;
+        const key = c.req.header('idempotency-key');
+        // An invalid key is the handler's 400; only valid ones are claimed.
+        if (
+          key !== undefined &&
+          IDEMPOTENCY_KEY.test(key) &&
+          spec.headers?.some((h) => h.name === 'Idempotency-Key')
+        ) {
+          // A key names one request of its user: the same key on another route (creating an
+          // order, then paying it) is another request, not a retry.
+          await options.idempotency.claim(auth?.actor.userId ?? '', key, {
+            method: spec.method,
+            path: c.req.path,
+            query: query ?? null,
+            body: body ?? null,
+          });
+        }
         return handler(c, {
           body,
           query,

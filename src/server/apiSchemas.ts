@@ -16,6 +16,18 @@ const notBlank = (s: string) => /\S/.test(s);
 // Control characters (NUL above all, which PostgreSQL's jsonb refuses) have no place in text.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// The same two rules as JSON Schema patterns, so the OpenAPI document says what is accepted
+// (refinements are invisible to it). "Blank" is JavaScript's \s, spelled out: other regex
+// dialects disagree on what \s holds.
+const CONTROL_CLASS = String.raw`\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f`;
+const BLANK_CLASS = String.raw`\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff`;
+const NO_CONTROL_PATTERN = `^[^${CONTROL_CLASS}]*$`;
+const TEXT_PATTERN = `^[^${CONTROL_CLASS}]*[^${CONTROL_CLASS}${BLANK_CLASS}][^${CONTROL_CLASS}]*$`;
+/** Text without control characters (but tab and newlines). */
+const noControl = (schema: z.ZodString) =>
+  schema
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .meta({ pattern: NO_CONTROL_PATTERN });
 /** Text a person typed: length-checked, not blank, no control characters but tab and newlines. */
 const text = (min: number, max: number) =>
   z
@@ -23,17 +35,36 @@ const text = (min: number, max: number) =>
     .min(min)
     .max(max)
     .refine(notBlank, 'must not be blank')
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .meta({ pattern: TEXT_PATTERN });
+/** An address mail can deliver to: RFC 5321 allows at most 64 characters before the @. */
+const email = () =>
+  z
+    .email()
+    .max(EMAIL.max)
+    .refine(
+      (s) => s.lastIndexOf('@') <= 64,
+      'has more than 64 characters before the @, which mail servers refuse',
+    );
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const uuid = () => z.string().regex(UUID_PATTERN, 'must be an id (a lower-case UUID)');
 
+/**
+ * Bounds of the integer query parameters: they arrive as strings, and the OpenAPI document
+ * describes them as the integers they are (see openApiDocument).
+ */
+export const integerParams = new WeakMap<z.ZodType, { minimum: number; maximum: number }>();
+
 /** A query parameter holding a whole number in [min, max]. */
-export const intParam = (min: number, max: number) =>
-  z
+export const intParam = (min: number, max: number) => {
+  const schema = z
     .string()
     .regex(/^\d{1,16}$/, 'must be a whole number')
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
+  integerParams.set(schema, { minimum: min, maximum: max });
+  return schema;
+};
 
 // ---------------------------------------------------------------- requests
 
@@ -49,7 +80,7 @@ export const RegisterUserBody = named(
         USERNAME.pattern,
         'may hold letters, digits, ".", "_" and "-", starting with a letter or digit',
       ),
-    email: z.email().max(EMAIL.max),
+    email: email(),
     name: text(NAME.min, NAME.max),
     password: z.string().min(PASSWORD.min).max(PASSWORD.max),
   }),
@@ -61,7 +92,7 @@ export const UpdateUserBody = named(
   z
     .strictObject({
       name: text(NAME.min, NAME.max).optional(),
-      email: z.email().max(EMAIL.max).optional(),
+      email: email().optional(),
       password: z.string().min(PASSWORD.min).max(PASSWORD.max).optional(),
       current_password: z.string().min(1).max(PASSWORD.max).optional(),
     })
@@ -112,11 +143,7 @@ export const AddProductBody = named(
   'A product, added by a user or an admin. Money is in cents.',
   z.strictObject({
     name: text(1, 100),
-    description: z
-      .string()
-      .max(1000)
-      .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-      .optional(),
+    description: noControl(z.string().max(1000)).optional(),
     price_cents: z.number().int().min(0).max(100_000_000),
   }),
 );
@@ -165,12 +192,7 @@ export const TweetUserParams = z.object({
 });
 export const EntityParams = z.object({ id: uuid() });
 export const StreamParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-    .describe('A stream id, e.g. user-0190…'),
+  id: noControl(z.string().min(1).max(512)).describe('A stream id, e.g. user-0190…'),
 });
 
 export const ListQuery = z.object({

@@ -25,6 +25,8 @@ export interface AppConfig {
   admins: string[];
   explorerAccess: ExplorerAccess;
   allowedOrigins: string[];
+  /** The origin clients reach the server at (behind a proxy, a tunnel, a port mapping), if any. */
+  publicOrigin: string | undefined;
   secureCookies: boolean;
   trustProxy: boolean;
   seedSampleData: boolean;
@@ -59,10 +61,6 @@ const list = (value: string | undefined): string[] =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
   const explicit = env.EVENTLOOM_DB;
   if (explicit !== undefined && explicit !== '') return explicit;
@@ -84,8 +82,9 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `SESSION_SECRET` | generated into the data folder | CSRF-token key, 32+ characters |
  * | `EVENTLOOM_MASTER_KEY` | generated into the data folder (`master-key`) | key-encryption key of the personal data: 32 bytes, base64 or hex |
  * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
- * | `EXPLORER_ACCESS` | `public` on a loopback HOST, else `admin` | who may use the store API: `public`, `authenticated`, `admin` |
+ * | `EXPLORER_ACCESS` | `admin` | who may use the store API (events, streams, live feed): `admin` (`ADMIN_USERNAMES`), `authenticated` (any user), `public` (anyone) |
  * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
+ * | `PUBLIC_ORIGIN` | none | the origin clients use (e.g. `https://shop.example.com`); its host is answered besides addresses, `localhost` and `HOST`, and its pages may call the API |
  * | `COOKIE_SECURE`, `TRUST_PROXY` | `false` | behind HTTPS / a reverse proxy |
  * | `SEED_SAMPLE_DATA` | `true` | add three sample products to an empty shop |
  * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
@@ -146,7 +145,9 @@ export function loadAppConfig(
   }
   const host = flags.host ?? env.HOST ?? '127.0.0.1';
 
-  const access = env.EXPLORER_ACCESS ?? (isLoopback(host) ? 'public' : 'admin');
+  // Events carry people's emails and names: the explorer is for admins unless opted out.
+  const access =
+    env.EXPLORER_ACCESS === undefined || env.EXPLORER_ACCESS === '' ? 'admin' : env.EXPLORER_ACCESS;
   if (access !== 'public' && access !== 'authenticated' && access !== 'admin') {
     throw bad('EXPLORER_ACCESS', access, 'use public, authenticated or admin');
   }
@@ -172,6 +173,15 @@ export function loadAppConfig(
     }
   }
 
+  const publicOrigin = env.PUBLIC_ORIGIN === '' ? undefined : env.PUBLIC_ORIGIN;
+  if (publicOrigin !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicOrigin)) {
+    throw bad(
+      'PUBLIC_ORIGIN',
+      publicOrigin,
+      'give the origin clients use, like https://shop.example.com (scheme, host, port; no path)',
+    );
+  }
+
   const rywText = env.READ_YOUR_WRITES_MS ?? '2000';
   if (!/^\d{1,6}$/.test(rywText)) {
     throw bad(
@@ -192,6 +202,7 @@ export function loadAppConfig(
     admins: list(env.ADMIN_USERNAMES),
     explorerAccess: access,
     allowedOrigins: list(env.ALLOWED_ORIGINS),
+    publicOrigin: publicOrigin?.replace(/\/$/, ''),
     secureCookies: flag(env, 'COOKIE_SECURE', false),
     trustProxy: flag(env, 'TRUST_PROXY', false),
     seedSampleData: flag(env, 'SEED_SAMPLE_DATA', true),

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
@@ -34,11 +35,15 @@ const BASIC_CACHE_SIZE = 10_000;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The client's address, for rate limits: the socket's peer, or the proxy's word for it. */
+/**
+ * The client's address, for rate limits: the socket's peer, or with `trustProxy` the last
+ * address in X-Forwarded-For — the one the proxy in front appended; whatever comes before it
+ * the client wrote itself.
+ */
 export function clientAddress(c: Context<ApiEnv>, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded;
+    const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim();
+    if (forwarded !== undefined && isIP(forwarded) !== 0) return forwarded;
   }
   try {
     return getConnInfo(c).remote.address ?? 'unknown';

@@ -15,6 +15,8 @@ import { createLiveEvents } from './liveEvents.js';
 import { createLoginRateLimiter, type LoginRateLimitOptions } from './loginRateLimiter.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { registerOpsRoutes } from './opsRoutes.js';
+import { hostGuard } from './hostGuard.js';
+import { createIdempotencyRecords } from './idempotencyRecords.js';
 import { HttpProblem, problemResponse } from './problem.js';
 import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
@@ -42,12 +44,17 @@ export interface ServerOptions {
   /** HMAC key for CSRF tokens, at least 32 bytes, stable across restarts. */
   sessionSecret: string | Uint8Array;
   logger?: ServerLogger;
-  /** Who may use the store API (events, streams, subscriptions). Default `authenticated`. */
+  /** Who may use the store API (events, streams, subscriptions). Default `admin`. */
   explorerAccess?: ExplorerAccess;
   /** Origins of other pages allowed to call the API (dev servers). Default none. */
   allowedOrigins?: readonly string[];
   /** Mark cookies Secure (serve over HTTPS). Default false. */
   secureCookies?: boolean;
+  /**
+   * Host names (besides addresses and `localhost`, which always pass) this server answers
+   * for; other Host headers get a 421 (DNS rebinding). Default none.
+   */
+  allowedHosts?: readonly string[];
   /** Trust X-Forwarded-* from a proxy in front. Default false. */
   trustProxy?: boolean;
   /** Largest request body in bytes (413 above). Default 64 KiB. */
@@ -74,7 +81,8 @@ export interface ServerOptions {
 /** The HTTP server: a Hono app (use `fetch`, or `app.request` in tests) and its lifecycle. */
 export interface EventloomServer {
   readonly app: Hono<ApiEnv>;
-  readonly fetch: (request: Request) => Response | Promise<Response>;
+  /** Hands `env` on to Hono: the Node adapter passes the socket there (the client address). */
+  readonly fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
   readonly registry: SubscriptionRegistry;
   readonly metrics: Metrics;
   /** Starts background work (the event-rate tracker). */
@@ -138,6 +146,13 @@ export function createServer(options: ServerOptions): EventloomServer {
     );
     await next();
     c.res.headers.set('x-request-id', c.get('requestId'));
+    // API answers carry people's data (accounts, orders, raw events): no shared or browser
+    // cache may keep them, unless a route says otherwise. `no-cache` (Hono's default for
+    // event streams) still lets a cache store them.
+    const caching = c.res.headers.get('cache-control');
+    if (c.req.path.startsWith('/api/') && (caching === null || caching === 'no-cache')) {
+      c.res.headers.set('cache-control', 'no-store');
+    }
     const seconds = (performance.now() - started) / 1000;
     const route = (c.get('route') as string | undefined) ?? 'unmatched';
     metrics.observeRequest(c.req.method, route, c.res.status, seconds);
@@ -150,6 +165,7 @@ export function createServer(options: ServerOptions): EventloomServer {
       ms: Math.round(seconds * 10_000) / 10,
     });
   });
+  app.use('*', hostGuard(options.allowedHosts ?? []));
   app.use(
     '*',
     secureHeaders({
@@ -201,7 +217,8 @@ export function createServer(options: ServerOptions): EventloomServer {
   });
   const router = createApiRouter(app, {
     authenticator,
-    explorerAccess: options.explorerAccess ?? 'authenticated',
+    explorerAccess: options.explorerAccess ?? 'admin',
+    idempotency: createIdempotencyRecords(options.sessionDocuments),
   });
   const deps: RouteDeps = {
     router,
@@ -260,7 +277,7 @@ export function createServer(options: ServerOptions): EventloomServer {
 
   return {
     app,
-    fetch: (request) => app.fetch(request),
+    fetch: (request, env) => app.fetch(request, env),
     registry,
     metrics,
     start: () => rate.start(),

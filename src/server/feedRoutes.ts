@@ -7,7 +7,7 @@ import {
   TweetUserParams,
   UserTweets,
 } from './apiSchemas.js';
-import { afterWrite, readModelsAt, writeOptionsOf } from './httpHelpers.js';
+import { afterWrite, IDEMPOTENCY_KEY, readModelsAt, writeOptionsOf } from './httpHelpers.js';
 import { HttpProblem } from './problem.js';
 import type { RouteDeps } from './routeDeps.js';
 import { toApiTweet } from './wireFormat.js';
@@ -44,7 +44,12 @@ export function registerFeedRoutes({ router, app, readYourWritesMs }: RouteDeps)
       auth: 'required',
       body: PostTweetBody,
       headers: [
-        { name: 'Idempotency-Key', description: 'A retry with the same key posts nothing new' },
+        {
+          name: 'Idempotency-Key',
+          description:
+            'A retry with the same key and body posts nothing new; the same key with another body answers 422',
+          pattern: IDEMPOTENCY_KEY,
+        },
       ],
       responses: { 201: { description: 'Posted', schema: TweetCreated } },
     },

@@ -13,8 +13,7 @@ export const etagOf = (version: number): string => `"${version}"`;
 export function ifMatchVersion(c: Context<ApiEnv>): number | undefined {
   const header = c.req.header('if-match');
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*"?(\d{1,15})"?\s*$/.exec(header);
-  if (!match?.[1]) {
+  if (!IF_MATCH.test(header.trim())) {
     throw new HttpProblem('validation-failed', {
       detail: `If-Match must be one ETag from a response of this API, like "3"; got ${header.slice(0, 60)}`,
       errors: [
@@ -26,15 +25,18 @@ export function ifMatchVersion(c: Context<ApiEnv>): number | undefined {
       ],
     });
   }
-  return Number(match[1]);
+  return Number(header.trim().replaceAll('"', ''));
 }
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** What If-Match accepts: `*` or one version ETag (quoted as sent, or bare). */
+export const IF_MATCH = /^(\*|"\d{1,15}"|\d{1,15})$/;
+/** What Idempotency-Key accepts: 1 to 255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY = /^[!-~]{1,255}$/;
 
 /** The write options of a request: If-Match, Idempotency-Key and tracing metadata. */
 export function writeOptionsOf(c: Context<ApiEnv>, actor: Actor | undefined): WriteOptions {
   const key = c.req.header('idempotency-key');
-  if (key !== undefined && !KEY.test(key)) {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
     throw new HttpProblem('validation-failed', {
       detail: 'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal)',
       errors: [

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiSchemas } from './apiSchemas.js';
+import { apiSchemas, integerParams } from './apiSchemas.js';
 import type { RouteSpec } from './apiRouter.js';
 import { PROBLEM_TYPES } from './problem.js';
 
@@ -15,6 +15,12 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
     target: 'draft-2020-12',
     io,
     unrepresentable: 'any',
+    override: ({ zodSchema, jsonSchema }) => {
+      const bounds = integerParams.get(zodSchema as unknown as z.ZodType);
+      if (bounds === undefined) return;
+      for (const key of Object.keys(jsonSchema)) delete (jsonSchema as JsonObject)[key];
+      Object.assign(jsonSchema, { type: 'integer', ...bounds });
+    },
   }) as JsonObject;
   // Named schemas inside are components already: point at those instead of local $defs.
   delete json.$schema;
@@ -65,7 +71,10 @@ function parameters(spec: RouteSpec): JsonObject[] {
       in: 'header',
       required: header.required ?? false,
       description: header.description,
-      schema: { type: 'string' },
+      schema: {
+        type: 'string',
+        ...(header.pattern !== undefined ? { pattern: header.pattern.source } : {}),
+      },
     });
   }
   return out;
@@ -111,16 +120,42 @@ function responses(spec: RouteSpec): JsonObject {
     [
       400,
       'Invalid input: `errors` names each invalid field',
-      spec.body !== undefined || spec.query !== undefined,
+      spec.body !== undefined ||
+        spec.query !== undefined ||
+        (spec.headers ?? []).some((h) => h.pattern !== undefined),
     ],
-    [401, 'Not authenticated', spec.auth === 'required' || spec.auth === 'explorer'],
+    [
+      401,
+      'Not authenticated, or the credentials sent are wrong',
+      spec.auth !== 'none' || spec.operationId === 'logIn',
+    ],
     [
       403,
       'CSRF check failed (send x-csrf-token with the session cookie), or not allowed',
       spec.method !== 'get' || spec.auth === 'explorer',
     ],
+    [
+      412,
+      'If-Match names a version other than the current one: read it again',
+      (spec.headers ?? []).some((h) => h.name === 'If-Match'),
+    ],
     [413, 'The body is larger than the limit', spec.body !== undefined],
     [415, 'The body is not JSON', spec.body !== undefined],
+    [
+      421,
+      'The Host header names a server this is not (set PUBLIC_ORIGIN for the public name)',
+      true,
+    ],
+    [
+      422,
+      'The Idempotency-Key was used before for a request with another body',
+      (spec.headers ?? []).some((h) => h.name === 'Idempotency-Key'),
+    ],
+    [
+      429,
+      'Too many failed logins from this address; see Retry-After',
+      spec.auth !== 'none' || spec.operationId === 'logIn',
+    ],
     [500, 'Unexpected error (the request id is in the logs)', true],
     [503, 'The event store is unavailable; retry', true],
   ];

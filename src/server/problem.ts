@@ -12,6 +12,7 @@ export interface FieldError {
 /** The problem types the API answers with; `type` is `urn:eventloom:problem:<code>`. */
 export const PROBLEM_TYPES = {
   'validation-failed': { status: 400, title: 'The request is invalid' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP' },
   'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
   unauthorized: { status: 401, title: 'Authentication is required' },
   'invalid-credentials': { status: 401, title: 'Wrong username or password' },
@@ -19,12 +20,19 @@ export const PROBLEM_TYPES = {
   'csrf-failed': { status: 403, title: 'Cross-site request refused' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'The request took too long to arrive' },
   conflict: { status: 409, title: 'Conflict with the current state' },
   'precondition-failed': { status: 412, title: 'The resource changed since you read it' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported content type' },
+  'misdirected-request': { status: 421, title: 'This server does not answer for that host' },
   unprocessable: { status: 422, title: 'The request cannot be carried out' },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'The Idempotency-Key was used for another request',
+  },
   'rate-limited': { status: 429, title: 'Too many attempts' },
+  'headers-too-large': { status: 431, title: 'The request headers are too large' },
   'internal-error': { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
 } as const;
@@ -87,6 +95,44 @@ export function problemResponse(c: Context, problem: HttpProblem): Response {
       ...headers,
     },
   });
+}
+
+/**
+ * A problem response for a request that never reached the app (no Hono context): the
+ * adapter could not make a Request of it.
+ */
+export function bareProblemResponse(code: ProblemCode, detail: string): Response {
+  const { status } = PROBLEM_TYPES[code];
+  return new Response(bareProblemBody(code, detail), {
+    status,
+    headers: {
+      'content-type': 'application/problem+json; charset=utf-8',
+      'cache-control': 'no-store',
+    },
+  });
+}
+
+/**
+ * A whole HTTP/1.1 problem response as bytes, for requests the HTTP parser refused before
+ * any handler saw them (the connection closes after it).
+ */
+export function rawProblemResponse(code: ProblemCode, detail: string): string {
+  const { status, title } = PROBLEM_TYPES[code];
+  const body = bareProblemBody(code, detail);
+  return [
+    `HTTP/1.1 ${status} ${title}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Cache-Control: no-store',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+function bareProblemBody(code: ProblemCode, detail: string): string {
+  const { status, title } = PROBLEM_TYPES[code];
+  return JSON.stringify({ type: `urn:eventloom:problem:${code}`, title, status, detail });
 }
 
 /** `items[0].quantity` for the path segments `['items', 0, 'quantity']`. */

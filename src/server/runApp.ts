@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import {
   createReferenceApp,
   type PasswordHasher,
@@ -22,6 +21,7 @@ import { appKeyEncryptionKey, dataFolderSecret, withAppPersonalData } from './ap
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
 import { createMetrics } from './metrics.js';
+import { createNodeServer } from './nodeServer.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 
 /** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
@@ -238,7 +238,15 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       sessionSecret: secret,
       logger: log,
       explorerAccess: config.explorerAccess,
-      allowedOrigins: config.allowedOrigins,
+      // Pages served at the public origin are this app's own, whatever the proxy forwards.
+      allowedOrigins: [
+        ...config.allowedOrigins,
+        ...(config.publicOrigin !== undefined ? [config.publicOrigin] : []),
+      ],
+      allowedHosts: [
+        config.host,
+        ...(config.publicOrigin !== undefined ? [new URL(config.publicOrigin).host] : []),
+      ],
       secureCookies: config.secureCookies,
       trustProxy: config.trustProxy,
       webRoot: config.webRoot,
@@ -264,7 +272,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       );
     }
 
-    const http = createAdaptorServer({ fetch: server.fetch }) as Server;
+    const http = createNodeServer(server.fetch, log);
     const port = await listen(http, config.port, config.host);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;

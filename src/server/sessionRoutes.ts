@@ -18,7 +18,7 @@ export function registerSessionRoutes(deps: RouteDeps): void {
       operationId: 'logIn',
       summary: 'Log in',
       description:
-        'Sets an httpOnly, SameSite=Lax session cookie and answers the CSRF token to send as `x-csrf-token` on unsafe requests. Failed attempts are limited per address and username (429 with Retry-After).',
+        'Sets an httpOnly, SameSite=Lax session cookie and answers the CSRF token to send as `x-csrf-token` on unsafe requests. Failed attempts slow down the client address (per username, and across usernames) with a doubling back-off: 429 with Retry-After.',
       tags: ['session'],
       auth: 'none',
       body: LoginBody,

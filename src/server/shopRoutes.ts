@@ -1,3 +1,4 @@
+import type { Payment } from '../app/index.js';
 import {
   AddProductBody,
   EntityParams,
@@ -11,14 +12,23 @@ import {
   ProductEnvelope,
   ProductList,
 } from './apiSchemas.js';
-import { afterWrite, etagOf, readModelsAt, writeOptionsOf } from './httpHelpers.js';
+import {
+  afterWrite,
+  etagOf,
+  IDEMPOTENCY_KEY as IDEMPOTENCY_KEY_PATTERN,
+  IF_MATCH,
+  readModelsAt,
+  writeOptionsOf,
+} from './httpHelpers.js';
 import { HttpProblem } from './problem.js';
 import type { RouteDeps } from './routeDeps.js';
 import { toApiOrder, toApiPayment, toApiProduct } from './wireFormat.js';
 
 const IDEMPOTENCY_KEY = {
   name: 'Idempotency-Key',
-  description: 'A retry with the same key answers the original result and writes nothing',
+  description:
+    'A retry with the same key and body answers the original result and writes nothing; the same key with another body answers 422',
+  pattern: IDEMPOTENCY_KEY_PATTERN,
 };
 
 /** `/api/shop`: products, orders and their payments. */
@@ -181,7 +191,11 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
       body: ProcessPaymentBody,
       headers: [
         IDEMPOTENCY_KEY,
-        { name: 'If-Match', description: 'The order\u2019s ETag: a changed order answers 412' },
+        {
+          name: 'If-Match',
+          description: 'The order\u2019s ETag: a changed order answers 412',
+          pattern: IF_MATCH,
+        },
       ],
       responses: {
         201: { description: 'Paid', schema: PaymentResult },
@@ -198,6 +212,14 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
         { amountCents: body.amount_cents, method: body.method },
         writeOptionsOf(c, actor),
       );
+      // An idempotent replay of some other write to this order (a key reused from before keys
+      // were remembered per request) has no payment to answer with.
+      if ((result.value.payment as Payment | undefined) === undefined) {
+        throw new HttpProblem('idempotency-key-reused', {
+          detail:
+            'This Idempotency-Key was already used for another write to this order; send a new key to pay it',
+        });
+      }
       const headers = await afterWrite(c, app, result, readYourWritesMs);
       return c.json(
         { payment: toApiPayment(result.value.payment), order: toApiOrder(result.value.order) },

@@ -3,7 +3,7 @@ import { isConfigurationError } from '../../src/core/index.js';
 import { loadAppConfig } from '../../src/server/index.js';
 
 describe('loadAppConfig', () => {
-  it('defaults to the embedded store in ./data on 127.0.0.1:3000 with a public explorer', () => {
+  it('defaults to the embedded store in ./data on 127.0.0.1:3000 with an admin-only explorer', () => {
     const config = loadAppConfig({});
     expect(config.store).toMatchObject({ kind: 'sqlite' });
     expect(config.store.kind === 'sqlite' && config.store.path).toMatch(/data[/\\]eventloom\.db$/);
@@ -11,7 +11,7 @@ describe('loadAppConfig', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 3000,
-      explorerAccess: 'public',
+      explorerAccess: 'admin',
       seedSampleData: true,
     });
   });
@@ -39,8 +39,10 @@ describe('loadAppConfig', () => {
     });
   });
 
-  it('guards the explorer when listening beyond loopback', () => {
+  it('keeps the explorer admin-only on any HOST unless EXPLORER_ACCESS opens it', () => {
     expect(loadAppConfig({ HOST: '0.0.0.0' }).explorerAccess).toBe('admin');
+    expect(loadAppConfig({ HOST: '127.0.0.1', EXPLORER_ACCESS: '' }).explorerAccess).toBe('admin');
+    expect(loadAppConfig({ EXPLORER_ACCESS: 'public' }).explorerAccess).toBe('public');
     expect(
       loadAppConfig({ HOST: '0.0.0.0', EXPLORER_ACCESS: 'authenticated' }).explorerAccess,
     ).toBe('authenticated');
@@ -54,6 +56,7 @@ describe('loadAppConfig', () => {
     [{ SESSION_SECRET: 'short' }, /at least 32 characters/],
     [{ COOKIE_SECURE: 'maybe' }, /COOKIE_SECURE/],
     [{ ALLOWED_ORIGINS: 'localhost:5173' }, /ALLOWED_ORIGINS/],
+    [{ PUBLIC_ORIGIN: 'https://shop.example.com/app' }, /PUBLIC_ORIGIN.*no path/],
     [{ EXPLORER_ACCESS: 'everyone' }, /EXPLORER_ACCESS/],
     [{ EVENTLOOM_MASTER_KEY: 'not-a-key' }, /EVENTLOOM_MASTER_KEY is malformed.*randomBytes\(32\)/],
   ])('refuses %j with a configuration error naming the variable', (env, message) => {

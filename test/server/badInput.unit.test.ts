@@ -47,6 +47,21 @@ describe('bad requests get a precise 4xx problem', () => {
     ]);
   });
 
+  it('refuses an email whose local part is longer than the 64 characters mail allows', async () => {
+    const res = await h.call('POST', '/api/v1/users', {
+      body: {
+        username: 'longmail',
+        email: `${'a'.repeat(65)}@example.com`,
+        name: 'Long Mail',
+        password: PASSWORD,
+      },
+    });
+    expect(res.status).toBe(400);
+    const errors = (await problemOf(res)).errors ?? [];
+    expect(errors.map((e) => e.pointer)).toEqual(['/email']);
+    expect(errors[0]?.message).toMatch(/64 characters/);
+  });
+
   it('refuses control characters in text, which some read stores cannot even hold', async () => {
     const res = await h.call('POST', '/api/v2/tweets', {
       basic: ['ada', PASSWORD],

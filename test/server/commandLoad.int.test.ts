@@ -19,7 +19,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('command endpoints under load', () => {
   it('answers every concurrent tweet and order command and records each exactly once', async () => {
     const app = await runApp({
-      config: loadAppConfig({ PORT: '0', EVENTLOOM_DATA: dir, SEED_SAMPLE_DATA: 'false' }),
+      config: loadAppConfig({
+        PORT: '0',
+        EVENTLOOM_DATA: dir,
+        SEED_SAMPLE_DATA: 'false',
+        EXPLORER_ACCESS: 'public', // reads the whole log anonymously to check it
+      }),
       logger: createLogger({ level: 'error', write: () => undefined }),
       hasher: testHasher(),
     });

@@ -88,6 +88,33 @@ describe('/api/v2/tweets', () => {
     expect((await h.store.readAll()).filter((e) => e.type === 'TweetPosted')).toHaveLength(1);
   });
 
+  it('refuses an Idempotency-Key reused with another body with a 422 problem, writing nothing', async () => {
+    await h.register('ada');
+    await h.register('bob');
+    const send = (who: string, body: string) =>
+      h.call('POST', '/api/v2/tweets', {
+        basic: [who, PASSWORD],
+        headers: { 'idempotency-key': 'shared-key' },
+        body: { body },
+      });
+    expect((await send('ada', 'first')).status).toBe(201);
+    const reused = await send('ada', 'something else');
+    expect(reused.status).toBe(422);
+    expect(reused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await reused.json()).toMatchObject({
+      type: 'urn:eventloom:problem:idempotency-key-reused',
+      errors: [{ pointer: 'header:Idempotency-Key' }],
+    });
+    // Keys belong to their user: bob's request with the same key is his own.
+    expect((await send('bob', 'something else')).status).toBe(201);
+    expect((await send('ada', 'first')).headers.get('idempotent-replayed')).toBe('true');
+    const tweets = (await h.store.readAll()).filter((e) => e.type === 'TweetPosted');
+    expect(tweets.map((e) => (e.data as { body: string }).body).sort()).toEqual([
+      'first',
+      'something else',
+    ]);
+  });
+
   it('removes a deleted user’s tweets from the feed', async () => {
     const { id } = await h.register('ada');
     await h.call('POST', '/api/v2/tweets', {

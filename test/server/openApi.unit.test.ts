@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHarness, type Harness } from './serverHarness.js';
+import { RegisterUserBody } from '../../src/server/apiSchemas.js';
+import { createHarness, type Harness, PASSWORD } from './serverHarness.js';
 
 let h: Harness;
 let doc: {
@@ -74,5 +75,57 @@ describe('GET /api/openapi.json', () => {
     expect(JSON.stringify(post.requestBody)).toContain('#/components/schemas/RegisterUser');
     expect(JSON.stringify(post.responses['400'])).toContain('application/problem+json');
     expect(JSON.stringify(post.responses['409'])).toContain('#/components/schemas/Problem');
+  });
+
+  it('matches the server: integer query bounds, header patterns, 429 where credentials are checked, 421 everywhere', () => {
+    type Param = { name: string; in: string; schema: Record<string, unknown> };
+    const params = (path: string, method: string) =>
+      (doc.paths[path]![method] as unknown as { parameters: Param[] }).parameters;
+    const limit = params('/api/events', 'get').find((p) => p.name === 'limit')!;
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    const key = params('/api/v2/tweets', 'post').find((p) => p.name === 'Idempotency-Key')!;
+    expect(key.schema).toEqual({ type: 'string', pattern: '^[!-~]{1,255}$' });
+    const ifMatch = params('/api/v1/users/{id}', 'put').find((p) => p.name === 'If-Match')!;
+    expect(new RegExp(ifMatch.schema.pattern as string).test('"3"')).toBe(true);
+    expect(new RegExp(ifMatch.schema.pattern as string).test('W/"3"')).toBe(false);
+    const remove = doc.paths['/api/v1/users/{id}']!.delete!.responses;
+    expect(Object.keys(remove)).toEqual(expect.arrayContaining(['400', '412']));
+    expect(doc.paths['/api/v2/tweets']!.post!.responses['422']).toBeDefined();
+
+    expect(doc.paths['/api/session']!.post!.responses['429']).toBeDefined();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const checksCredentials = (op as unknown as { security: unknown[] }).security.length > 0;
+        if (checksCredentials)
+          expect(op.responses['429'], `429 of ${method} ${path}`).toBeDefined();
+        expect(op.responses['421'], `421 of ${method} ${path}`).toBeDefined();
+      }
+    }
+  });
+
+  it('documents the text rules as patterns that accept exactly what the server accepts', () => {
+    const register = doc.components.schemas.RegisterUser as {
+      properties: Record<string, { pattern?: string }>;
+    };
+    const pattern = new RegExp(register.properties.name!.pattern!);
+    for (const name of [
+      'Ada',
+      ' Ada ',
+      'a\u0085b',
+      'Zoë\n',
+      '   ',
+      '\u00a0',
+      'a\u0006',
+      'x\u007f',
+      '\ufeff',
+    ]) {
+      const accepted = RegisterUserBody.safeParse({
+        username: 'ada',
+        email: 'ada@example.com',
+        name,
+        password: PASSWORD,
+      }).success;
+      expect(pattern.test(name), JSON.stringify(name)).toBe(accepted);
+    }
   });
 });

@@ -26,7 +26,8 @@ afterAll(() => {
 });
 
 async function start(env: Record<string, string>, logs: string[] = []): Promise<RunningApp> {
-  const config = loadAppConfig({ PORT: '0', ...env });
+  // These suites read the explorer routes anonymously; the default is admin-only.
+  const config = loadAppConfig({ PORT: '0', EXPLORER_ACCESS: 'public', ...env });
   const app = await runApp({
     config,
     logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),

@@ -158,6 +158,26 @@ describe('/api/shop', () => {
     expect((await h.store.readAll()).filter((e) => e.type === 'PaymentProcessed')).toHaveLength(1);
   });
 
+  it('refuses with 422 an Idempotency-Key that created the order and is sent again to pay it', async () => {
+    const mug = await addProduct('Mug', 1500);
+    const created = await h.call('POST', '/api/shop/orders', {
+      ...ada,
+      headers: { 'idempotency-key': 'one-key' },
+      body: { items: [{ product_id: mug.id, quantity: 1 }] },
+    });
+    const { order } = OrderEnvelope.parse(await created.json());
+    const pay = await h.call('POST', `/api/shop/orders/${order.id}/payments`, {
+      ...ada,
+      headers: { 'idempotency-key': 'one-key' },
+      body: { amount_cents: 1500, method: 'card' },
+    });
+    expect(pay.status).toBe(422);
+    expect(await pay.json()).toMatchObject({
+      type: 'urn:eventloom:problem:idempotency-key-reused',
+    });
+    expect((await h.store.readAll()).filter((e) => e.type === 'PaymentProcessed')).toHaveLength(0);
+  });
+
   it('answers 422 naming the item for an unknown product, and writes nothing', async () => {
     const mug = await addProduct('Mug', 1500);
     const res = await h.call('POST', '/api/shop/orders', {

@@ -170,3 +170,34 @@ describe('/api/v1/users', () => {
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
 });
+
+describe('caching of personal responses', () => {
+  it('sends Cache-Control: no-store on every API response that can carry personal data', async () => {
+    const register = await h.call('POST', '/api/v1/users', {
+      body: { username: 'ada', email: 'ada@example.com', name: 'Ada', password: PASSWORD },
+    });
+    const { id } = UserCreated.parse(await register.json()).user;
+    const session = await h.login('ada');
+    const responses = {
+      register,
+      login: await h.call('POST', '/api/session', {
+        body: { username: 'ada', password: PASSWORD },
+      }),
+      user: await h.call('GET', `/api/v1/users/${id}`, { session }),
+      users: await h.call('GET', '/api/v1/users', { session }),
+      update: await h.call('PUT', `/api/v1/users/${id}`, { session, body: { name: 'Ada L.' } }),
+      events: await h.request('/api/events'),
+      stream: await h.request(`/api/streams/user-${id}`),
+      orders: await h.call('GET', '/api/shop/orders', { session }),
+      problem: await h.call('GET', '/api/v1/users/nobody', { session }),
+    };
+    for (const [name, res] of Object.entries(responses)) {
+      expect(res.status, name).toBeLessThan(500);
+      expect(res.headers.get('cache-control'), name).toBe('no-store');
+    }
+    const live = await h.request('/api/events/live');
+    expect(live.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(live.headers.get('cache-control')).toBe('no-store');
+    await live.body?.cancel();
+  });
+});

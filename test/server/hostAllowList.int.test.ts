@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/cli/logger.js';
+import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
+import { sendFrom } from './realSocket.js';
+import { PASSWORD, testHasher } from './serverHarness.js';
+
+// DNS rebinding: a page on attacker.example re-points its name at 127.0.0.1 and reads the
+// API with the browser's help; the only trace is the foreign Host header.
+let app: RunningApp;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'eventloom-host-'));
+  app = await runApp({
+    config: loadAppConfig({
+      PORT: '0',
+      EVENTLOOM_DATA: dir,
+      SEED_SAMPLE_DATA: 'false',
+      PUBLIC_ORIGIN: 'https://shop.example.com',
+    }),
+    logger: createLogger({ level: 'error', write: () => undefined }),
+    hasher: testHasher(),
+  });
+});
+afterAll(async () => {
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const withHost = (host: string, path = '/health', method = 'GET') =>
+  sendFrom('127.0.0.1', `${app.url}${path}`, { method, headers: { host } });
+
+describe('the Host allow-list', () => {
+  it('refuses a foreign Host with a 421 problem that says how to allow it, on every route', async () => {
+    for (const [path, method] of [
+      ['/api/events', 'GET'],
+      ['/api/events', 'HEAD'],
+      ['/api/openapi.json', 'GET'],
+      ['/', 'GET'],
+      ['/health', 'GET'],
+      ['/api/v1/users', 'POST'],
+    ] as const) {
+      const res = await withHost(`attacker.example:${new URL(app.url).port}`, path, method);
+      expect(res.status, `${method} ${path}`).toBe(421);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      if (method !== 'HEAD') {
+        expect(res.json()).toMatchObject({
+          type: 'urn:eventloom:problem:misdirected-request',
+          status: 421,
+        });
+        expect(res.text).toContain('PUBLIC_ORIGIN');
+      }
+    }
+  });
+
+  it('answers the listen address, the loopback names and PUBLIC_ORIGIN’s host', async () => {
+    const port = new URL(app.url).port;
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `LOCALHOST:${port}`,
+      `[::1]:${port}`,
+      'shop.example.com',
+      'shop.example.com:443',
+    ]) {
+      const res = await withHost(host);
+      expect(res.status, host).toBe(200);
+    }
+  });
+
+  it('takes pages at PUBLIC_ORIGIN as its own for the cross-site check, even behind a plain-HTTP proxy', async () => {
+    const registerFrom = (origin: string, username: string) =>
+      sendFrom('127.0.0.1', `${app.url}/api/v1/users`, {
+        method: 'POST',
+        headers: { host: 'shop.example.com', origin },
+        body: { username, email: `${username}@example.com`, name: username, password: PASSWORD },
+      });
+    const own = await registerFrom('https://shop.example.com', 'pat');
+    expect(own.status, own.text).toBe(201);
+    const foreign = await registerFrom('https://evil.example', 'eve');
+    expect(foreign.status).toBe(403);
+  });
+});
