@@ -120,9 +120,9 @@ const all = <T>(vs: MaybePromise<T>[]): MaybePromise<T[]> =>
   vs.some(isPromise) ? Promise.all(vs) : (vs as T[]);
 
 /**
- * Creates the crypto-shredding engine: AES-256-GCM with a random 96-bit IV, all personal
- * fields of an event sealed together and bound to (event id, subject) so a ciphertext copied
- * elsewhere fails; per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
+ * Creates the crypto-shredding engine: AES-256-GCM, all personal fields of an event sealed
+ * together and bound to (event id, subject) so a ciphertext copied elsewhere fails, with a
+ * synthetic IV so the same event always seals to the same bytes (idempotent re-appends); per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
  *
  * @example
  * const shredder = createCryptoShredder({
@@ -264,23 +264,35 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
   const aad = (context: string, subject: string): Uint8Array =>
     encoder.encode(`v2\u0000${context}\u0000${subject}`);
 
+  // Events are sealed with a synthetic IV (see AeadCipher.seal): re-appending an event under
+  // its id must store the very same bytes, or the store's idempotent re-append (command
+  // retries with deterministic ids) would refuse it as different data. This is safe: the IV
+  // is a PRF of (event id, subject, plaintext) under a key derived from the subject's data
+  // key, so two different messages never share an IV (up to a 2^-96 collision chance per
+  // pair, as with random IVs), and the only thing it reveals is that two ciphertexts carry
+  // the same plaintext for the same event id and subject: i.e. that an event was stored
+  // twice, which the event id already says.
   const sealWith = (
     entry: ActiveKey,
     subject: string,
     context: string,
     json: string,
+    synthetic: boolean,
   ): MaybePromise<EncryptedValue> =>
-    then(cipher.seal(entry.key, aad(context, subject), encoder.encode(json)), (sealed) => ({
-      enc: 'aes256gcm.v2' as const,
-      sub: subject,
-      kid: entry.keyId,
-      ct: cipher.toBase64(sealed),
-    }));
+    then(
+      cipher.seal(entry.key, aad(context, subject), encoder.encode(json), synthetic),
+      (sealed) => ({
+        enc: 'aes256gcm.v2' as const,
+        sub: subject,
+        kid: entry.keyId,
+        ct: cipher.toBase64(sealed),
+      }),
+    );
 
   const sealValue = async (subject: string, context: string, value: unknown) => {
     const entry = await keyForWrite(subject);
     return entry.state === 'active'
-      ? sealWith(entry, subject, context, JSON.stringify(value))
+      ? sealWith(entry, subject, context, JSON.stringify(value), false)
       : undefined;
   };
 
@@ -352,7 +364,7 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
         delete out[f];
       }
       return then(
-        sealWith(entry, subject, eventContext(id), JSON.stringify(personal)),
+        sealWith(entry, subject, eventContext(id), JSON.stringify(personal), true),
         (sealed) => {
           out[PERSONAL_DATA_FIELD] = { ...sealed, fields: present };
           return { ...event, id, data: out };
