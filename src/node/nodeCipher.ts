@@ -8,13 +8,25 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { type AeadCipher, SYNTHETIC_IV_INFO, syntheticIvInput } from '../core/cipher.js';
+import { type AeadCipher, SYNTHETIC_IV_INFO } from '../core/cipher.js';
 
 const IV = 12;
 const TAG = 16;
 
 /** The AES key and the HMAC key synthetic IVs are derived with. */
 type NodeKeys = { aes: KeyObject; iv: KeyObject };
+
+/** `syntheticIvInput` (core/cipher) fed in parts, without copying aad and plaintext together. */
+function syntheticIv(key: KeyObject, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(aad.length);
+  return createHmac('sha256', key)
+    .update(length)
+    .update(aad)
+    .update(plaintext)
+    .digest()
+    .subarray(0, IV);
+}
 
 /**
  * AES-256-GCM on node:crypto, synchronous: the default cipher of the SQLite and MongoDB
@@ -33,12 +45,7 @@ export function createNodeCipher(): AeadCipher {
     }),
     seal(key, aad, plaintext, synthetic) {
       const keys = key as NodeKeys;
-      const iv = synthetic
-        ? createHmac('sha256', keys.iv)
-            .update(syntheticIvInput(aad, plaintext))
-            .digest()
-            .subarray(0, IV)
-        : randomBytes(IV);
+      const iv = synthetic ? syntheticIv(keys.iv, aad, plaintext) : randomBytes(IV);
       const cipher = createCipheriv('aes-256-gcm', keys.aes, iv);
       cipher.setAAD(aad);
       const head = cipher.update(plaintext);
