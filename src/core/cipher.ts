@@ -13,16 +13,44 @@ export type CipherKey = { readonly __cipherKey?: never } | object;
  * ({@link createWebCryptoCipher}) returns promises.
  */
 export interface AeadCipher {
-  /** Imports 32 raw bytes once; the shredder caches the result per data subject. */
+  /**
+   * Imports 32 raw bytes once (the shredder caches the result per data subject), with the
+   * IV key that `seal(…, synthetic)` needs: HKDF-SHA256(raw, info {@link SYNTHETIC_IV_INFO}).
+   */
   importKey(raw: Uint8Array): MaybePromise<CipherKey>;
-  /** Encrypts with a fresh random 96-bit IV: returns `iv ‖ ciphertext ‖ 16-byte tag`. */
-  seal(key: CipherKey, aad: Uint8Array, plaintext: Uint8Array): MaybePromise<Uint8Array>;
+  /**
+   * Encrypts; returns `iv ‖ ciphertext ‖ 16-byte tag`. The 96-bit IV is random, or with
+   * `synthetic` the first 12 bytes of HMAC-SHA256(IV key, {@link syntheticIvInput}(aad, plaintext)):
+   * the same key, aad and plaintext always seal to the same bytes (so re-appending an event
+   * is recognised as the same event), and different ones get different IVs.
+   */
+  seal(
+    key: CipherKey,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    synthetic?: boolean,
+  ): MaybePromise<Uint8Array>;
   /** Opens what {@link seal} returned; throws when authentication fails. */
   open(key: CipherKey, aad: Uint8Array, sealed: Uint8Array): MaybePromise<Uint8Array>;
   randomBytes(length: number): Uint8Array;
   sha256(data: Uint8Array): MaybePromise<Uint8Array>;
   toBase64(bytes: Uint8Array): string;
   fromBase64(text: string): Uint8Array;
+}
+
+/** HKDF `info` of the key that derives synthetic IVs from a data key. */
+export const SYNTHETIC_IV_INFO = 'eventloom-synthetic-iv.v1';
+
+/**
+ * What a synthetic IV is the MAC of: `len(aad) as 4 bytes big-endian ‖ aad ‖ plaintext`, so
+ * no two different (aad, plaintext) pairs give the same input.
+ */
+export function syntheticIvInput(aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + aad.length + plaintext.length);
+  new DataView(out.buffer).setUint32(0, aad.length);
+  out.set(aad, 4);
+  out.set(plaintext, 4 + aad.length);
+  return out;
 }
 
 /** The WebCrypto parts {@link createWebCryptoCipher} uses; `globalThis.crypto` by default. */
@@ -41,16 +69,36 @@ export function createWebCryptoCipher(port?: CryptoPort): AeadCipher {
     );
   }
   const subtle = webCrypto.subtle;
+  type WebKeys = { aes: WebKey; iv: WebKey };
   return {
-    importKey: (raw) => subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']),
-    async seal(key, aad, plaintext) {
-      const iv = webCrypto.getRandomValues(new Uint8Array(12));
-      const ct = new Uint8Array(
-        await subtle.encrypt(
-          { name: 'AES-GCM', iv, additionalData: aad },
-          key as WebKey,
-          plaintext,
+    async importKey(raw): Promise<WebKeys> {
+      const master = await subtle.importKey('raw', raw, 'HKDF', false, ['deriveKey']);
+      const [aes, iv] = await Promise.all([
+        subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']),
+        subtle.deriveKey(
+          {
+            name: 'HKDF',
+            hash: 'SHA-256',
+            salt: new Uint8Array(0),
+            info: new TextEncoder().encode(SYNTHETIC_IV_INFO),
+          },
+          master,
+          { name: 'HMAC', hash: 'SHA-256', length: 256 },
+          false,
+          ['sign'],
         ),
+      ]);
+      return { aes, iv };
+    },
+    async seal(key, aad, plaintext, synthetic) {
+      const keys = key as WebKeys;
+      const iv = synthetic
+        ? new Uint8Array(
+            await subtle.sign('HMAC', keys.iv, syntheticIvInput(aad, plaintext)),
+          ).subarray(0, 12)
+        : webCrypto.getRandomValues(new Uint8Array(12));
+      const ct = new Uint8Array(
+        await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad }, keys.aes, plaintext),
       );
       const out = new Uint8Array(12 + ct.length);
       out.set(iv);
@@ -61,7 +109,7 @@ export function createWebCryptoCipher(port?: CryptoPort): AeadCipher {
       return new Uint8Array(
         await subtle.decrypt(
           { name: 'AES-GCM', iv: sealed.subarray(0, 12), additionalData: aad },
-          key as WebKey,
+          (key as WebKeys).aes,
           sealed.subarray(12),
         ),
       );

@@ -120,9 +120,9 @@ const all = <T>(vs: MaybePromise<T>[]): MaybePromise<T[]> =>
   vs.some(isPromise) ? Promise.all(vs) : (vs as T[]);
 
 /**
- * Creates the crypto-shredding engine: AES-256-GCM with a random 96-bit IV, all personal
- * fields of an event sealed together and bound to (event id, subject) so a ciphertext copied
- * elsewhere fails; per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
+ * Creates the crypto-shredding engine: AES-256-GCM, all personal fields of an event sealed
+ * together and bound to (event id, subject) so a ciphertext copied elsewhere fails, with a
+ * synthetic IV so the same event always seals to the same bytes (idempotent re-appends); per-subject data keys wrapped with AES-256-GCM by the key-encryption key.
  *
  * @example
  * const shredder = createCryptoShredder({
@@ -223,10 +223,15 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     return pending;
   };
 
+  // Re-inserting a hit keeps the least recently used first, which only matters once the
+  // cache is full: below that, a hit costs one lookup (a page of reads makes one per event).
+  const touch = (subject: string, hit: CachedKey): CachedKey =>
+    cache.size < cacheSize ? hit : remember(subject, hit);
+
   // A cache hit stays synchronous: that is what keeps a page of reads free of promises.
   const keyForRead = (subject: string): MaybePromise<CachedKey | undefined> => {
     const hit = cache.get(subject);
-    if (hit !== undefined) return remember(subject, hit);
+    if (hit !== undefined) return touch(subject, hit);
     return once(subject, async () => fromRecord(await keyStore.get(subject)));
   };
 
@@ -250,7 +255,7 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
 
   const keyForWrite = (subject: string): MaybePromise<CachedKey> => {
     const hit = cache.get(subject);
-    if (hit !== undefined) return remember(subject, hit);
+    if (hit !== undefined) return touch(subject, hit);
     // A read already under way may find no key (undefined); then load again, creating it.
     const load = async (): Promise<CachedKey> => {
       for (;;) {
@@ -264,23 +269,35 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
   const aad = (context: string, subject: string): Uint8Array =>
     encoder.encode(`v2\u0000${context}\u0000${subject}`);
 
+  // Events are sealed with a synthetic IV (see AeadCipher.seal): re-appending an event under
+  // its id must store the very same bytes, or the store's idempotent re-append (command
+  // retries with deterministic ids) would refuse it as different data. This is safe: the IV
+  // is a PRF of (event id, subject, plaintext) under a key derived from the subject's data
+  // key, so two different messages never share an IV (up to a 2^-96 collision chance per
+  // pair, as with random IVs), and the only thing it reveals is that two ciphertexts carry
+  // the same plaintext for the same event id and subject: i.e. that an event was stored
+  // twice, which the event id already says.
   const sealWith = (
     entry: ActiveKey,
     subject: string,
     context: string,
     json: string,
+    synthetic: boolean,
   ): MaybePromise<EncryptedValue> =>
-    then(cipher.seal(entry.key, aad(context, subject), encoder.encode(json)), (sealed) => ({
-      enc: 'aes256gcm.v2' as const,
-      sub: subject,
-      kid: entry.keyId,
-      ct: cipher.toBase64(sealed),
-    }));
+    then(
+      cipher.seal(entry.key, aad(context, subject), encoder.encode(json), synthetic),
+      (sealed) => ({
+        enc: 'aes256gcm.v2' as const,
+        sub: subject,
+        kid: entry.keyId,
+        ct: cipher.toBase64(sealed),
+      }),
+    );
 
   const sealValue = async (subject: string, context: string, value: unknown) => {
     const entry = await keyForWrite(subject);
     return entry.state === 'active'
-      ? sealWith(entry, subject, context, JSON.stringify(value))
+      ? sealWith(entry, subject, context, JSON.stringify(value), false)
       : undefined;
   };
 
@@ -340,21 +357,24 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     if (present.length === 0) return event;
     const id = event.id ?? newEventId();
     return then(keyForWrite(subject), (entry) => {
-      const out: Record<string, unknown> = { ...data };
       if (entry.state !== 'active') {
         // After a forget the subject stays forgotten: late data about them is not kept.
+        const out: Record<string, unknown> = { ...data };
         for (const f of present) out[f] = ERASED;
         return { ...event, id, data: out };
       }
+      // Built key by key rather than copied and `delete`d: deleting turns the object into a
+      // slow dictionary, and this runs once per appended event.
+      const out: Record<string, unknown> = {};
       const personal: Record<string, unknown> = {};
-      for (const f of present) {
-        personal[f] = data[f];
-        delete out[f];
-      }
+      for (const k of Object.keys(data)) if (!present.includes(k)) out[k] = data[k];
+      // In declared order, whatever the caller's key order: the sealed bytes depend on it.
+      for (const f of present) personal[f] = data[f];
       return then(
-        sealWith(entry, subject, eventContext(id), JSON.stringify(personal)),
+        sealWith(entry, subject, eventContext(id), JSON.stringify(personal), true),
         (sealed) => {
-          out[PERSONAL_DATA_FIELD] = { ...sealed, fields: present };
+          sealed.fields = present;
+          out[PERSONAL_DATA_FIELD] = sealed;
           return { ...event, id, data: out };
         },
       );
@@ -379,8 +399,8 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
         `The personal fields of event ${event.id} (stream '${event.streamId}' version ${event.version})`,
       ),
       (opened) => {
-        const out: Record<string, unknown> = { ...data };
-        delete out[PERSONAL_DATA_FIELD];
+        const out: Record<string, unknown> = {};
+        for (const k of Object.keys(data!)) if (k !== PERSONAL_DATA_FIELD) out[k] = data![k];
         if (opened.erased) {
           for (const f of sealed.fields ?? []) out[f] = ERASED;
         } else {

@@ -147,7 +147,7 @@ export {
   PERSONAL_DATA_FIELD,
   PERSONAL_DATA_FORGOTTEN,
 } from './cryptoShredder.js';
-export { createWebCryptoCipher } from './cipher.js';
+export { createWebCryptoCipher, SYNTHETIC_IV_INFO, syntheticIvInput } from './cipher.js';
 export type { AeadCipher, CipherKey, CryptoPort, MaybePromise } from './cipher.js';
 export type {
   CryptoShredder,

@@ -15,6 +15,7 @@ import {
   ERASED,
   type InlineProjection,
   isEncryptedValue,
+  isIdempotencyConflictError,
   isPersonalDataForgotten,
   isTamperedDataError,
   type KeyEncryptionKey,
@@ -232,6 +233,79 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       const raw = await store.readStream('user-1');
       expect(raw[2]!.data).toEqual({ userId: '1', name: ERASED });
       expect(JSON.stringify(raw)).not.toContain('Ada K.');
+    });
+
+    it('succeeds without writing when a personal event is re-appended under its id with the same data', async () => {
+      const { shredding, store } = await fresh();
+      const event = { id: 'reg-1', ...registered('1', 'ada@example.com') };
+      const first = await shredding.appendToStream('user-1', [event], {
+        expectedVersion: 'no_stream',
+      });
+      const stored = await store.readAll();
+      const again = await shredding.appendToStream(
+        'user-1',
+        [{ ...event, data: { ...event.data } }],
+        {
+          expectedVersion: 'no_stream',
+        },
+      );
+      expect(again).toEqual(first);
+      expect(await store.readAll()).toEqual(stored);
+      expect((await shredding.readStream('user-1')).map((e) => e.data)).toEqual([event.data]);
+    });
+
+    it('refuses the same event id with different personal data as an idempotency conflict', async () => {
+      const { shredding, store } = await fresh();
+      await shredding.appendToStream('user-1', [
+        { id: 'reg-1', ...registered('1', 'ada@example.com') },
+      ]);
+      const stored = await store.readAll();
+      await expect(
+        shredding.appendToStream('user-1', [
+          { id: 'reg-1', ...registered('1', 'eve@example.com') },
+        ]),
+      ).rejects.toSatisfy(isIdempotencyConflictError);
+      await expect(
+        shredding.appendToStream('user-1', [
+          { id: 'reg-1', ...registered('1', 'ada@example.com', 'Ada King') },
+        ]),
+      ).rejects.toSatisfy(isIdempotencyConflictError);
+      expect(await store.readAll()).toEqual(stored);
+    });
+
+    it('lets two runs of a command with the same idempotency key on a personal event succeed once', async () => {
+      const { shredding, store } = await fresh();
+      // Both runs load the empty stream and decide before either appends: the second append
+      // is the store's idempotent re-append of the first one's events.
+      let entered = 0;
+      let release!: () => void;
+      const bothDecided = new Promise<void>((resolve) => (release = resolve));
+      const handle = createCommandHandler({
+        store: shredding,
+        decider: {
+          initialState: () => ({ registered: false }),
+          evolve: () => ({ registered: true }),
+          decide: async (c: { email: string }, s: { registered: boolean }) => {
+            if (++entered === 2) release();
+            await bothDecided;
+            return s.registered ? [] : [registered('1', c.email)];
+          },
+        },
+      });
+      const [a, b] = await Promise.all([
+        handle('user-1', { email: 'ada@example.com' }, { idempotencyKey: 'req-1' }),
+        handle('user-1', { email: 'ada@example.com' }, { idempotencyKey: 'req-1' }),
+      ]);
+      expect(entered).toBe(2);
+      // Absorbed by the store as a re-append, not recovered by reading the winner's events.
+      expect([a.idempotentReplay, b.idempotentReplay]).toEqual([false, false]);
+      expect(b.nextExpectedVersion).toBe(a.nextExpectedVersion);
+      expect(b.events.map((e) => e.id)).toEqual(a.events.map((e) => e.id));
+      const raw = await store.readStream('user-1');
+      expect(raw).toHaveLength(1);
+      expect((await shredding.readStream('user-1'))[0]!.data).toMatchObject({
+        email: 'ada@example.com',
+      });
     });
 
     it('says so when forgetting an unknown subject, and records nothing', async () => {

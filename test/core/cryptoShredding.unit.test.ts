@@ -4,11 +4,13 @@ import {
   createMemoryEventStore,
   createMemoryKeyStore,
   createMemorySnapshotStore,
+  createWebCryptoCipher,
   isConfigurationError,
   isValidationError,
   parseKeyEncryptionKey,
   personalData,
 } from '../../src/core/index.js';
+import { createNodeCipher } from '../../src/node/nodeCipher.js';
 import { cryptoShreddingContract, userPersonalData } from '../contract/cryptoShreddingContract.js';
 import { keyStoreContract } from '../contract/keyStoreContract.js';
 
@@ -99,5 +101,45 @@ describe('personal-data declarations', () => {
     expect(
       personalData<E>({ A: { subject: (e) => e.data.id, fields: ['email'] } }).eventTypes,
     ).toEqual(new Set(['A']));
+  });
+});
+
+describe('synthetic IVs', () => {
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  const aad = new TextEncoder().encode('v2\u0000event\u0000e-1\u0000user-1');
+  const text = (s: string) => new TextEncoder().encode(s);
+
+  it('seal the same plaintext to the same bytes, and different plaintexts or event ids to different IVs', async () => {
+    for (const cipher of [createNodeCipher(), createWebCryptoCipher()]) {
+      const key = await cipher.importKey(raw);
+      const a = await cipher.seal(key, aad, text('{"email":"a@b.c"}'), true);
+      expect(Buffer.from(await cipher.seal(key, aad, text('{"email":"a@b.c"}'), true))).toEqual(
+        Buffer.from(a),
+      );
+      const otherText = await cipher.seal(key, aad, text('{"email":"e@b.c"}'), true);
+      const otherId = await cipher.seal(
+        key,
+        text('v2\u0000event\u0000e-2\u0000user-1'),
+        text('{"email":"a@b.c"}'),
+        true,
+      );
+      const iv = (b: Uint8Array) => Buffer.from(b.subarray(0, 12)).toString('hex');
+      expect(new Set([iv(a), iv(otherText), iv(otherId)]).size).toBe(3);
+      expect(new TextDecoder().decode(await cipher.open(key, aad, a))).toBe('{"email":"a@b.c"}');
+      // Without `synthetic` the IV stays random.
+      const random = [
+        await cipher.seal(key, aad, text('x')),
+        await cipher.seal(key, aad, text('x')),
+      ];
+      expect(iv(random[0]!)).not.toBe(iv(random[1]!));
+    }
+  });
+
+  it('are the same on node:crypto and WebCrypto, so either cipher recognises a re-append', async () => {
+    const node = createNodeCipher();
+    const web = createWebCryptoCipher();
+    const sealedByNode = await node.seal(await node.importKey(raw), aad, text('{"n":1}'), true);
+    const sealedByWeb = await web.seal(await web.importKey(raw), aad, text('{"n":1}'), true);
+    expect(Buffer.from(sealedByWeb)).toEqual(Buffer.from(sealedByNode));
   });
 });
