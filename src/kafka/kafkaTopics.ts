@@ -41,6 +41,27 @@ export interface TopicRegistry {
 
 const TOPIC_RESOURCE = 2;
 
+/**
+ * The topic's `max.message.bytes` as the broker reports it (undefined when it reports none).
+ * Throws when the configs cannot be described (ACLs, an unreachable broker).
+ */
+export async function readMaxMessageBytes(
+  admin: Admin,
+  topic: string,
+): Promise<number | undefined> {
+  const [described] = await admin.describeConfigs({
+    resources: [
+      {
+        resourceType: TOPIC_RESOURCE,
+        resourceName: topic,
+        configurationKeys: ['max.message.bytes'],
+      },
+    ],
+  });
+  const n = Number(described?.configs.find((c) => c.name === 'max.message.bytes')?.value);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export function createTopicRegistry(options: {
   admin: () => Promise<Admin>;
   brokers: readonly string[];
@@ -53,18 +74,7 @@ export function createTopicRegistry(options: {
 
   const maxBytesOf = async (admin: Admin, topic: string): Promise<number> => {
     try {
-      const [described] = await admin.describeConfigs({
-        resources: [
-          {
-            resourceType: TOPIC_RESOURCE,
-            resourceName: topic,
-            configurationKeys: ['max.message.bytes'],
-          },
-        ],
-      });
-      const value = described?.configs.find((c) => c.name === 'max.message.bytes')?.value;
-      const n = Number(value);
-      return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_MESSAGE_BYTES;
+      return (await readMaxMessageBytes(admin, topic)) ?? DEFAULT_MAX_MESSAGE_BYTES;
     } catch {
       // Describing configs may be forbidden by ACLs; the broker still enforces its limit.
       return DEFAULT_MAX_MESSAGE_BYTES;

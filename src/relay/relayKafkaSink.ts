@@ -1,6 +1,7 @@
 import type * as Kafka from '@platformatic/kafka';
 import type { Logger } from '../cli/logger.js';
 import { ConfigurationError } from '../core/errors.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTopics.js';
 import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
 import type { RelayStep, RetrySettings } from './relayStep.js';
@@ -195,19 +196,8 @@ export class BatchingProducer {
     if (!limit) {
       limit = this.#kafka.then(async ({ admin }) => {
         try {
-          const [description] = await admin.describeConfigs({
-            resources: [
-              {
-                resourceType: TOPIC_RESOURCE,
-                resourceName: topic,
-                configurationKeys: ['max.message.bytes'],
-              },
-            ],
-          });
-          const value = Number(
-            description?.configs.find((c) => c.name === 'max.message.bytes')?.value,
-          );
-          if (Number.isInteger(value) && value > 0) return value;
+          const value = await readMaxMessageBytes(admin, topic);
+          if (value !== undefined) return value;
         } catch (error) {
           this.log.warn("cannot read the topic's max.message.bytes; assuming the Kafka default", {
             topic,
@@ -215,7 +205,7 @@ export class BatchingProducer {
           });
           this.#limits.delete(topic);
         }
-        return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+        return DEFAULT_MAX_MESSAGE_BYTES;
       });
       this.#limits.set(topic, limit);
     }
@@ -262,10 +252,6 @@ export class BatchingProducer {
   }
 }
 
-/** Kafka's default `max.message.bytes` (broker `message.max.bytes`). */
-const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
-/** `ConfigResourceTypes.TOPIC` of the Kafka protocol. */
-const TOPIC_RESOURCE = 2;
 /** Bytes of a record batch header, and a generous bound of one record's own framing. */
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_OVERHEAD = 32;
