@@ -70,6 +70,12 @@ describe('Kafka consumer options', () => {
     expect(error.message).toMatch(/must be less than sessionTimeoutMs \(6000\)/);
   });
 
+  it('rejects a rebalance timeout below the session timeout, which the client refuses', () => {
+    const error = rejection({ ...valid, sessionTimeoutMs: 60_000, rebalanceTimeoutMs: 30_000 });
+    expect(error.path).toBe('options.rebalanceTimeoutMs');
+    expect(error.message).toMatch(/must be at least sessionTimeoutMs \(60000\)/);
+  });
+
   it('names every problem at once, the first one as the path', () => {
     const error = rejection({ ...valid, groupId: '', topics: [], maxQueued: 0 });
     expect(error.path).toBe('options.groupId');
