@@ -3,7 +3,7 @@
 // and what would be accepted, and is thrown synchronously at the call that got it.
 
 import { ValidationError } from './errors.js';
-import { describe } from './validation.js';
+import { describe, validateWellFormed } from './validation.js';
 
 /** An integer in `[min, max]`; `undefined` passes (the caller fills in the default) unless `required`. */
 export function checkInteger(
@@ -18,6 +18,32 @@ export function checkInteger(
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
     throw new ValidationError(path, `must be an integer ${range}; got ${describe(value)}`);
   }
+}
+
+/** The longest delay `setTimeout` honours: a longer one fires at once (after 1 ms). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A delay in ms, an integer in `[min, MAX_TIMER_MS]`; `undefined` passes. */
+export function checkMillis(value: unknown, path: string, min: number): void {
+  checkInteger(value, path, min);
+  if (typeof value === 'number' && value > MAX_TIMER_MS) {
+    throw new ValidationError(
+      path,
+      `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): JavaScript fires a longer timer at once; got ${value}`,
+    );
+  }
+}
+
+/** A non-empty, well-formed name under which something durable is stored. */
+export function checkStoredName(value: unknown, path: string, purpose: string): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ValidationError(
+      path,
+      `must be a non-empty string: ${purpose}; got ${describe(value)}`,
+    );
+  }
+  // Stores replace a lone surrogate (MongoDB with U+FFFD), so two names would share one record.
+  validateWellFormed(value, path);
 }
 
 /** One of a few literal values; `undefined` passes. */

@@ -6,6 +6,7 @@ import {
   checkKnownKeys,
   checkObject,
   checkPort,
+  checkStoredName,
 } from './optionChecks.js';
 import type { Projection, ProjectionTarget } from './readModel.js';
 import { checkRunOptions, MAX_SUBSCRIBE_BATCH_SIZE } from './subscriptionOptions.js';
@@ -30,12 +31,11 @@ export interface StartProjectionOptions extends Omit<
 
 function validateProjection(projection: Projection): void {
   checkObject(projection, 'options.projection', '{ name, collections, handle, eventTypes? }', true);
-  if (typeof projection.name !== 'string' || projection.name.length === 0) {
-    throw new ValidationError(
-      'options.projection.name',
-      `must be a non-empty string; got ${describe(projection.name)}`,
-    );
-  }
+  checkStoredName(
+    projection.name,
+    'options.projection.name',
+    'its checkpoint and read model are kept under it',
+  );
   const at = `options.projection(${projection.name})`;
   checkFunction((projection as { handle?: unknown }).handle, `${at}.handle`, '(event, docs)', true);
   if (

@@ -4,9 +4,11 @@ import {
   checkFunction,
   checkInteger,
   checkKnownKeys,
+  checkMillis,
   checkObject,
   checkOneOf,
   checkPort,
+  checkStoredName,
 } from './optionChecks.js';
 import type {
   CheckpointStore,
@@ -96,13 +98,13 @@ export function checkRunOptions(options: Record<string, unknown>, path: string):
     if (retry !== undefined) {
       checkKnownKeys(retry, `${path}.retry`, ['maxAttempts', 'initialDelayMs', 'maxDelayMs']);
       checkInteger(retry.maxAttempts, `${path}.retry.maxAttempts`, 1);
-      checkInteger(retry.initialDelayMs, `${path}.retry.initialDelayMs`, 0);
-      checkInteger(retry.maxDelayMs, `${path}.retry.maxDelayMs`, 0);
+      checkMillis(retry.initialDelayMs, `${path}.retry.initialDelayMs`, 0);
+      checkMillis(retry.maxDelayMs, `${path}.retry.maxDelayMs`, 0);
     }
   }
   checkOneOf(options.onPoison, `${path}.onPoison`, ['park', 'stop']);
-  checkInteger(options.checkpointIntervalMs, `${path}.checkpointIntervalMs`, 0);
-  checkInteger(options.pollIntervalMs, `${path}.pollIntervalMs`, 1);
+  checkMillis(options.checkpointIntervalMs, `${path}.checkpointIntervalMs`, 0);
+  checkMillis(options.pollIntervalMs, `${path}.pollIntervalMs`, 1);
   checkFunction(options.onEvent, `${path}.onEvent`, '(notice) => void');
 }
 
@@ -114,12 +116,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   checkObject(options, 'options', '{ name, handler, ... }', true);
   const raw = options as unknown as Record<string, unknown>;
   checkKnownKeys(raw, 'options', SUBSCRIBE_KEYS);
-  if (typeof options.name !== 'string' || options.name.trim() === '') {
-    throw new ValidationError(
-      'options.name',
-      `must be a non-empty string: the durable checkpoint is stored under it; got ${describe(options.name)}`,
-    );
-  }
+  checkStoredName(options.name, 'options.name', 'the durable checkpoint is stored under it');
   checkFunction(
     options.handler,
     'options.handler',

@@ -31,7 +31,8 @@ export function isWellFormedString(s: string): boolean {
   return !LONE_SURROGATE.test(s);
 }
 
-function assertWellFormed(value: string, path: string): void {
+/** Throws a `ValidationError` at `path` when `value` holds a lone surrogate. */
+export function validateWellFormed(value: string, path: string): void {
   if (!isWellFormedString(value)) {
     const at = value.search(LONE_SURROGATE);
     throw new ValidationError(
@@ -84,7 +85,7 @@ export function validateStreamId(streamId: unknown, path = 'streamId'): asserts 
   if (streamId.includes('\u0000')) {
     throw new ValidationError(path, 'must not contain NUL characters');
   }
-  assertWellFormed(streamId, path);
+  validateWellFormed(streamId, path);
 }
 
 /** Append and delete options: absent, or an object (`null` is a mistake, not a default). */
@@ -198,7 +199,7 @@ export function normalizeEvents(
         `is longer than ${LIMITS.maxEventTypeLength} characters`,
       );
     }
-    assertWellFormed(event.type, `${at}.type`);
+    validateWellFormed(event.type, `${at}.type`);
     let id: string;
     if (event.id === undefined) {
       id = newId();
@@ -213,7 +214,7 @@ export function normalizeEvents(
           `must be a non-empty string of at most ${LIMITS.maxEventIdLength} characters; got ${describe(event.id)}`,
         );
       }
-      assertWellFormed(event.id, `${at}.id`);
+      validateWellFormed(event.id, `${at}.id`);
       id = event.id;
     }
     if (seen.has(id)) {
@@ -286,7 +287,7 @@ function checkJson(
 ): void {
   switch (typeof value) {
     case 'string':
-      assertWellFormed(value, path);
+      validateWellFormed(value, path);
       return;
     case 'boolean':
       return;
@@ -354,7 +355,7 @@ function checkJson(
     }
     for (const [key, item] of Object.entries(value)) {
       if (!isWellFormedString(key)) {
-        assertWellFormed(key, `${path} (key ${JSON.stringify(key)})`);
+        validateWellFormed(key, `${path} (key ${JSON.stringify(key)})`);
       }
       checkJson(item, `${path}.${key}`, allowDates, seen, depth + 1);
     }

@@ -79,7 +79,7 @@ export interface KafkaConsumerSettings<E extends { type: string; data: unknown }
   sessionTimeoutMs?: number;
   /** Default 1000 ms. */
   heartbeatIntervalMs?: number;
-  /** Default 30 000 ms. */
+  /** Default 30 000 ms, or `sessionTimeoutMs` when that is longer; at least `sessionTimeoutMs`. */
   rebalanceTimeoutMs?: number;
   /** Offsets of handled messages are committed at most this often. Default 100 ms. */
   commitIntervalMs?: number;

@@ -83,6 +83,16 @@ const consumerSchema = z
         message: `must be less than sessionTimeoutMs (${session}); a third of it is usual`,
       });
     }
+    // The client refuses a rebalance timeout below the session timeout at every join, which
+    // would only show as a consumer restarting for ever.
+    if (o.rebalanceTimeoutMs !== undefined && o.rebalanceTimeoutMs < session) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rebalanceTimeoutMs'],
+        input: o.rebalanceTimeoutMs,
+        message: `must be at least sessionTimeoutMs (${session}); leave it out to use the larger of ${CONSUMER_DEFAULTS.rebalanceTimeoutMs} and sessionTimeoutMs`,
+      });
+    }
   });
 
 /** Keys from other clients or older versions, and the option that does it here. */
@@ -156,7 +166,12 @@ export function resolveConsumerOptions<E extends { type: string; data: unknown }
     groupInstanceId: o.groupInstanceId,
     sessionTimeoutMs: o.sessionTimeoutMs ?? CONSUMER_DEFAULTS.sessionTimeoutMs,
     heartbeatIntervalMs: o.heartbeatIntervalMs ?? CONSUMER_DEFAULTS.heartbeatIntervalMs,
-    rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? CONSUMER_DEFAULTS.rebalanceTimeoutMs,
+    rebalanceTimeoutMs:
+      o.rebalanceTimeoutMs ??
+      Math.max(
+        CONSUMER_DEFAULTS.rebalanceTimeoutMs,
+        o.sessionTimeoutMs ?? CONSUMER_DEFAULTS.sessionTimeoutMs,
+      ),
     commitIntervalMs: o.commitIntervalMs ?? CONSUMER_DEFAULTS.commitIntervalMs,
     maxQueued: o.maxQueued ?? CONSUMER_DEFAULTS.maxQueued,
     shutdownTimeoutMs: o.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs,

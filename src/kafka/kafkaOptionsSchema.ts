@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { closestName } from '../core/closestName.js';
 import { ValidationError } from '../core/errors.js';
+import { MAX_TIMER_MS } from '../core/optionChecks.js';
 import { describe } from '../core/validation.js';
 import { isValidTopicName } from './kafkaMessage.js';
 
@@ -10,8 +11,8 @@ import { isValidTopicName } from './kafkaMessage.js';
  * what is allowed, with a "did you mean" for misspelt or misplaced keys.
  */
 
-/** A whole number of milliseconds, at least `min`. */
-export const millis = (min = 0): z.ZodNumber => z.number().int().min(min);
+/** A whole number of milliseconds, at least `min`, and short enough for a JavaScript timer. */
+export const millis = (min = 0): z.ZodNumber => z.number().int().min(min).max(MAX_TIMER_MS);
 
 export const positiveInt = (): z.ZodNumber => z.number().int().min(1);
 
@@ -132,6 +133,8 @@ function explain(issue: z.core.$ZodIssue, path: string): string {
       if (issue.origin === 'array') return `must list at least ${issue.minimum} item(s)`;
       return `must be ${issue.inclusive === false ? '>' : '>='} ${issue.minimum}; got ${describe(input)}`;
     case 'too_big':
+      if (issue.origin === 'number' && Number(issue.maximum) === MAX_TIMER_MS)
+        return `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): JavaScript fires a longer timer at once; got ${describe(input)}`;
       return `must be ${issue.inclusive === false ? '<' : '<='} ${issue.maximum}; got ${describe(input)}`;
     case 'invalid_union':
       return `${issue.message}; got ${describe(input)}`;

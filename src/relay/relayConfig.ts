@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { closestName as closest } from '../core/closestName.js';
 import { ConfigurationError } from '../core/errors.js';
+import { MAX_TIMER_MS } from '../core/optionChecks.js';
 
 /**
  * The relay's configuration, validated. Every option documents its default; the YAML/JSON
@@ -64,11 +65,23 @@ const booleanFromText = z.preprocess(
 
 const positiveInt = numberFromText(z.number().int().positive());
 
+/** A delay in ms: JavaScript fires a longer timer at once, so a huge value would spin. */
+const durationMs = (min: number) =>
+  numberFromText(
+    z
+      .number()
+      .int()
+      .min(min)
+      .max(MAX_TIMER_MS, {
+        message: `must be at most ${MAX_TIMER_MS} ms (about 24.8 days): JavaScript fires a longer timer at once`,
+      }),
+  );
+
 const retrySchema = z.strictObject({
   /** Attempts per change before it goes to the dead-letter store. */
   maxAttempts: positiveInt.optional(),
-  initialDelayMs: positiveInt.optional(),
-  maxDelayMs: positiveInt.optional(),
+  initialDelayMs: durationMs(1).optional(),
+  maxDelayMs: durationMs(1).optional(),
 });
 export type RetryOptions = z.infer<typeof retrySchema>;
 
@@ -100,7 +113,7 @@ const httpSchema = z.strictObject({
   /** Standard Webhooks signing secret (`whsec_<base64>` or any string). No signature when absent. */
   secret: z.string().min(1).optional(),
   /** Per-request timeout. Default 10 000 ms. */
-  timeoutMs: positiveInt.optional(),
+  timeoutMs: durationMs(1).optional(),
   /** Requests in flight to this endpoint. Default 16. Changes of one document stay in order. */
   concurrency: positiveInt.optional(),
   retry: retrySchema.optional(),
@@ -121,7 +134,7 @@ const kafkaSchema = z.strictObject({
   /** Messages per produce request. Default 500. */
   batchSize: positiveInt.optional(),
   /** Wait this long for a batch to fill. Default 2 ms. */
-  lingerMs: numberFromText(z.number().int().nonnegative()).optional(),
+  lingerMs: durationMs(0).optional(),
   /**
    * Largest record batch the topic takes. Default: the topic's `max.message.bytes` as the
    * broker reports it. A bigger message is dead-lettered at once.
@@ -199,7 +212,7 @@ const mongoSourceSchema = z.strictObject({
    */
   watch: z.enum(['auto', 'deployment', 'database', 'collection']).optional(),
   /** Look for new databases/collections this often in `collection` mode. Default 2000 ms. */
-  discoveryIntervalMs: positiveInt.optional(),
+  discoveryIntervalMs: durationMs(1).optional(),
   /** `updateLookup` (default): updates carry the current document. `off`: only the delta. */
   fullDocument: z.enum(['updateLookup', 'off']).optional(),
   /** `auto` (default): pre-images where the server has them (6.0+, enabled per collection). */
@@ -259,15 +272,15 @@ const rootSchema = z.strictObject({
       /** Default retry of every step: 10 attempts, 200 ms doubling to 30 s, with jitter. */
       retry: retrySchema.optional(),
       /** Graceful shutdown waits this long for in-flight deliveries. Default 30 000 ms. */
-      shutdownTimeoutMs: positiveInt.optional(),
+      shutdownTimeoutMs: durationMs(1).optional(),
     })
     .optional(),
   checkpoints: z
     .strictObject({
       /** Store the low-water mark at most this often. Default 1000 ms. */
-      intervalMs: positiveInt.optional(),
+      intervalMs: durationMs(1).optional(),
       /** Advance idle streams' checkpoints this often. Default 10 000 ms. */
-      heartbeatMs: positiveInt.optional(),
+      heartbeatMs: durationMs(1).optional(),
     })
     .optional(),
   /** Where checkpoints, dead letters and the lease live. Default: MongoDB of the source. */
@@ -277,7 +290,7 @@ const rootSchema = z.strictObject({
       /** Default true: of several relays with one name, one is active. */
       enabled: booleanFromText.optional(),
       /** A holder silent this long is replaced. Default 10 000 ms. */
-      ttlMs: numberFromText(z.number().int().min(500)).optional(),
+      ttlMs: durationMs(500).optional(),
       /**
        * This relay's identity across restarts, unique per running relay. Default: the host
        * name (or EVENTLOOM_RELAY_INSTANCE). A restarted relay takes its own dead run's lease

@@ -180,6 +180,13 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
         ['options.onPoison', { onPoison: 'skip' }, /'park', 'stop'/],
         ['options.checkpointIntervalMs', { checkpointIntervalMs: -1 }, /integer >= 0/],
         ['options.pollIntervalMs', { pollIntervalMs: 0 }, /integer >= 1/],
+        // Node fires a timer longer than 2^31 - 1 ms at once: a live subscription would spin.
+        ['options.pollIntervalMs', { pollIntervalMs: 2 ** 31 }, /at most 2147483647 ms/],
+        ['options.checkpointIntervalMs', { checkpointIntervalMs: 1e10 }, /at most 2147483647/],
+        ['options.retry.maxDelayMs', { retry: { maxDelayMs: 2 ** 31 } }, /at most 2147483647/],
+        ['options.retry.initialDelayMs', { retry: { initialDelayMs: 2 ** 40 } }, /at most/],
+        // MongoDB stores a lone surrogate as U+FFFD: two such names would share one checkpoint.
+        ['options.name', { name: 'audit-\uD800' }, /lone surrogate/],
         ['options.eventTypes', { eventTypes: 'Deposited' }, /array of event type names/],
         ['options.eventTypes', { eventTypes: [''] }, /array of event type names/],
         ['options.checkpoints.save', { checkpoints: { load: handler } }, /must be a function/],

@@ -36,11 +36,17 @@ describe('startProjection options', () => {
     ['options.onPoison', { onPoison: 'ignore' }, /'park', 'stop'/],
     ['options.checkpointIntervalMs', { checkpointIntervalMs: 0.5 }, /integer >= 0/],
     ['options.pollIntervalMs', { pollIntervalMs: 0 }, /integer >= 1/],
+    ['options.pollIntervalMs', { pollIntervalMs: 2 ** 31 }, /at most 2147483647 ms/],
     ['options.onEvent', { onEvent: 42 }, /must be a function/],
     ['options.name', { name: 'other' }, /not an option here/],
     ['options.store', { store: undefined }, /must be an object/],
     ['options.target.commit', { target: { loadCheckpoint: () => 0 } }, /must be a function/],
     ['options.projection.name', { projection: { ...projection, name: '' } }, /non-empty string/],
+    [
+      'options.projection.name',
+      { projection: { ...projection, name: 'p\uDBFF' } },
+      /lone surrogate/,
+    ],
     [
       'options.projection(p).collections',
       { projection: { ...projection, collections: 'p' } },

@@ -301,6 +301,25 @@ describe.skipIf(!available)('Kafka consumer', () => {
     expect(await kit.committedOffsets(groupId, topic)).toEqual([1n]);
   });
 
+  it('a session timeout above the default rebalance timeout is valid: the consumer joins and handles events', async () => {
+    const topic = await kit.createTopic('long-session', 1);
+    await publish(topic, ['user-a'], 2);
+    const handled: number[] = [];
+    const consumer = start<CounterEvent>({
+      brokers: BROKERS,
+      groupId: kit.groupName('long-session'),
+      topics: [topic],
+      // Within the broker's default range (6000–300 000) but above the 30 s rebalance default.
+      sessionTimeoutMs: 60_000,
+      handler: (event) => {
+        handled.push(event.data.n);
+      },
+    });
+    await eventually(() => handled.length === 2, 30_000);
+    expect(handled).toEqual([1, 2]);
+    expect(consumer.status().lastError).toBeUndefined();
+  });
+
   it("stops with a configuration error carrying the broker's reason when the broker refuses the session timeout", async () => {
     const topic = await kit.createTopic('session', 1);
     const notices: KafkaConsumerNotice[] = [];

@@ -64,10 +64,25 @@ describe('Kafka consumer options', () => {
     );
   });
 
+  it('rejects delays longer than a JavaScript timer can wait, which would fire at once', () => {
+    const error = rejection({ ...valid, commitIntervalMs: 1e10 });
+    expect(error.path).toBe('options.commitIntervalMs');
+    expect(error.message).toMatch(/at most 2147483647/);
+    expect(rejection({ ...valid, retry: { maxDelayMs: 2 ** 31 } }).path).toBe(
+      'options.retry.maxDelayMs',
+    );
+  });
+
   it('rejects a heartbeat interval not below the session timeout', () => {
     const error = rejection({ ...valid, sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 });
     expect(error.path).toBe('options.heartbeatIntervalMs');
     expect(error.message).toMatch(/must be less than sessionTimeoutMs \(6000\)/);
+  });
+
+  it('rejects a rebalance timeout below the session timeout, which the client refuses', () => {
+    const error = rejection({ ...valid, sessionTimeoutMs: 60_000, rebalanceTimeoutMs: 30_000 });
+    expect(error.path).toBe('options.rebalanceTimeoutMs');
+    expect(error.message).toMatch(/must be at least sessionTimeoutMs \(60000\)/);
   });
 
   it('names every problem at once, the first one as the path', () => {

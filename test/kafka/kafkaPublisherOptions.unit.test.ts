@@ -43,6 +43,15 @@ describe('Kafka publisher options', () => {
     );
   });
 
+  it('rejects delays longer than a JavaScript timer can wait, which would fire at once', () => {
+    const error = publisherRejection({ pollIntervalMs: 1e10 });
+    expect(error.path).toBe('options.pollIntervalMs');
+    expect(error.message).toMatch(/at most 2147483647/);
+    expect(publisherRejection({ retry: { maxDelayMs: 2 ** 31 } }).path).toBe(
+      'options.retry.maxDelayMs',
+    );
+  });
+
   it('rejects a retry option the publisher does not have', () => {
     expect(publisherRejection({ retry: { maxAttempts: 3 } }).message).toMatch(
       /options.retry.maxAttempts: is not an option\. Valid options here: initialDelayMs, maxDelayMs/,

@@ -105,6 +105,20 @@ describe('relay config validation', () => {
   });
 });
 
+describe('relay config durations', () => {
+  it('refuses a duration longer than a JavaScript timer can wait, which would fire at once', () => {
+    const message = problemOf({
+      ...minimal,
+      checkpoints: { intervalMs: 1e10 },
+      lease: { ttlMs: '10000000000' },
+      pipeline: [{ http: { url: 'http://127.0.0.1:1/hook', timeoutMs: 2 ** 31 } }],
+    });
+    expect(message).toMatch(/checkpoints\.intervalMs: must be at most 2147483647 ms/);
+    expect(message).toMatch(/lease\.ttlMs: must be at most 2147483647 ms/);
+    expect(message).toMatch(/pipeline\[0\]\.http\.timeoutMs: must be at most 2147483647 ms/);
+  });
+});
+
 describe('relay config collections', () => {
   const withCollections = (collections: unknown) => ({
     ...minimal,

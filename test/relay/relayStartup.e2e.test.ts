@@ -106,7 +106,10 @@ describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
 
     const restarted = start(file);
     await expect.poll(ownerPid, { timeout: 20_000 }).toBe(restarted.child.pid);
-    expect(restarted.output()).toContain("took over the lease from this relay's previous run");
+    // The lease is swapped before the line is logged and piped to us: wait for the line.
+    await expect
+      .poll(() => restarted.output(), { timeout: 10_000 })
+      .toContain("took over the lease from this relay's previous run");
 
     const other = start(file);
     await expect
