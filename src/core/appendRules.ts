@@ -79,7 +79,7 @@ export function resolveReappend(
     if (have.type !== want.type) {
       return conflict(want.id, `${where(have)} as type '${have.type}', not '${want.type}'`);
     }
-    if (have.data !== want.data) {
+    if (have.data !== want.data && !sameJson(have.data, want.data)) {
       return conflict(want.id, `${where(have)} with different data (events[${i}].data differs)`);
     }
   }
@@ -102,4 +102,32 @@ export function resolveReappend(
     );
   }
   return { nextExpectedVersion: last.version, lastPosition: last.position };
+}
+
+/**
+ * Whether two JSON texts hold the same value. Object keys are unordered in JSON (a payload
+ * that went through another serializer or a JSONB column comes back reordered); arrays keep
+ * their order. Only called when the texts differ, so the common retry stays a string compare.
+ */
+function sameJson(a: string, b: string): boolean {
+  return jsonEqual(JSON.parse(a) as unknown, JSON.parse(b) as unknown);
+}
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, i) => jsonEqual(item, b[i]))
+    );
+  }
+  const ka = Object.keys(a);
+  const rb = b as Record<string, unknown>;
+  return (
+    ka.length === Object.keys(b).length &&
+    ka.every((k) => Object.hasOwn(rb, k) && jsonEqual((a as Record<string, unknown>)[k], rb[k]))
+  );
 }

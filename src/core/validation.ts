@@ -357,6 +357,13 @@ function checkJson(
       if (!isWellFormedString(key)) {
         validateWellFormed(key, `${path} (key ${JSON.stringify(key)})`);
       }
+      if (key.includes('\u0000')) {
+        // MongoDB cannot store such a key; one data model on every store means refusing it.
+        throw new ValidationError(
+          path,
+          `has a key with a NUL character (${JSON.stringify(key)}); rename the key`,
+        );
+      }
       checkJson(item, `${path}.${key}`, allowDates, seen, depth + 1);
     }
   }

@@ -211,6 +211,11 @@ export function appendEdgesContract(name: string, harness: AppendEdgesHarness): 
           'events[0].data',
         ],
         [
+          'a data key with a NUL character',
+          (s) => s.appendToStream('x-1', [ev('X', { nested: { ['a\u0000b']: 1 } })]),
+          'events[0].data.nested',
+        ],
+        [
           'a metadata string with a lone surrogate',
           (s) => s.appendToStream('x-1', [{ type: 'X', data: {}, metadata: { by: '\uDBFF' } }]),
           'events[0].metadata.by',
@@ -348,6 +353,31 @@ export function appendEdgesContract(name: string, harness: AppendEdgesHarness): 
         const [stored] = await store.readStream('dd-1');
         expect(stored!.data).toEqual({ amount: 5 });
         expect(await store.readAll()).toHaveLength(1);
+      });
+
+      it('treats a re-append whose data has the same fields in another order as the same event', async () => {
+        const store = await fresh();
+        const id = uid('evt');
+        const first = await store.appendToStream(
+          'ko-1',
+          [ev('Paid', { amount: 5, order: { id: 'o-1', lines: [1, 2] } }, id)],
+          { expectedVersion: 'no_stream' },
+        );
+        const again = await store.appendToStream(
+          'ko-1',
+          [ev('Paid', { order: { lines: [1, 2], id: 'o-1' }, amount: 5 }, id)],
+          { expectedVersion: 'no_stream' },
+        );
+        expect(again).toEqual(first);
+        expect(await store.readAll()).toHaveLength(1);
+        // Array order is data, not presentation: it still conflicts.
+        await expect(
+          store.appendToStream(
+            'ko-1',
+            [ev('Paid', { amount: 5, order: { id: 'o-1', lines: [2, 1] } }, id)],
+            { expectedVersion: 'no_stream' },
+          ),
+        ).rejects.toSatisfy(isIdempotencyConflictError);
       });
     });
 
