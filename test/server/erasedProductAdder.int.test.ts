@@ -1,32 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { describe, expect, it } from 'vitest';
 import { ProductEnvelope, ProductList } from '../../src/server/apiSchemas.js';
-import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
-import { PASSWORD, testHasher } from './serverHarness.js';
+import { useRealApp } from './realSocket.js';
+import { PASSWORD } from './serverHarness.js';
 
 // The app as `eventloom start` wires it (SQLite, personal data encrypted, deletion forgets),
 // in-process so the test reads the same zod schemas the OpenAPI document is made from.
-let app: RunningApp;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'eventloom-erased-adder-'));
-  app = await runApp({
-    config: loadAppConfig({ PORT: '0', EVENTLOOM_DATA: dir, SEED_SAMPLE_DATA: 'false' }),
-    logger: createLogger({ level: 'error', write: () => undefined }),
-    hasher: testHasher(),
-  });
-});
-afterAll(async () => {
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { app } = useRealApp({}, 'eventloom-erased-adder-');
 
 const auth = `Basic ${Buffer.from(`ada:${PASSWORD}`).toString('base64')}`;
 const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${app.url}${path}`, {
+  fetch(`${app().url}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
