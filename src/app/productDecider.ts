@@ -1,4 +1,4 @@
-import type { Decider } from '../core/index.js';
+import { type Decider, ERASED } from '../core/index.js';
 import type { Actor } from './actor.js';
 import { rejected } from './rejection.js';
 
@@ -6,6 +6,17 @@ export interface ProductAddedBy {
   userId: string;
   username: string;
   role: Actor['role'];
+}
+
+/**
+ * Who added a product, as recorded. `addedBy` is personal data as a whole (see
+ * `APP_PERSONAL_DATA`), so once its subject is forgotten the event holds `'[erased]'` instead
+ * of the object: the adder then reads as erased, with `userId` if known from elsewhere (the
+ * event's metadata) and the unprivileged role, since no role of an erased person is known.
+ */
+export function productAdder(addedBy: unknown, userId: unknown = undefined): ProductAddedBy {
+  if (typeof addedBy === 'object' && addedBy !== null) return addedBy as ProductAddedBy;
+  return { userId: typeof userId === 'string' ? userId : ERASED, username: ERASED, role: 'user' };
 }
 
 export type ProductEvent = {

@@ -1,6 +1,6 @@
 import { ERASED, type Projection, type RecordedEvent } from '../core/index.js';
 import type { OrderEvent } from './orderDecider.js';
-import type { ProductEvent } from './productDecider.js';
+import { productAdder, type ProductEvent } from './productDecider.js';
 import type { TweetEvent } from './tweetDecider.js';
 import type { UserEvent } from './userDecider.js';
 
@@ -175,7 +175,7 @@ export const shopProjection: Projection = {
           name,
           description,
           priceCents,
-          addedBy,
+          addedBy: productAdder(addedBy, event.metadata.userId),
           createdAt: at(event),
           version: event.version,
           position: event.position,

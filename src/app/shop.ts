@@ -9,7 +9,12 @@ import {
   type OrderState,
   type PaymentMethod,
 } from './orderDecider.js';
-import { productDecider, type ProductAddedBy, type ProductState } from './productDecider.js';
+import {
+  productAdder,
+  type ProductAddedBy,
+  productDecider,
+  type ProductState,
+} from './productDecider.js';
 import { rejected } from './rejection.js';
 import { toOrderStream, toProductStream } from './streamNames.js';
 
@@ -79,7 +84,7 @@ const toProduct = (loaded: LoadedAggregate<ProductState>): Product => ({
   name: loaded.state.name,
   description: loaded.state.description,
   priceCents: loaded.state.priceCents,
-  addedBy: loaded.state.addedBy as ProductAddedBy,
+  addedBy: productAdder(loaded.state.addedBy),
   version: loaded.version,
   createdAt: loaded.createdAt,
 });

@@ -22,6 +22,8 @@ export interface AppConfig {
   sessionSecret: string | undefined;
   /** The key-encryption key from EVENTLOOM_MASTER_KEY (checked); else generated once into the data folder. */
   masterKey: string | undefined;
+  /** Earlier key-encryption keys (EVENTLOOM_PREVIOUS_MASTER_KEYS, checked): data keys they wrap are re-wrapped at start. */
+  previousMasterKeys: string[];
   admins: string[];
   explorerAccess: ExplorerAccess;
   allowedOrigins: string[];
@@ -81,6 +83,7 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `PORT`, `HOST` | `3000`, `127.0.0.1` | where the API listens |
  * | `SESSION_SECRET` | generated into the data folder | CSRF-token key, 32+ characters |
  * | `EVENTLOOM_MASTER_KEY` | generated into the data folder (`master-key`) | key-encryption key of the personal data: 32 bytes, base64 or hex |
+ * | `EVENTLOOM_PREVIOUS_MASTER_KEYS` | none | comma-separated earlier master keys: the start re-wraps the data keys they wrap under the current one, after which they can go |
  * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
  * | `EXPLORER_ACCESS` | `admin` | who may use the store API (events, streams, live feed): `admin` (`ADMIN_USERNAMES`), `authenticated` (any user), `public` (anyone) |
  * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
@@ -162,6 +165,10 @@ export function loadAppConfig(
 
   const masterKey = env.EVENTLOOM_MASTER_KEY === '' ? undefined : env.EVENTLOOM_MASTER_KEY;
   if (masterKey !== undefined) parseKeyEncryptionKey(masterKey, 'EVENTLOOM_MASTER_KEY');
+  const previousMasterKeys = list(env.EVENTLOOM_PREVIOUS_MASTER_KEYS);
+  previousMasterKeys.forEach((key, i) =>
+    parseKeyEncryptionKey(key, `EVENTLOOM_PREVIOUS_MASTER_KEYS[${i}]`),
+  );
 
   for (const origin of list(env.ALLOWED_ORIGINS)) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
@@ -199,6 +206,7 @@ export function loadAppConfig(
     port,
     sessionSecret,
     masterKey,
+    previousMasterKeys,
     admins: list(env.ADMIN_USERNAMES),
     explorerAccess: access,
     allowedOrigins: list(env.ALLOWED_ORIGINS),

@@ -5,9 +5,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { APP_PERSONAL_DATA } from '../app/index.js';
 import {
+  ConfigurationError,
   createCryptoShredder,
   type CryptoShreddingEventStore,
   type EventStore,
+  isConfigurationError,
   type KeyEncryptionKey,
   type KeyStore,
   parseKeyEncryptionKey,
@@ -62,6 +64,12 @@ export async function appKeyEncryptionKey(config: AppConfig): Promise<KeyEncrypt
   );
 }
 
+/** The earlier key-encryption keys from `EVENTLOOM_PREVIOUS_MASTER_KEYS`. */
+export const appPreviousKeyEncryptionKeys = (config: AppConfig): KeyEncryptionKey[] =>
+  config.previousMasterKeys.map((key, i) =>
+    parseKeyEncryptionKey(key, `EVENTLOOM_PREVIOUS_MASTER_KEYS[${i}]`),
+  );
+
 /**
  * The app's event store with its personal fields (see `APP_PERSONAL_DATA`) encrypted at rest
  * per user, and `forget(userId)` to erase a person.
@@ -70,11 +78,38 @@ export function withAppPersonalData(
   stored: EventStore,
   keyStore: KeyStore,
   keyEncryptionKey: KeyEncryptionKey,
+  previousKeyEncryptionKeys: readonly KeyEncryptionKey[] = [],
 ): CryptoShreddingEventStore {
   const shredder = createCryptoShredder({
     personalData: APP_PERSONAL_DATA,
     keyStore,
     keyEncryptionKey,
+    previousKeyEncryptionKeys,
   });
   return withCryptoShredding(stored, shredder);
+}
+
+/**
+ * Re-wraps every data key still wrapped by an earlier key-encryption key under the current
+ * one, so the earlier keys can be dropped after this start. Run at every start: without
+ * earlier keys it only checks that the current key opens every data key, so a wrong
+ * `EVENTLOOM_MASTER_KEY` refuses to start instead of failing on the first read.
+ */
+export async function rotateAppKeyEncryptionKey(
+  store: CryptoShreddingEventStore,
+  config: AppConfig,
+): Promise<number> {
+  try {
+    return (await store.shredder.rotateKeyEncryptionKey()).rewrapped;
+  } catch (error) {
+    if (!isConfigurationError(error)) throw error;
+    const where =
+      config.masterKey === undefined
+        ? `the key in ${join(config.dataDir, MASTER_KEY_FILE)}`
+        : 'EVENTLOOM_MASTER_KEY';
+    throw new ConfigurationError(
+      `The personal data keys in this store are wrapped by a key-encryption key other than ${where}: start with the key used before as EVENTLOOM_MASTER_KEY, or rotate to the new one by listing the old one in EVENTLOOM_PREVIOUS_MASTER_KEYS (comma-separated) for one start (${error.message})`,
+      { cause: error, details: { variable: 'EVENTLOOM_PREVIOUS_MASTER_KEYS' } },
+    );
+  }
 }

@@ -156,10 +156,11 @@ export function createServer(options: ServerOptions): EventloomServer {
     const seconds = (performance.now() - started) / 1000;
     const route = (c.get('route') as string | undefined) ?? 'unmatched';
     metrics.observeRequest(c.req.method, route, c.res.status, seconds);
+    // The route, not the path: paths name people (`/api/v1/users/ada`), and a log line is a
+    // copy that erasing the person cannot reach. The request id ties it to the response.
     log.debug('request', {
       requestId: c.get('requestId'),
       method: c.req.method,
-      path: c.req.path,
       route,
       status: c.res.status,
       ms: Math.round(seconds * 10_000) / 10,
@@ -199,7 +200,7 @@ export function createServer(options: ServerOptions): EventloomServer {
       log.error('request failed', {
         requestId: c.get('requestId'),
         method: c.req.method,
-        path: c.req.path,
+        route: c.get('route') ?? 'unmatched',
         error: problem.init.cause ?? error,
         stack: error instanceof Error ? error.stack : undefined,
       });

@@ -21,12 +21,16 @@ export function hostName(host: string): string {
 export function hostGuard(allowedNames: readonly string[]): MiddlewareHandler<ApiEnv> {
   const allowed = new Set(['localhost', ...allowedNames.map(hostName)]);
   return async (c, next) => {
-    const host = c.req.header('host') ?? new URL(c.req.url).host;
-    const name = hostName(host);
-    if (!allowed.has(name) && isIP(name) === 0) {
-      throw new HttpProblem('misdirected-request', {
-        detail: `This server does not answer for the host ${JSON.stringify(host.slice(0, 100))}; set PUBLIC_ORIGIN to the origin clients use (e.g. https://shop.example.com) or HOST to the name it listens on`,
-      });
+    // An absolute-form target (`GET http://name/path`) names the host itself and HTTP/1.1
+    // ranks it above the Host header; the request URL then carries it, so both must pass.
+    for (const host of [c.req.header('host'), new URL(c.req.url).host]) {
+      if (host === undefined) continue;
+      const name = hostName(host);
+      if (!allowed.has(name) && isIP(name) === 0) {
+        throw new HttpProblem('misdirected-request', {
+          detail: `This server does not answer for the host ${JSON.stringify(host.slice(0, 100))}; set PUBLIC_ORIGIN to the origin clients use (e.g. https://shop.example.com) or HOST to the name it listens on`,
+        });
+      }
     }
     await next();
   };

@@ -17,7 +17,13 @@ import {
   type ProjectionTarget,
 } from '../core/index.js';
 import type { AppConfig } from './appConfig.js';
-import { appKeyEncryptionKey, dataFolderSecret, withAppPersonalData } from './appStore.js';
+import {
+  appKeyEncryptionKey,
+  appPreviousKeyEncryptionKeys,
+  dataFolderSecret,
+  rotateAppKeyEncryptionKey,
+  withAppPersonalData,
+} from './appStore.js';
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
 import { createMetrics } from './metrics.js';
@@ -88,6 +94,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
   const close: (() => Promise<void>)[] = [];
   // First: a bad key refuses to start before anything is opened.
   const kek = await appKeyEncryptionKey(config);
+  const previousKeks = appPreviousKeyEncryptionKeys(config);
   let opened: Omit<Opened, 'close'>;
   if (config.store.kind === 'sqlite') {
     const { createSqliteEventStore, createSqliteKeyStore, createSqliteProjectionTarget } =
@@ -95,7 +102,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
     const store = createSqliteEventStore({ path: config.store.path });
     close.push(() => store.close());
     opened = {
-      store: withAppPersonalData(store, createSqliteKeyStore(store.database), kek),
+      store: withAppPersonalData(store, createSqliteKeyStore(store.database), kek, previousKeks),
       storedEvents: store,
       readModels: createSqliteProjectionTarget(store.database),
       privateDocuments: store.documents.async,
@@ -115,7 +122,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
     await store.ready();
     const target = createMongoProjectionTarget({ db: store.db, ready: () => store.ready() });
     opened = {
-      store: withAppPersonalData(store, createMongoKeyStore(store.db), kek),
+      store: withAppPersonalData(store, createMongoKeyStore(store.db), kek, previousKeks),
       storedEvents: store,
       readModels: target,
       privateDocuments: target.documents,
@@ -146,6 +153,15 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
       await privateIndexes();
       await target.createIndexes(INDEXED_FIELDS);
     };
+  }
+  try {
+    const rewrapped = await rotateAppKeyEncryptionKey(opened.store, config);
+    if (rewrapped > 0) {
+      log.info('re-wrapped personal data keys under the current master key', { rewrapped });
+    }
+  } catch (error) {
+    for (const closeOne of close) await closeOne();
+    throw error;
   }
   return { ...opened, close };
 }

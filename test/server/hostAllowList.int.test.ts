@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/cli/logger.js';
@@ -28,6 +29,19 @@ afterAll(async () => {
   await app.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Sends `head` as written (an absolute-form target, say) and answers the status code. */
+const rawStatus = (head: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(app.url);
+    const socket = connect({ host: hostname, port: Number(port) }, () =>
+      socket.write(`${head}Connection: close\r\n\r\n`),
+    );
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Number(Buffer.concat(chunks).toString('utf8').split(' ')[1])));
+    socket.on('error', reject);
+  });
 
 const withHost = (host: string, path = '/health', method = 'GET') =>
   sendFrom('127.0.0.1', `${app.url}${path}`, { method, headers: { host } });
@@ -81,5 +95,19 @@ describe('the Host allow-list', () => {
     expect(own.status, own.text).toBe(201);
     const foreign = await registerFrom('https://evil.example', 'eve');
     expect(foreign.status).toBe(403);
+  });
+
+  it('judges an absolute-form request target by its own host, which HTTP/1.1 puts before the Host header', async () => {
+    const port = new URL(app.url).port;
+    expect(
+      await rawStatus(
+        `GET http://attacker.example/api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`,
+      ),
+    ).toBe(421);
+    expect(
+      await rawStatus(
+        `GET http://127.0.0.1:${port}/health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`,
+      ),
+    ).toBe(200);
   });
 });

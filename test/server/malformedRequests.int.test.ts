@@ -1,31 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
-import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
-import { sendFrom } from './realSocket.js';
-import { testHasher } from './serverHarness.js';
+import { describe, expect, it } from 'vitest';
+import { sendFrom, useRealApp } from './realSocket.js';
 
-let app: RunningApp;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'eventloom-malformed-'));
-  app = await runApp({
-    config: loadAppConfig({ PORT: '0', EVENTLOOM_DATA: dir, SEED_SAMPLE_DATA: 'false' }),
-    logger: createLogger({ level: 'error', write: () => undefined }),
-    hasher: testHasher(),
-  });
-});
-afterAll(async () => {
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const { app } = useRealApp({}, 'eventloom-malformed-');
 
 /** Sends raw bytes and reads until the server closes the connection. */
 function raw(bytes: string): Promise<string> {
-  const { hostname, port } = new URL(app.url);
+  const { hostname, port } = new URL(app().url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(bytes));
     const chunks: Buffer[] = [];
@@ -76,7 +57,7 @@ describe('malformed requests over a real socket', () => {
 
   it('answers HEAD errors with the problem+json content type and no body', async () => {
     for (const path of ['/nowhere', '/api/v1/users/nobody', '/api/events?limit=abc']) {
-      const res = await sendFrom('127.0.0.1', `${app.url}${path}`, { method: 'HEAD' });
+      const res = await sendFrom('127.0.0.1', `${app().url}${path}`, { method: 'HEAD' });
       expect(res.status, path).toBeGreaterThanOrEqual(400);
       expect(res.status, path).toBeLessThan(500);
       expect(res.headers['content-type'], path).toMatch(/^application\/problem\+json/);

@@ -3,7 +3,14 @@
  * all reach a server on 127.0.0.1 on Linux), so the server sees distinct client addresses
  * the way it does in production — unlike in-process requests, which have no peer at all.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { createLogger } from '../../src/cli/logger.js';
+import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
+import { testHasher } from './serverHarness.js';
 
 export interface SocketResponse {
   status: number;
@@ -48,4 +55,35 @@ export function sendFrom(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * Runs the app as `eventloom start` wires it (SQLite in a temporary data folder, any free
+ * port) in-process for the tests of the calling file; `app()` is the running app.
+ */
+export function useRealApp(
+  env: Record<string, string> = {},
+  tempPrefix = 'eventloom-app-',
+): { app: () => RunningApp } {
+  let app: RunningApp | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), tempPrefix));
+    app = await runApp({
+      config: loadAppConfig({ PORT: '0', EVENTLOOM_DATA: dir, SEED_SAMPLE_DATA: 'false', ...env }),
+      logger: createLogger({ level: 'error', write: () => undefined }),
+      hasher: testHasher(),
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    app: () => {
+      if (app === undefined)
+        throw new Error('the app is not running: call useRealApp at file level');
+      return app;
+    },
+  };
 }
