@@ -1,18 +1,18 @@
 import type { AnyBulkWriteOperation, Collection, Db, Document as MongoDocument } from 'mongodb';
 import { ValidationError } from '../core/errors.js';
-import type {
-  Document,
-  DocumentClaim,
-  DocumentFilter,
-  DocumentStore,
-  DocumentWrite,
-  FindOptions,
-  ProjectionTarget,
+import {
+  checkFieldName,
+  type Document,
+  type DocumentClaim,
+  type DocumentFilter,
+  type DocumentStore,
+  type DocumentWrite,
+  type FindOptions,
+  type ProjectionTarget,
 } from '../core/readModel.js';
 import { assertJsonValue } from '../core/validation.js';
 import type { CheckpointDoc } from './mongoSchema.js';
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Leaves room under MongoDB's 16 MB document limit for the staged writes of one commit. */
 const MAX_STAGED_BYTES = 12 * 1024 * 1024;
 
@@ -49,13 +49,7 @@ const isDuplicateKey = (error: unknown): boolean =>
   (error as { code?: unknown } | undefined)?.code === 11000;
 
 function checkFilter(filter: DocumentFilter | undefined): void {
-  for (const key of Object.keys(filter ?? {})) {
-    if (!FIELD.test(key))
-      throw new ValidationError(
-        'filter',
-        `'${key}' is not a plain field name (letters, digits, _)`,
-      );
-  }
+  for (const key of Object.keys(filter ?? {})) checkFieldName(key, 'filter');
 }
 
 /**
@@ -101,11 +95,7 @@ export function createMongoProjectionTarget(
     checkFilter(filter);
     let cursor = coll(collection).find({ ...filter, ...VISIBLE });
     if (opts?.sort) {
-      if (!FIELD.test(opts.sort.field))
-        throw new ValidationError(
-          'options.sort.field',
-          `'${opts.sort.field}' is not a plain field name`,
-        );
+      checkFieldName(opts.sort.field, 'options.sort.field');
       cursor = cursor.sort({ [opts.sort.field]: opts.sort.direction === 'desc' ? -1 : 1 });
     } else cursor = cursor.sort({ _id: 1 });
     if (opts?.limit !== undefined) cursor = cursor.limit(Math.max(0, Math.floor(opts.limit)));

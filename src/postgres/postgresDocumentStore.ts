@@ -8,6 +8,7 @@ import {
   type ProjectionTarget,
   ValidationError,
 } from '../core/index.js';
+import { checkFieldName as checkField } from '../core/readModel.js';
 import { translatePostgresError } from './postgresErrors.js';
 import { ensureSchema, isPlainName, type PostgresTables, tableNames } from './postgresSchema.js';
 
@@ -45,15 +46,6 @@ export interface PostgresProjectionTarget extends ProjectionTarget {
   /** Resolves once the tables exist; rejects with a clear error otherwise. */
   ready(): Promise<void>;
   close(): Promise<void>;
-}
-
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function checkField(field: string, path: string): string {
-  if (!FIELD.test(field)) {
-    throw new ValidationError(path, `'${field}' is not a plain field name (letters, digits, _)`);
-  }
-  return field;
 }
 
 function toJson(doc: Document, path: string): string {

@@ -1,14 +1,14 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { ValidationError } from '../core/errors.js';
-import type {
-  Document,
-  DocumentClaim,
-  DocumentFilter,
-  DocumentStore,
-  DocumentWrite,
-  FindOptions,
-  ProjectionTarget,
-  SyncDocumentStore,
+import {
+  checkFieldName as checkField,
+  type Document,
+  type DocumentClaim,
+  type DocumentFilter,
+  type DocumentStore,
+  type DocumentWrite,
+  type FindOptions,
+  type ProjectionTarget,
+  type SyncDocumentStore,
 } from '../core/readModel.js';
 import { assertJsonValue } from '../core/validation.js';
 import { ensureSchema } from './sqliteSchema.js';
@@ -16,15 +16,6 @@ import { ensureSchema } from './sqliteSchema.js';
 /** Runs a synchronous driver call as a promise, turning a throw into a rejection. */
 function defer<T>(fn: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(fn()));
-}
-
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function checkField(field: string, path: string): string {
-  if (!FIELD.test(field)) {
-    throw new ValidationError(path, `'${field}' is not a plain field name (letters, digits, _)`);
-  }
-  return field;
 }
 
 export interface SqliteDocuments extends SyncDocumentStore {
