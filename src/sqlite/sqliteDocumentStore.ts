@@ -10,7 +10,9 @@ import {
   type ProjectionTarget,
   type SyncDocumentStore,
 } from '../core/readModel.js';
+import { translatingErrors } from '../core/portErrors.js';
 import { assertJsonValue } from '../core/validation.js';
+import { translateSqliteError } from './sqliteErrors.js';
 import { ensureSchema } from './sqliteSchema.js';
 
 /** Runs a synchronous driver call as a promise, turning a throw into a rejection. */
@@ -37,6 +39,19 @@ export interface SqliteDocuments extends SyncDocumentStore {
  * Shares the event store's database so inline projections commit with the events.
  */
 export function createSqliteDocuments(db: Database): SqliteDocuments {
+  try {
+    return sqliteDocuments(db);
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite read-model documents', db.name);
+  }
+}
+
+const translator =
+  (db: Database) =>
+  (error: unknown, context: string): unknown =>
+    translateSqliteError(error, context, db.name);
+
+function sqliteDocuments(db: Database): SqliteDocuments {
   ensureSchema(db);
   const getStmt = db
     .prepare('SELECT doc FROM eventloom_documents WHERE collection = ? AND id = ?')
@@ -133,17 +148,21 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
     findEntries,
     commit: (projection, position, writes) => commitTx.immediate(projection, position, writes),
     commitClaim: (claim, writes) => claimTx.immediate(claim, writes),
-    async: {
-      get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>
-        defer(() => sync.get<T>(collection, id)),
-      find: <T extends Document>(
-        collection: string,
-        filter?: DocumentFilter,
-        options?: FindOptions,
-      ): Promise<T[]> => defer(() => sync.find<T>(collection, filter, options)),
-      put: (collection, id, doc) => Promise.resolve().then(() => sync.put(collection, id, doc)),
-      delete: (collection, id) => Promise.resolve().then(() => sync.delete(collection, id)),
-    },
+    async: translatingErrors<DocumentStore>(
+      {
+        get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>
+          defer(() => sync.get<T>(collection, id)),
+        find: <T extends Document>(
+          collection: string,
+          filter?: DocumentFilter,
+          options?: FindOptions,
+        ): Promise<T[]> => defer(() => sync.find<T>(collection, filter, options)),
+        put: (collection, id, doc) => Promise.resolve().then(() => sync.put(collection, id, doc)),
+        delete: (collection, id) => Promise.resolve().then(() => sync.delete(collection, id)),
+      },
+      'SQLite read-model documents',
+      translator(db),
+    ),
   };
 }
 
@@ -156,6 +175,14 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
  * startProjection({ store, projection: usersProjection, target });
  */
 export function createSqliteProjectionTarget(db: Database): ProjectionTarget {
+  try {
+    return translatingErrors(projectionTarget(db), 'SQLite projection target', translator(db));
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite projection target', db.name);
+  }
+}
+
+function projectionTarget(db: Database): ProjectionTarget {
   const docs = createSqliteDocuments(db);
   const loadStmt = db.prepare('SELECT position FROM eventloom_checkpoints WHERE name = ?').pluck();
   const resetTx = db.transaction((projection: string, collections: readonly string[]) => {
