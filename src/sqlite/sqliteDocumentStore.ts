@@ -143,11 +143,30 @@ function sqliteDocuments(db: Database): SqliteDocuments {
     return true;
   });
 
+  // The synchronous API translates too: a caller outside a transaction must not see a raw
+  // driver error (inside the event store's append the store translates again, a no-op).
+  const guard = <F extends (...args: never[]) => unknown>(name: string, fn: F): F =>
+    ((...args: Parameters<F>) => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        throw translateSqliteError(error, `SQLite read-model documents: ${name}`, db.name);
+      }
+    }) as F;
   return {
-    ...sync,
-    findEntries,
-    commit: (projection, position, writes) => commitTx.immediate(projection, position, writes),
-    commitClaim: (claim, writes) => claimTx.immediate(claim, writes),
+    get: guard('get', sync.get.bind(sync)),
+    find: guard('find', sync.find.bind(sync)),
+    put: guard('put', sync.put.bind(sync)),
+    delete: guard('delete', sync.delete.bind(sync)),
+    findEntries: guard('findEntries', findEntries),
+    commit: guard(
+      'commit',
+      (projection: string, position: number, writes: readonly DocumentWrite[]) =>
+        commitTx.immediate(projection, position, writes),
+    ),
+    commitClaim: guard('commitClaim', (claim: DocumentClaim, writes: readonly DocumentWrite[]) =>
+      claimTx.immediate(claim, writes),
+    ),
     async: translatingErrors<DocumentStore>(
       {
         get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>

@@ -3,9 +3,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isStoreUnavailableError } from '../../src/core/index.js';
 import {
   createMongoCheckpointStore,
+  createMongoEventStore,
   createMongoKeyStore,
   createMongoProjectionTarget,
   createMongoSnapshotStore,
+  type MongoEventStore,
 } from '../../src/mongodb/index.js';
 import { checkpointStoreContract } from '../contract/checkpointStoreContract.js';
 import { documentStoreContract } from '../contract/documentStoreContract.js';
@@ -48,6 +50,23 @@ describe.skipIf(!available)('MongoDB ports', () => {
         createMongoCheckpointStore(db.collection('checkpoints'), db.collection('parked')),
       );
     },
+  });
+  const stores: MongoEventStore[] = [];
+  afterAll(() => Promise.all(stores.map((s) => s.close())));
+  const freshStore = (): MongoEventStore => {
+    const store = createMongoEventStore({
+      url: MONGODB_URL,
+      dbName: freshDb().databaseName,
+      onNotice: () => undefined,
+    });
+    stores.push(store);
+    return store;
+  };
+  snapshotStoreContract('mongodb (the event store snapshots)', {
+    create: () => Promise.resolve(freshStore().snapshots),
+  });
+  checkpointStoreContract('mongodb (the event store checkpoints)', {
+    create: () => Promise.resolve(freshStore().checkpoints),
   });
   documentStoreContract('mongodb', {
     create: () => Promise.resolve(createMongoProjectionTarget({ db: freshDb() })),

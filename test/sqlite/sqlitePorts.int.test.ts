@@ -30,6 +30,12 @@ checkpointStoreContract('sqlite', {
 documentStoreContract('sqlite', {
   create: () => Promise.resolve(createSqliteProjectionTarget(memoryDb())),
 });
+snapshotStoreContract('sqlite (the event store snapshots)', {
+  create: () => Promise.resolve(createSqliteEventStore({ path: ':memory:' }).snapshots),
+});
+checkpointStoreContract('sqlite (the event store checkpoints)', {
+  create: () => Promise.resolve(createSqliteEventStore({ path: ':memory:' }).checkpoints),
+});
 documentStoreContract('sqlite (the event store documents)', {
   create: () => {
     const store = createSqliteEventStore({ path: ':memory:' });
@@ -73,6 +79,20 @@ describe('SQLite stores on a closed database handle', () => {
     const keys = createSqliteKeyStore(db);
     db.close();
     await expectEveryCallTranslated(keyStoreCalls(keys), closed);
+  });
+
+  it('throw a StoreClosedError from the synchronous read-model API on a closed handle', async () => {
+    const store = createSqliteEventStore({ path: ':memory:' });
+    await store.close();
+    expect(() => store.documents.get('c', 'a')).toThrow(
+      expect.objectContaining({ code: 'STORE_CLOSED' }) as Error,
+    );
+    expect(() => store.documents.put('c', 'a', {})).toThrow(
+      expect.objectContaining({ code: 'STORE_CLOSED' }) as Error,
+    );
+    expect(() => store.documents.commit('p', 1, [])).toThrow(
+      expect.objectContaining({ code: 'STORE_CLOSED' }) as Error,
+    );
   });
 
   it('fails to open a store on a closed handle with a StoreClosedError, not a TypeError', () => {
