@@ -1,5 +1,8 @@
 import type { CheckpointStore, ParkedEvent } from './types.js';
 
+/** A parked entry as a durable store would give it back: a copy the caller cannot change. */
+const copy = (p: ParkedEvent): ParkedEvent => structuredClone(p);
+
 /**
  * Checkpoints and parked events kept in memory: for tests, examples and the in-memory store.
  *
@@ -9,7 +12,9 @@ import type { CheckpointStore, ParkedEvent } from './types.js';
  */
 export function createMemoryCheckpointStore(): CheckpointStore {
   const positions = new Map<string, number>();
-  const parked: ParkedEvent[] = [];
+  // Keyed like the durable stores' primary key, so re-parking an event replaces its entry.
+  const parked = new Map<string, ParkedEvent>();
+  const key = (subscription: string, eventId: string): string => `${subscription}\u0000${eventId}`;
   return {
     load: (name) => Promise.resolve(positions.get(name)),
     save(name, position) {
@@ -21,16 +26,18 @@ export function createMemoryCheckpointStore(): CheckpointStore {
       return Promise.resolve();
     },
     park(entry) {
-      parked.push(entry);
+      parked.set(key(entry.subscription, entry.event.id), copy(entry));
       return Promise.resolve();
     },
     listParked: (subscription) =>
       Promise.resolve(
-        parked.filter((p) => subscription === undefined || p.subscription === subscription),
+        [...parked.values()]
+          .filter((p) => subscription === undefined || p.subscription === subscription)
+          .sort((a, b) => a.event.position - b.event.position)
+          .map(copy),
       ),
     unpark(subscription, eventId) {
-      const i = parked.findIndex((p) => p.subscription === subscription && p.event.id === eventId);
-      if (i >= 0) parked.splice(i, 1);
+      parked.delete(key(subscription, eventId));
       return Promise.resolve();
     },
   };

@@ -44,7 +44,10 @@ export function createMemoryDocuments(): MemoryDocuments {
     filter?: DocumentFilter,
     options?: FindOptions,
   ): { id: string; doc: Document }[] => {
-    const all = [...coll(collection)].map(([id, doc]) => ({ id, doc: clone(doc) }));
+    // Id order, like the durable targets when no sort is given.
+    const all = [...coll(collection)]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([id, doc]) => ({ id, doc: clone(doc) }));
     const byDoc = new Map(all.map((e) => [e.doc, e.id]));
     return matchDocuments(
       all.map((e) => e.doc),

@@ -1,8 +1,10 @@
 import type { Snapshot, SnapshotStore } from './types.js';
+import { supersedes, validateSnapshot } from './snapshotRules.js';
 import { validateStreamId } from './validation.js';
 
 /**
- * Snapshots kept in memory (one per stream, the latest wins): for tests, examples and
+ * Snapshots kept in memory (one per stream; an older snapshot never
+ * replaces a newer one of the same schema): for tests, examples and
  * single-process prototypes.
  *
  * @example
@@ -28,8 +30,10 @@ export function createMemorySnapshotStore(): SnapshotStore {
     },
     save(snapshot: Snapshot): Promise<void> {
       return Promise.resolve().then(() => {
-        validateStreamId(snapshot.streamId, 'snapshot.streamId');
-        snapshots.set(snapshot.streamId, copy(snapshot));
+        validateSnapshot(snapshot);
+        if (supersedes(snapshot, snapshots.get(snapshot.streamId))) {
+          snapshots.set(snapshot.streamId, copy(snapshot));
+        }
       });
     },
     delete(streamId: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js';
 import type { RecordedEvent } from './types.js';
 
 /** A JSON document in a read-model collection. */
@@ -114,7 +115,26 @@ export interface InlineProjection {
   handle(event: RecordedEvent, docs: SyncDocumentStore): void;
 }
 
-/** Applies `filter`, `sort` and `limit` to documents in memory (shared by buffered reads). */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Checks a filter or sort field: every target accepts only plain top-level names, so a
+ * query that works on one target works on all (and none is spliced into SQL unchecked).
+ */
+export function checkFieldName(field: string, path: string): string {
+  if (typeof field !== 'string' || !FIELD_NAME.test(field)) {
+    throw new ValidationError(
+      path,
+      `'${String(field)}' is not a plain field name (letters, digits, _); filter and sort on top-level fields only`,
+    );
+  }
+  return field;
+}
+
+/**
+ * Applies `filter`, `sort` and `limit` to documents in memory (shared by buffered reads).
+ * A `null` filter value matches a missing field too, as in every durable target.
+ */
 export function matchDocuments<T extends Document>(
   docs: Iterable<T>,
   filter: DocumentFilter | undefined,
@@ -123,10 +143,12 @@ export function matchDocuments<T extends Document>(
   let out = [...docs];
   if (filter) {
     const entries = Object.entries(filter);
-    out = out.filter((d) => entries.every(([k, v]) => d[k] === v));
+    for (const [k] of entries) checkFieldName(k, 'filter');
+    out = out.filter((d) => entries.every(([k, v]) => (d[k] ?? null) === v));
   }
   const sort = options?.sort;
   if (sort) {
+    checkFieldName(sort.field, 'options.sort.field');
     const dir = sort.direction === 'desc' ? -1 : 1;
     out.sort((a, b) => {
       const x = a[sort.field] as string | number;

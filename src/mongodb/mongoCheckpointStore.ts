@@ -1,5 +1,7 @@
 import type { Collection } from 'mongodb';
+import { translatingErrors } from '../core/portErrors.js';
 import type { CheckpointStore, ParkedEvent, RecordedEvent } from '../core/types.js';
+import { hostsOf, translateMongoError } from './mongoErrors.js';
 import type { CheckpointDoc, ParkedDoc } from './mongoSchema.js';
 
 /**
@@ -12,6 +14,19 @@ export function createMongoCheckpointStore(
   checkpoints: Collection<CheckpointDoc>,
   parked: Collection<ParkedDoc>,
   ready: () => Promise<void> = () => Promise.resolve(),
+): CheckpointStore {
+  const hosts = hostsOf(checkpoints.db);
+  return translatingErrors(
+    checkpointStore(checkpoints, parked, ready),
+    'MongoDB checkpoint store',
+    (error, context) => translateMongoError(error, context, hosts),
+  );
+}
+
+function checkpointStore(
+  checkpoints: Collection<CheckpointDoc>,
+  parked: Collection<ParkedDoc>,
+  ready: () => Promise<void>,
 ): CheckpointStore {
   const toParked = (d: ParkedDoc): ParkedEvent => {
     const e = d.event as unknown as RecordedEvent & { recordedAt: string | Date };

@@ -1,18 +1,20 @@
 import type { AnyBulkWriteOperation, Collection, Db, Document as MongoDocument } from 'mongodb';
 import { ValidationError } from '../core/errors.js';
-import type {
-  Document,
-  DocumentClaim,
-  DocumentFilter,
-  DocumentStore,
-  DocumentWrite,
-  FindOptions,
-  ProjectionTarget,
+import {
+  checkFieldName,
+  type Document,
+  type DocumentClaim,
+  type DocumentFilter,
+  type DocumentStore,
+  type DocumentWrite,
+  type FindOptions,
+  type ProjectionTarget,
 } from '../core/readModel.js';
+import { translatingErrors } from '../core/portErrors.js';
 import { assertJsonValue } from '../core/validation.js';
+import { hostsOf, isDuplicateKey, translateMongoError } from './mongoErrors.js';
 import type { CheckpointDoc } from './mongoSchema.js';
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Leaves room under MongoDB's 16 MB document limit for the staged writes of one commit. */
 const MAX_STAGED_BYTES = 12 * 1024 * 1024;
 
@@ -45,17 +47,8 @@ interface ClaimedWrite {
   expected: string | null;
 }
 
-const isDuplicateKey = (error: unknown): boolean =>
-  (error as { code?: unknown } | undefined)?.code === 11000;
-
 function checkFilter(filter: DocumentFilter | undefined): void {
-  for (const key of Object.keys(filter ?? {})) {
-    if (!FIELD.test(key))
-      throw new ValidationError(
-        'filter',
-        `'${key}' is not a plain field name (letters, digits, _)`,
-      );
-  }
+  for (const key of Object.keys(filter ?? {})) checkFieldName(key, 'filter');
 }
 
 /**
@@ -76,6 +69,17 @@ function checkFilter(filter: DocumentFilter | undefined): void {
 export function createMongoProjectionTarget(
   options: MongoProjectionTargetOptions,
 ): ProjectionTarget {
+  const hosts = hostsOf(options.db);
+  const translate = (error: unknown, context: string): unknown =>
+    translateMongoError(error, context, hosts);
+  const target = projectionTarget(options);
+  return {
+    ...translatingErrors(target, 'MongoDB projection target', translate),
+    documents: translatingErrors(target.documents, 'MongoDB read-model documents', translate),
+  };
+}
+
+function projectionTarget(options: MongoProjectionTargetOptions): ProjectionTarget {
   const { db } = options;
   const prefix = options.collectionPrefix ?? '';
   const ready = options.ready ?? (() => Promise.resolve());
@@ -97,18 +101,26 @@ export function createMongoProjectionTarget(
     return { ...(JSON.parse(JSON.stringify(doc)) as Document), _id: id };
   };
 
+  const checkWrites = (writes: readonly DocumentWrite[]): void => {
+    for (const w of writes) {
+      if (w.op === 'put')
+        assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
+    }
+  };
+
   const find = async (collection: string, filter?: DocumentFilter, opts?: FindOptions) => {
     checkFilter(filter);
     let cursor = coll(collection).find({ ...filter, ...VISIBLE });
     if (opts?.sort) {
-      if (!FIELD.test(opts.sort.field))
-        throw new ValidationError(
-          'options.sort.field',
-          `'${opts.sort.field}' is not a plain field name`,
-        );
+      checkFieldName(opts.sort.field, 'options.sort.field');
       cursor = cursor.sort({ [opts.sort.field]: opts.sort.direction === 'desc' ? -1 : 1 });
     } else cursor = cursor.sort({ _id: 1 });
-    if (opts?.limit !== undefined) cursor = cursor.limit(Math.max(0, Math.floor(opts.limit)));
+    if (opts?.limit !== undefined) {
+      const limit = Math.max(0, Math.floor(opts.limit));
+      // MongoDB reads a limit of 0 as "no limit"; the port means "nothing".
+      if (limit === 0) return [];
+      cursor = cursor.limit(limit);
+    }
     return (await cursor.toArray()).map(strip);
   };
 
@@ -246,6 +258,8 @@ export function createMongoProjectionTarget(
     },
     async commit(projection, position, writes) {
       await ready();
+      // Checked before journaling: a journaled batch is applied by the next loadCheckpoint.
+      checkWrites(writes);
       if (writes.length === 0) return finish(projection, position);
       const staged = JSON.parse(JSON.stringify(writes)) as unknown[];
       const bytes = JSON.stringify(staged).length;
@@ -268,10 +282,7 @@ export function createMongoProjectionTarget(
     },
     async commitClaim(claim, writes) {
       await ready();
-      for (const w of writes) {
-        if (w.op === 'put')
-          assertJsonValue(w.doc, `documents.${w.collection}[${w.id}]`, { allowDates: true });
-      }
+      checkWrites(writes);
       const journal = await stage(writes);
       const bytes = JSON.stringify(journal).length;
       if (bytes > MAX_STAGED_BYTES) {

@@ -1,3 +1,4 @@
+import type { Db } from 'mongodb';
 import {
   ConfigurationError,
   isEventloomError,
@@ -115,6 +116,12 @@ function hasRetryableLabel(error: unknown): boolean {
   const labels = (error as { errorLabels?: unknown } | null)?.errorLabels;
   const list = labels instanceof Set ? [...labels] : Array.isArray(labels) ? labels : [];
   return list.some((l) => l === 'RetryableWriteError' || l === 'ResetPool');
+}
+
+/** `host:port` list of the client behind a database handle, for messages. */
+export function hostsOf(db: Db): string {
+  const hosts = (db.client.options as { hosts?: { toString(): string }[] } | undefined)?.hosts;
+  return hosts && hosts.length > 0 ? hosts.map(String).join(',') : `database '${db.databaseName}'`;
 }
 
 /** `host:port` list of a connection string, for messages (never the credentials). */

@@ -1,7 +1,7 @@
 import { Binary, type Collection, type Db } from 'mongodb';
 import { StoreClosedError } from '../core/errors.js';
 import type { DataKeyRecord, ForgetOutcome, KeyStore } from '../core/keyStore.js';
-import { isDuplicateKey, translateMongoError } from './mongoErrors.js';
+import { hostsOf, isDuplicateKey, translateMongoError } from './mongoErrors.js';
 
 interface DataKeyDoc {
   _id: string;
@@ -47,7 +47,7 @@ export function createMongoKeyStore(db: Db, options: MongoKeyStoreOptions = {}):
     try {
       return await f();
     } catch (error) {
-      throw translateMongoError(error, what, db.databaseName);
+      throw translateMongoError(error, what, hostsOf(db));
     }
   };
   const live = { forgottenAt: { $exists: false } };

@@ -1,5 +1,8 @@
 import type { Collection } from 'mongodb';
+import { translatingErrors } from '../core/portErrors.js';
+import { validateSnapshot } from '../core/snapshotRules.js';
 import type { Snapshot, SnapshotStore } from '../core/types.js';
+import { hostsOf, isDuplicateKey, translateMongoError } from './mongoErrors.js';
 import type { SnapshotDoc } from './mongoSchema.js';
 
 /**
@@ -12,6 +15,18 @@ import type { SnapshotDoc } from './mongoSchema.js';
 export function createMongoSnapshotStore(
   snapshots: Collection<SnapshotDoc>,
   ready: () => Promise<void> = () => Promise.resolve(),
+): SnapshotStore {
+  const hosts = hostsOf(snapshots.db);
+  return translatingErrors(
+    snapshotStore(snapshots, ready),
+    'MongoDB snapshot store',
+    (e, context) => translateMongoError(e, context, hosts),
+  );
+}
+
+function snapshotStore(
+  snapshots: Collection<SnapshotDoc>,
+  ready: () => Promise<void>,
 ): SnapshotStore {
   return {
     async load<S>(streamId: string): Promise<Snapshot<S> | undefined> {
@@ -27,6 +42,7 @@ export function createMongoSnapshotStore(
       };
     },
     async save(s) {
+      validateSnapshot(s);
       await ready();
       const doc = {
         version: s.version,
@@ -46,7 +62,7 @@ export function createMongoSnapshotStore(
           { upsert: true },
         );
       } catch (error) {
-        if ((error as { code?: unknown }).code !== 11000) throw error;
+        if (!isDuplicateKey(error)) throw error;
       }
     },
     async delete(streamId) {

@@ -6,8 +6,11 @@ import {
   type DocumentWrite,
   type FindOptions,
   type ProjectionTarget,
+  StoreClosedError,
   ValidationError,
 } from '../core/index.js';
+import { checkFieldName as checkField } from '../core/readModel.js';
+import { assertJsonValue } from '../core/validation.js';
 import { translatePostgresError } from './postgresErrors.js';
 import { ensureSchema, isPlainName, type PostgresTables, tableNames } from './postgresSchema.js';
 
@@ -47,19 +50,12 @@ export interface PostgresProjectionTarget extends ProjectionTarget {
   close(): Promise<void>;
 }
 
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function checkField(field: string, path: string): string {
-  if (!FIELD.test(field)) {
-    throw new ValidationError(path, `'${field}' is not a plain field name (letters, digits, _)`);
-  }
-  return field;
-}
-
 function toJson(doc: Document, path: string): string {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ValidationError(path, 'must be a plain object');
   }
+  // JSON.stringify would silently drop functions and turn NaN into null: refuse them instead.
+  assertJsonValue(doc, path, { allowDates: true });
   return JSON.stringify(doc);
 }
 
@@ -133,7 +129,7 @@ export function createPostgresProjectionTarget(
   };
 
   async function run<T>(context: string, fn: () => Promise<T>): Promise<T> {
-    if (closed) throw new Error(`${context}: the PostgreSQL projection target is closed`);
+    if (closed) throw new StoreClosedError('PostgreSQL projection target');
     await ready();
     try {
       return await fn();

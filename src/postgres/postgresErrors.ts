@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   isEventloomError,
+  StoreFailedError,
   StoreUnavailableError,
   ValidationError,
 } from '../core/index.js';
@@ -87,5 +88,9 @@ export function translatePostgresError(
       );
     }
   }
-  return new Error(`${context}: ${where} failed: ${message}`, { cause: error });
+  // Anything else fails the same way again: not worth retrying.
+  return new StoreFailedError(
+    `${context}: ${where} failed: ${message}. Retrying will not help; see the cause`,
+    { cause: error },
+  );
 }

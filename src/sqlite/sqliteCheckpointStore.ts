@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
+import { translatingErrors } from '../core/portErrors.js';
 import type { CheckpointStore, ParkedEvent, RecordedEvent } from '../core/types.js';
+import { translateSqliteError } from './sqliteErrors.js';
 import { ensureSchema } from './sqliteSchema.js';
 
 interface ParkedRow {
@@ -17,6 +19,16 @@ interface ParkedRow {
  * const checkpoints = createSqliteCheckpointStore(db);
  */
 export function createSqliteCheckpointStore(db: Database): CheckpointStore {
+  try {
+    return translatingErrors(checkpointStore(db), 'SQLite checkpoint store', (error, context) =>
+      translateSqliteError(error, context, db.name),
+    );
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite checkpoint store', db.name);
+  }
+}
+
+function checkpointStore(db: Database): CheckpointStore {
   ensureSchema(db);
   const load = db.prepare('SELECT position FROM eventloom_checkpoints WHERE name = ?').pluck();
   const save = db.prepare(

@@ -1,30 +1,23 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { ValidationError } from '../core/errors.js';
-import type {
-  Document,
-  DocumentClaim,
-  DocumentFilter,
-  DocumentStore,
-  DocumentWrite,
-  FindOptions,
-  ProjectionTarget,
-  SyncDocumentStore,
+import {
+  checkFieldName as checkField,
+  type Document,
+  type DocumentClaim,
+  type DocumentFilter,
+  type DocumentStore,
+  type DocumentWrite,
+  type FindOptions,
+  type ProjectionTarget,
+  type SyncDocumentStore,
 } from '../core/readModel.js';
+import { translatingErrors } from '../core/portErrors.js';
 import { assertJsonValue } from '../core/validation.js';
+import { translateSqliteError } from './sqliteErrors.js';
 import { ensureSchema } from './sqliteSchema.js';
 
 /** Runs a synchronous driver call as a promise, turning a throw into a rejection. */
 function defer<T>(fn: () => T): Promise<T> {
   return new Promise<T>((resolve) => resolve(fn()));
-}
-
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-function checkField(field: string, path: string): string {
-  if (!FIELD.test(field)) {
-    throw new ValidationError(path, `'${field}' is not a plain field name (letters, digits, _)`);
-  }
-  return field;
 }
 
 export interface SqliteDocuments extends SyncDocumentStore {
@@ -46,6 +39,19 @@ export interface SqliteDocuments extends SyncDocumentStore {
  * Shares the event store's database so inline projections commit with the events.
  */
 export function createSqliteDocuments(db: Database): SqliteDocuments {
+  try {
+    return sqliteDocuments(db);
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite read-model documents', db.name);
+  }
+}
+
+const translator =
+  (db: Database) =>
+  (error: unknown, context: string): unknown =>
+    translateSqliteError(error, context, db.name);
+
+function sqliteDocuments(db: Database): SqliteDocuments {
   ensureSchema(db);
   const getStmt = db
     .prepare('SELECT doc FROM eventloom_documents WHERE collection = ? AND id = ?')
@@ -137,22 +143,45 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
     return true;
   });
 
+  // The synchronous API translates too: a caller outside a transaction must not see a raw
+  // driver error (inside the event store's append the store translates again, a no-op).
+  const guard = <F extends (...args: never[]) => unknown>(name: string, fn: F): F =>
+    ((...args: Parameters<F>) => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        throw translateSqliteError(error, `SQLite read-model documents: ${name}`, db.name);
+      }
+    }) as F;
   return {
-    ...sync,
-    findEntries,
-    commit: (projection, position, writes) => commitTx.immediate(projection, position, writes),
-    commitClaim: (claim, writes) => claimTx.immediate(claim, writes),
-    async: {
-      get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>
-        defer(() => sync.get<T>(collection, id)),
-      find: <T extends Document>(
-        collection: string,
-        filter?: DocumentFilter,
-        options?: FindOptions,
-      ): Promise<T[]> => defer(() => sync.find<T>(collection, filter, options)),
-      put: (collection, id, doc) => Promise.resolve().then(() => sync.put(collection, id, doc)),
-      delete: (collection, id) => Promise.resolve().then(() => sync.delete(collection, id)),
-    },
+    get: guard('get', sync.get.bind(sync)),
+    find: guard('find', sync.find.bind(sync)),
+    put: guard('put', sync.put.bind(sync)),
+    delete: guard('delete', sync.delete.bind(sync)),
+    findEntries: guard('findEntries', findEntries),
+    commit: guard(
+      'commit',
+      (projection: string, position: number, writes: readonly DocumentWrite[]) =>
+        commitTx.immediate(projection, position, writes),
+    ),
+    commitClaim: guard('commitClaim', (claim: DocumentClaim, writes: readonly DocumentWrite[]) =>
+      claimTx.immediate(claim, writes),
+    ),
+    async: translatingErrors<DocumentStore>(
+      {
+        get: <T extends Document>(collection: string, id: string): Promise<T | undefined> =>
+          defer(() => sync.get<T>(collection, id)),
+        find: <T extends Document>(
+          collection: string,
+          filter?: DocumentFilter,
+          options?: FindOptions,
+        ): Promise<T[]> => defer(() => sync.find<T>(collection, filter, options)),
+        put: (collection, id, doc) => Promise.resolve().then(() => sync.put(collection, id, doc)),
+        delete: (collection, id) => Promise.resolve().then(() => sync.delete(collection, id)),
+      },
+      'SQLite read-model documents',
+      translator(db),
+    ),
   };
 }
 
@@ -165,6 +194,14 @@ export function createSqliteDocuments(db: Database): SqliteDocuments {
  * startProjection({ store, projection: usersProjection, target });
  */
 export function createSqliteProjectionTarget(db: Database): ProjectionTarget {
+  try {
+    return translatingErrors(projectionTarget(db), 'SQLite projection target', translator(db));
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite projection target', db.name);
+  }
+}
+
+function projectionTarget(db: Database): ProjectionTarget {
   const docs = createSqliteDocuments(db);
   const loadStmt = db.prepare('SELECT position FROM eventloom_checkpoints WHERE name = ?').pluck();
   const resetTx = db.transaction((projection: string, collections: readonly string[]) => {

@@ -2,6 +2,7 @@ import {
   ConfigurationError,
   type EventloomError,
   isEventloomError,
+  StoreClosedError,
   StoreCorruptedError,
   StoreFailedError,
   StoreUnavailableError,
@@ -40,6 +41,12 @@ export function translateSqliteError(error: unknown, context: string, path: stri
       (TRANSLATIONS.SQLITE_CANTOPEN as (c: string, p: string) => EventloomError)(context, path),
       error,
     );
+  }
+  // Statements on a closed handle throw a plain TypeError without a code, too.
+  if (error instanceof TypeError && /database connection is not open/.test(error.message)) {
+    const closed = new StoreClosedError(`SQLite database ${path}`);
+    closed.message = `${context}: ${closed.message}`;
+    return withCause(closed, error);
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return error;

@@ -1,5 +1,8 @@
 import type { Database } from 'better-sqlite3';
+import { translatingErrors } from '../core/portErrors.js';
+import { validateSnapshot } from '../core/snapshotRules.js';
 import type { Snapshot, SnapshotStore } from '../core/types.js';
+import { translateSqliteError } from './sqliteErrors.js';
 import { ensureSchema } from './sqliteSchema.js';
 
 interface SnapshotRow {
@@ -17,6 +20,16 @@ interface SnapshotRow {
  * const handle = createCommandHandler({ store, decider, snapshots: { store: store.snapshots, every: 100 } });
  */
 export function createSqliteSnapshotStore(db: Database): SnapshotStore {
+  try {
+    return translatingErrors(snapshotStore(db), 'SQLite snapshot store', (error, context) =>
+      translateSqliteError(error, context, db.name),
+    );
+  } catch (error) {
+    throw translateSqliteError(error, 'Opening the SQLite snapshot store', db.name);
+  }
+}
+
+function snapshotStore(db: Database): SnapshotStore {
   ensureSchema(db);
   const load = db.prepare('SELECT * FROM eventloom_snapshots WHERE stream_id = ?');
   // Never let an older snapshot overwrite a newer one written by a racing process.
@@ -42,6 +55,7 @@ export function createSqliteSnapshotStore(db: Database): SnapshotStore {
       }),
     save: (s) =>
       Promise.resolve().then(() => {
+        validateSnapshot(s);
         save.run(
           s.streamId,
           s.version,

@@ -30,3 +30,13 @@ describe('SQLite error translation', () => {
     expect((translated as Error).cause).toBe(cause);
   });
 });
+
+describe('SQLite error translation of a closed handle', () => {
+  it('reports a statement on a closed database as StoreClosedError with the driver error as cause', () => {
+    const cause = new TypeError('The database connection is not open');
+    const translated = translateSqliteError(cause, 'Loading a checkpoint', 'x.db');
+    expect(translated).toMatchObject({ code: 'STORE_CLOSED', cause });
+    expect((translated as Error).message).toContain('Loading a checkpoint');
+    expect(isRetryableError(translated)).toBe(false);
+  });
+});
