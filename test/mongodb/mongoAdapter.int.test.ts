@@ -183,22 +183,15 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     expect(() => createMongoEventStore({ url: 'http://localhost', dbName: 'x' })).toThrow(
       /Invalid MongoDB URL.*mongodb:\/\//,
     );
-    try {
-      createMongoEventStore({ url: 'http://localhost', dbName: 'x' });
-    } catch (e) {
-      expect(isConfigurationError(e)).toBe(true);
-    }
+    expect(() => createMongoEventStore({ url: 'http://localhost', dbName: 'x' })).toThrow(
+      expect.toSatisfy(isConfigurationError, 'a ConfigurationError'),
+    );
     expect(() => createMongoEventStore({ url: MONGODB_URL, dbName: 'bad.name' })).toThrow(
       /options.dbName/,
     );
-    expect(() => createMongoEventStore({ dbName: 'x' } as never)).toSatisfy((f: () => unknown) => {
-      try {
-        f();
-        return false;
-      } catch (e) {
-        return isValidationError(e);
-      }
-    });
+    expect(() => createMongoEventStore({ dbName: 'x' } as never)).toThrow(
+      expect.toSatisfy(isValidationError, 'a ValidationError'),
+    );
   });
 
   it('creates its indexes idempotently when several instances start at once', async () => {

@@ -76,11 +76,9 @@ describe('SQLite adapter', () => {
 
   it('rejects a missing path option', () => {
     expect(() => createSqliteEventStore({} as { path: string })).toThrow(/options.path/);
-    try {
-      createSqliteEventStore({ path: '' });
-    } catch (e) {
-      expect(isValidationError(e)).toBe(true);
-    }
+    expect(() => createSqliteEventStore({ path: '' })).toThrow(
+      expect.toSatisfy(isValidationError, 'a ValidationError'),
+    );
   });
 
   it('stores snapshots and never lets an older one overwrite a newer one', async () => {
