@@ -188,6 +188,7 @@ describe('DeciderSpecification', () => {
     const asyncSpec = DeciderSpecification.for({
       ...bankAccount,
       decide: async (command: AccountCommand, state: Account) => {
+        // The subject: a decide that really yields to the event loop before it answers.
         await new Promise((resolve) => setTimeout(resolve, 1));
         return bankAccount.decide(command, state);
       },

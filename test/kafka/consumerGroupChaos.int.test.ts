@@ -54,7 +54,7 @@ describe.skipIf(!available)('Kafka consumer group under chaos', () => {
           if (o < before) backwards.push(`partition ${p}: ${before} -> ${o}`);
           if (o > before) lastSeen[p] = o;
         });
-        await new Promise((r) => setTimeout(r, 150));
+        await new Promise((r) => setTimeout(r, 150)); // a sampling rate, not synchronisation
       }
     })();
 
@@ -76,7 +76,7 @@ describe.skipIf(!available)('Kafka consumer group under chaos', () => {
         for (let s = 0; s < STREAMS; s++) {
           await store.appendToStream(`stream-${s}`, [{ type: 'Counted', data: { n } }]);
         }
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 250)); // pacing: events keep arriving during the chaos
       }
     })();
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isKafkaError, type KafkaError } from '../../src/kafka/kafkaErrors.js';
 import { KAFKA_EVENT_HEADERS } from '../../src/kafka/kafkaMessage.js';
 import {
@@ -12,7 +12,7 @@ import {
 import type { EventStore } from '../../src/core/types.js';
 import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { serviceAvailable, uniqueName } from '../support/services.js';
-import { BROKERS, eventually, KafkaTestKit, type ReadMessage, runFixture } from './kafkaTestKit.js';
+import { BROKERS, KafkaTestKit, type ReadMessage, runFixture } from './kafkaTestKit.js';
 
 const available = await serviceAvailable('kafka');
 
@@ -130,11 +130,7 @@ describe.skipIf(!available)('Kafka publisher', () => {
     expect(new Set(stream1.map((m) => m.partition)).size).toBe(1);
     expect(stream1.map((m) => m.headers['stream-version'])).toEqual(['1', '2']);
     expect(publisher.status()).toMatchObject({ state: 'live', position: 3, lag: 0, published: 3 });
-    await eventually(
-      async () => (await store.checkpoints.load('kafka-publisher')) === 3,
-      5000,
-      'checkpoint 3',
-    );
+    await expect.poll(() => store.checkpoints.load('kafka-publisher'), { timeout: 5000 }).toBe(3);
   });
 
   it('resumes after a stop from its checkpoint, skipping nothing and repeating nothing', async () => {
@@ -203,10 +199,9 @@ describe.skipIf(!available)('Kafka publisher', () => {
       retry: { initialDelayMs: 20, maxDelayMs: 100 },
       onEvent: (n) => notices.push(n),
     });
-    await eventually(
-      () => notices.filter((n) => n.kind === 'retry').length >= 2,
+    await vi.waitFor(
+      () => expect(notices.filter((n) => n.kind === 'retry').length).toBeGreaterThanOrEqual(2),
       15_000,
-      'two retries',
     );
     const retry = notices.find((n) => n.kind === 'retry') as { error: KafkaError; delayMs: number };
     expect(isKafkaError(retry.error)).toBe(true);
@@ -234,7 +229,7 @@ describe.skipIf(!available)('Kafka publisher', () => {
       createTopics: false,
       onEvent: (n) => notices.push(n),
     });
-    await eventually(() => notices.some((n) => n.kind === 'retry'), 10_000, 'a retry');
+    await vi.waitFor(() => expect(notices.map((n) => n.kind)).toContain('retry'), 10_000);
     const retry = notices.find((n) => n.kind === 'retry') as { error: KafkaError };
     expect(retry.error.reason).toBe('TOPIC_MISSING');
     expect(retry.error.topic).toBe(topic);
@@ -329,7 +324,7 @@ describe.skipIf(!available)('Kafka publisher', () => {
       from: 'end' as const,
     };
     const first = start(options);
-    await eventually(() => first.status().state === 'live', 10_000, 'live');
+    await vi.waitFor(() => expect(first.status().state).toBe('live'), 10_000);
     await first.stop(); // stopped before any new event: the start point must still hold
     await store.appendToStream('new-1', [{ type: 'After', data: {} }]);
     const second = start(options);

@@ -149,34 +149,21 @@ export class KafkaTestKit {
 
   /** Resolves once `groupId` committed up to the end of every partition of `topic`. */
   async waitForGroup(groupId: string, topic: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const [ends, committed] = await Promise.all([
-        this.endOffsets(topic),
-        this.committedOffsets(groupId, topic),
-      ]);
-      if (ends.every((end, p) => end === 0n || (committed[p] ?? -1n) >= end)) return;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `group ${groupId} did not catch up on ${topic}: ends ${ends.join(',')}, committed ${committed.join(',')}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-/** Polls `check` until it returns true. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
+    // Imported here: the fixture processes import this kit outside Vitest.
+    const { vi } = await import('vitest');
+    await vi.waitFor(
+      async () => {
+        const [ends, committed] = await Promise.all([
+          this.endOffsets(topic),
+          this.committedOffsets(groupId, topic),
+        ]);
+        if (!ends.every((end, p) => end === 0n || (committed[p] ?? -1n) >= end))
+          throw new Error(
+            `group ${groupId} did not catch up on ${topic}: ends ${ends.join(',')}, committed ${committed.join(',')}`,
+          );
+      },
+      { timeout: timeoutMs, interval: 100 },
+    );
   }
 }
 

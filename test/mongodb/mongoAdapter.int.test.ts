@@ -1,12 +1,13 @@
 import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  ConfigurationError,
   isConcurrencyError,
-  isConfigurationError,
   isRetryableError,
   isStoreCorruptedError,
   isStoreUnavailableError,
   isValidationError,
+  ValidationError,
 } from '../../src/core/errors.js';
 import type { RecordedEvent } from '../../src/core/types.js';
 import { createMongoProjectionTarget } from '../../src/mongodb/mongoDocumentStore.js';
@@ -35,6 +36,17 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     return store;
   };
 
+  const monitored: MongoClient[] = [];
+  /** A client that reports every command it sends, closed after the suite. */
+  const monitoredClient = async (): Promise<MongoClient> => {
+    const c = new MongoClient(MONGODB_URL, {
+      serverSelectionTimeoutMS: 5000,
+      monitorCommands: true,
+    });
+    monitored.push(c);
+    return c.connect();
+  };
+
   beforeAll(async () => {
     client = new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5000 });
     await client.connect();
@@ -42,26 +54,54 @@ describe.skipIf(!available)('MongoDB adapter', () => {
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
     for (const name of dbs) await client.db(name).dropDatabase();
-    await client.close();
+    await Promise.all([client, ...monitored].map((c) => c.close()));
   });
 
   it('turns a duplicate-key race on the stream/version index into ConcurrencyErrors with both versions', async () => {
-    const store = fresh();
-    await store.appendToStream('race-1', [{ type: 'Opened', data: {} }]);
-    const results = await Promise.allSettled(
-      Array.from({ length: 25 }, (_, i) =>
-        store.appendToStream('race-1', [{ type: 'Renamed', data: { i } }], { expectedVersion: 1 }),
-      ),
+    // One store instance per writer, as if each were its own process: appends within one
+    // instance are serialized, so only separate instances race to the unique index. The
+    // client's command log shows that the index really refused some of their inserts.
+    const monitored = await monitoredClient();
+    const raceInserts = new Set<number>();
+    let refusedByIndex = 0;
+    monitored.on('commandStarted', (e) => {
+      const docs = (e.command as { documents?: { streamId?: string }[] }).documents;
+      if (e.commandName === 'insert' && docs?.[0]?.streamId === 'race-1')
+        raceInserts.add(e.requestId);
+    });
+    monitored.on('commandSucceeded', (e) => {
+      const writeErrors = (e.reply as { writeErrors?: { code?: number }[] }).writeErrors;
+      if (raceInserts.has(e.requestId) && writeErrors?.some((w) => w.code === 11000))
+        refusedByIndex++;
+    });
+    const name = uniqueName('el_race');
+    dbs.push(name);
+    const writers = Array.from({ length: 25 }, () =>
+      createMongoEventStore({ client: monitored, dbName: name, onNotice: () => undefined }),
     );
-    const ok = results.filter((r) => r.status === 'fulfilled');
-    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    expect(ok).toHaveLength(1);
-    expect(failed).toHaveLength(24);
-    for (const e of failed) {
-      expect(isConcurrencyError(e)).toBe(true);
-      expect(e).toMatchObject({ expectedVersion: 1, actualVersion: 2, streamId: 'race-1' });
+    try {
+      await Promise.all(writers.map((s) => s.ready()));
+      await writers[0]!.appendToStream('race-1', [{ type: 'Opened', data: {} }]);
+      const results = await Promise.allSettled(
+        writers.map((store, i) =>
+          store.appendToStream('race-1', [{ type: 'Renamed', data: { i } }], {
+            expectedVersion: 1,
+          }),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled');
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      expect(ok).toHaveLength(1);
+      expect(failed).toHaveLength(24);
+      for (const e of failed) {
+        expect(isConcurrencyError(e)).toBe(true);
+        expect(e).toMatchObject({ expectedVersion: 1, actualVersion: 2, streamId: 'race-1' });
+      }
+      expect(refusedByIndex).toBeGreaterThan(0);
+      expect((await writers[0]!.readStream('race-1')).map((e) => e.version)).toEqual([1, 2]);
+    } finally {
+      await Promise.all(writers.map((s) => s.close()));
     }
-    expect((await store.readStream('race-1')).map((e) => e.version)).toEqual([1, 2]);
   });
 
   it('detects the race across two store instances (two processes) through the unique index', async () => {
@@ -103,7 +143,22 @@ describe.skipIf(!available)('MongoDB adapter', () => {
   }, 120_000);
 
   it('never lets a subscriber skip an event that a slower writer commits after a faster one', async () => {
-    const store = fresh({ pollIntervalMs: 10, gapTimeoutMs: 60_000 });
+    // The command log counts the subscriber's reads of the log while it waits at the hole.
+    const monitored = await monitoredClient();
+    let logReads = 0;
+    monitored.on('commandStarted', (e) => {
+      if ((e.command as { find?: unknown }).find === 'eventloom_log') logReads++;
+    });
+    const name = uniqueName('el_hole');
+    dbs.push(name);
+    const store = createMongoEventStore({
+      client: monitored,
+      dbName: name,
+      onNotice: () => undefined,
+      pollIntervalMs: 10,
+      gapTimeoutMs: 60_000,
+    });
+    stores.push(store);
     await store.ready();
     const log = store.db.collection('eventloom_log');
     const counters = store.db.collection<{ _id: string; value: number }>('eventloom_counters');
@@ -122,7 +177,8 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     const seen: RecordedEvent[] = [];
     const sub = store.subscribe({ name: 'ordered', handler: (e) => void seen.push(e) });
     await sub.waitFor(1);
-    await new Promise((r) => setTimeout(r, 300));
+    const readsAtHole = logReads;
+    await vi.waitFor(() => expect(logReads).toBeGreaterThanOrEqual(readsAtHole + 5));
     expect(seen.map((e) => e.position)).toEqual([1]); // waits at the hole, does not skip ahead
     expect(await store.readAll()).toHaveLength(1);
 
@@ -183,22 +239,13 @@ describe.skipIf(!available)('MongoDB adapter', () => {
     expect(() => createMongoEventStore({ url: 'http://localhost', dbName: 'x' })).toThrow(
       /Invalid MongoDB URL.*mongodb:\/\//,
     );
-    try {
-      createMongoEventStore({ url: 'http://localhost', dbName: 'x' });
-    } catch (e) {
-      expect(isConfigurationError(e)).toBe(true);
-    }
+    expect(() => createMongoEventStore({ url: 'http://localhost', dbName: 'x' })).toThrow(
+      ConfigurationError,
+    );
     expect(() => createMongoEventStore({ url: MONGODB_URL, dbName: 'bad.name' })).toThrow(
       /options.dbName/,
     );
-    expect(() => createMongoEventStore({ dbName: 'x' } as never)).toSatisfy((f: () => unknown) => {
-      try {
-        f();
-        return false;
-      } catch (e) {
-        return isValidationError(e);
-      }
-    });
+    expect(() => createMongoEventStore({ dbName: 'x' } as never)).toThrow(ValidationError);
   });
 
   it('creates its indexes idempotently when several instances start at once', async () => {

@@ -4,7 +4,7 @@
  * every change is delivered at least once, and redeliveries carry the same idempotency key.
  */
 import { MongoClient, type Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRelayConfig } from '../../src/relay/relayConfig.js';
 import { startRelay } from '../../src/relay/relayRunner.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
@@ -74,7 +74,7 @@ function startWriter(db: Db, collection: string, everyMs = 8) {
           .updateOne({ _id: i - 1 }, { $set: { v: 1 } });
         updated.push(i - 1);
       }
-      await sleepMs(everyMs);
+      await sleepMs(everyMs); // pacing: a steady stream of changes, not synchronisation
     }
   })();
   return {
@@ -101,12 +101,12 @@ async function waitForCheckpoint(
   stream: string,
 ): Promise<void> {
   const checkpoints = client.db('eventloom_relay').collection<{ _id: string }>('checkpoints');
-  const deadline = Date.now() + 20_000;
-  while (!(await checkpoints.findOne({ _id: `${relay}/${stream}` }))) {
-    if (Date.now() > deadline)
-      throw new Error(`relay ${relay} recorded no start point for ${stream}`);
-    await sleepMs(50);
-  }
+  await expect
+    .poll(() => checkpoints.findOne({ _id: `${relay}/${stream}` }), {
+      timeout: 20_000,
+      message: `relay ${relay} recorded its start point for ${stream}`,
+    })
+    .not.toBeNull();
 }
 
 const ownerPid = (owner: string | null | undefined): number | undefined =>
@@ -184,7 +184,7 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
         )
         .catch(() => undefined);
       expect(p.child.exitCode, p.output()).toBeNull();
-      await sleepMs(Math.floor(Math.random() * 400));
+      await sleepMs(Math.floor(Math.random() * 400)); // the subject: kill at a random moment
       await p.kill9();
     }
     await writer!.stop();
@@ -225,7 +225,8 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
       log: quietLog,
     });
     try {
-      await sleepMs(1000);
+      // A relay that never ran starts "from now": write once its start point is recorded.
+      await waitForCheckpoint(client, relay, `coll:${db.databaseName}.items`);
       const coll = db.collection<{ _id: number; v: number }>('items');
       for (let i = 1; i <= 50; i++) await coll.insertOne({ _id: i, v: 0 });
       await receiver.waitFor(() => receiver.keys().size >= 50, 10_000, 'changes before the outage');
@@ -234,7 +235,7 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
       let i = 51;
       while (Date.now() - downAt < RECEIVER_DOWN_MS) {
         await coll.insertOne({ _id: i++, v: 0 });
-        await sleepMs(20);
+        await sleepMs(20); // pacing: changes keep coming for the whole outage (the subject)
       }
       const written = i - 1;
       await receiver.up();
@@ -265,7 +266,8 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
     const config = relayConfig(relay, receiver.url);
     const handle = await startRelay(parseRelayConfig(config), { log: quietLog });
     try {
-      await sleepMs(1000);
+      // A relay that never ran starts "from now": write once its start point is recorded.
+      await waitForCheckpoint(client, relay, `coll:${db.databaseName}.items`);
       const coll = db.collection<{ _id: number; v: number; poison?: boolean }>('items');
       for (let i = 1; i <= 40; i++)
         await coll.insertOne({ _id: i, v: 0, ...(i === 7 ? { poison: true } : {}) });
@@ -309,26 +311,36 @@ describe.skipIf(!available)('relay fault tolerance (stand-in + real HTTP receive
     children.push(a, b);
     // A relay that never ran starts "from now": write once its start point is recorded.
     await waitForCheckpoint(client, relay, `coll:${relay}.items`);
-    const deadline = Date.now() + 20_000;
     const writer = startWriter(db, 'items', 15);
-    let owner = ownerPid(await leaseOwner(client, relay));
-    while (owner === undefined || receiver.received.length < 30) {
-      if (Date.now() > deadline) throw new Error(`no deliveries: ${a.output()} ${b.output()}`);
-      await sleepMs(100);
-      owner = ownerPid(await leaseOwner(client, relay));
-    }
+    let owner: number | undefined;
+    await vi.waitFor(
+      async () => {
+        owner = ownerPid(await leaseOwner(client, relay));
+        expect(owner, `no lease owner: ${a.output()} ${b.output()}`).toBeDefined();
+        expect(receiver.received.length).toBeGreaterThanOrEqual(30);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
     const [active, standby] = owner === a.child.pid ? [a, b] : [b, a];
     expect([a.child.pid, b.child.pid]).toContain(owner);
     const deliveredBefore = receiver.received.length;
     await active.kill9();
     const killedAt = Date.now();
-    while (ownerPid(await leaseOwner(client, relay)) !== standby.child.pid) {
-      if (Date.now() - killedAt > 15_000)
-        throw new Error(`standby never took over: ${standby.output()}`);
-      await sleepMs(100);
-    }
+    await expect
+      .poll(async () => ownerPid(await leaseOwner(client, relay)), {
+        timeout: 15_000,
+        interval: 100,
+        message: 'the standby takes over the lease',
+      })
+      .toBe(standby.child.pid);
     const takeoverMs = Date.now() - killedAt;
-    await sleepMs(1500);
+    // The writer keeps going until the standby has delivered changes of its own.
+    const deliveredAtTakeover = receiver.received.length;
+    await receiver.waitFor(
+      () => receiver.received.length >= deliveredAtTakeover + 30,
+      20_000,
+      'deliveries by the standby',
+    );
     await writer.stop();
     const expected = expectedIds(writer.inserted, writer.updated);
     await receiver

@@ -13,7 +13,7 @@ import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { parseRelayConfig } from '../../src/relay/relayConfig.js';
 import { type RelayHandle, startRelay } from '../../src/relay/relayRunner.js';
 import { KAFKA_BROKERS, MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
-import { type Receiver, sleepMs, startReceiver } from './relayTestKit.js';
+import { type Receiver, startReceiver } from './relayTestKit.js';
 
 const mongoUp = await serviceAvailable('mongodb');
 const kafkaUp = mongoUp && (await serviceAvailable('kafka'));
@@ -58,14 +58,12 @@ describe.skipIf(!mongoUp)('relay sources and sinks (real services)', () => {
   };
 
   const waitForCheckpoints = async (relay: string, count: number): Promise<void> => {
-    const deadline = Date.now() + 15_000;
-    while (
-      (await client.db('eventloom_relay').collection('checkpoints').countDocuments({ relay })) <
-      count
-    ) {
-      if (Date.now() > deadline) throw new Error(`relay ${relay} recorded no start point`);
-      await sleepMs(50);
-    }
+    await expect
+      .poll(
+        () => client.db('eventloom_relay').collection('checkpoints').countDocuments({ relay }),
+        { timeout: 15_000, message: `relay ${relay} recorded its start points` },
+      )
+      .toBeGreaterThanOrEqual(count);
   };
 
   it.skipIf(!kafkaUp)(
@@ -102,12 +100,9 @@ describe.skipIf(!mongoUp)('relay sources and sinks (real services)', () => {
         .collection<{ _id: number; customer: string; secret: string }>('orders');
       for (let i = 1; i <= 20; i++)
         await orders.insertOne({ _id: i, customer: `c${i % 4}`, secret: 'x' });
-      const deadline = Date.now() + 20_000;
-      while (handle.metrics.processed < 20) {
-        if (Date.now() > deadline)
-          throw new Error(`only ${handle.metrics.processed} changes produced`);
-        await sleepMs(50);
-      }
+      await expect
+        .poll(() => handle.metrics.processed, { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(20);
       const consumer = new Consumer({
         groupId: `relaytest-${name}`,
         clientId: 'relaytest',
@@ -192,9 +187,11 @@ describe.skipIf(!mongoUp)('relay sources and sinks (real services)', () => {
       'e2',
     ]);
     // Created after the relay started: picked up by discovery (stand-in) or the db stream.
+    // The excluded collection is written first, so a relay that wrongly watched it would
+    // have read its change no later than the ones awaited below.
+    await db.collection<{ _id: string }>('ignored').insertOne({ _id: 'i1' });
     await db.collection<{ _id: string }>('later').insertOne({ _id: 'l1' });
     await db.collection<{ _id: string }>('special').insertOne({ _id: 's1' });
-    await db.collection<{ _id: string }>('ignored').insertOne({ _id: 'i1' });
     await db.collection<{ _id: string }>('existing').updateOne({ _id: 'e1' }, { $set: { n: 1 } });
     const seen = (id: string, op: string): boolean =>
       receiver.received.some(
@@ -205,7 +202,7 @@ describe.skipIf(!mongoUp)('relay sources and sinks (real services)', () => {
       10_000,
       'changes after the snapshot',
     );
-    await sleepMs(500);
+    await handle.stop(); // finishes every delivery in flight
     const byId = new Map(
       receiver.received.map((r) => [
         (r.body.documentKey as { _id: string })._id + String(r.body.operationType),
@@ -239,8 +236,14 @@ describe.skipIf(!mongoUp)('relay sources and sinks (real services)', () => {
     for (let i = 11; i <= 15; i++)
       await store.appendToStream(`order-${i}`, [{ type: 'OrderPlaced', data: { n: i } }]);
     handle = await startRelay(config, { log: silent });
-    await receiver.waitFor(() => receiver.received.length >= 15, 10_000, 'five more events');
-    await sleepMs(300);
+    // The source reads in log order, so once the last event arrived anything sent twice
+    // (a resume from too early a checkpoint) has arrived before it.
+    await receiver.waitFor(
+      () =>
+        receiver.received.some((r) => (r.body.event as { data?: { n?: number } }).data?.n === 15),
+      10_000,
+      'the last event',
+    );
     await handle.stop();
     await store.close();
     expect(receiver.received).toHaveLength(15);

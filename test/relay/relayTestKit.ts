@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MongoClient } from 'mongodb';
+import { vi } from 'vitest';
 import { MONGODB_URL } from '../support/services.js';
 
 export interface Received {
@@ -94,12 +95,12 @@ export async function startReceiver(port = 0): Promise<Receiver> {
     close: stop,
     keys: () => new Set(received.map((r) => r.key)),
     async waitFor(predicate, timeoutMs, what) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate()) {
-        if (Date.now() > deadline)
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await vi.waitFor(
+        () => {
+          if (!predicate()) throw new Error(`still waiting for ${what}`);
+        },
+        { timeout: timeoutMs, interval: 50 },
+      );
     },
   };
   return receiver;

@@ -14,46 +14,61 @@ afterEach(async () => {
   await h.close();
 });
 
+type SseMessage = { event?: string; id?: string; data: string };
+
+/**
+ * An open server-sent-event stream: `until` reads on until the messages so far satisfy the
+ * predicate (or the stream ends, or the time is up) and can be called again to read further.
+ */
+function sseStream(res: Response, timeoutMs = 5000) {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: SseMessage[] = [];
+  let buffer = '';
+  const deadline = Date.now() + timeoutMs;
+  return {
+    async until(predicate: (events: SseMessage[]) => boolean): Promise<SseMessage[]> {
+      while (!predicate(events)) {
+        const next = await Promise.race([
+          reader.read(),
+          new Promise<{ done: true; value: undefined }>((resolve) =>
+            setTimeout(
+              () => resolve({ done: true, value: undefined }),
+              Math.max(1, deadline - Date.now()),
+            ),
+          ),
+        ]);
+        if (next.done) break;
+        buffer += next.value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const message: SseMessage = { data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith('data: ')) message.data += line.slice(6);
+            else if (line.startsWith('event: ')) message.event = line.slice(7);
+            else if (line.startsWith('id: ')) message.id = line.slice(4);
+          }
+          if (message.data !== '' || message.event !== undefined) events.push(message);
+        }
+      }
+      return events;
+    },
+    close: () => reader.cancel(),
+  };
+}
+
 /** Reads server-sent events from a response until `until` is satisfied or the time is up. */
 async function readSse(
   res: Response,
-  until: (events: { event?: string; id?: string; data: string }[]) => boolean,
-  timeoutMs = 5000,
-): Promise<{ event?: string; id?: string; data: string }[]> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: { event?: string; id?: string; data: string }[] = [];
-  let buffer = '';
-  const deadline = Date.now() + timeoutMs;
+  until: (events: SseMessage[]) => boolean,
+): Promise<SseMessage[]> {
+  const stream = sseStream(res);
   try {
-    while (!until(events)) {
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<{ done: true; value: undefined }>((resolve) =>
-          setTimeout(
-            () => resolve({ done: true, value: undefined }),
-            Math.max(1, deadline - Date.now()),
-          ),
-        ),
-      ]);
-      if (next.done) break;
-      buffer += next.value;
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const message: { event?: string; id?: string; data: string } = { data: '' };
-        for (const line of block.split('\n')) {
-          if (line.startsWith('data: ')) message.data += line.slice(6);
-          else if (line.startsWith('event: ')) message.event = line.slice(7);
-          else if (line.startsWith('id: ')) message.id = line.slice(4);
-        }
-        if (message.data !== '' || message.event !== undefined) events.push(message);
-      }
-    }
+    return await stream.until(until);
   } finally {
-    await reader.cancel();
+    await stream.close();
   }
-  return events;
 }
 
 describe('the generic store API', () => {
@@ -225,10 +240,12 @@ describe('GET /api/events/live', () => {
     const res = await h.request('/api/events/live');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const received = readSse(res, (events) => events.some((e) => e.data.includes('TweetPosted')));
-    await new Promise((r) => setTimeout(r, 50));
+    const stream = sseStream(res);
+    // The server promises delivery of anything appended after its `ready` event.
+    await stream.until((events) => events.some((e) => e.event === 'ready'));
     await h.call('POST', '/api/v2/tweets', { basic: ['ada', PASSWORD], body: { body: 'live!' } });
-    const events = await received;
+    const events = await stream.until((all) => all.some((e) => e.data.includes('TweetPosted')));
+    await stream.close();
     expect(events[0]?.event).toBe('ready');
     const tweet = events.find((e) => e.data.includes('TweetPosted'));
     const data = JSON.parse(tweet!.data) as {

@@ -7,7 +7,7 @@ import {
   isConfigurationError,
   isStoreClosedError,
   isStoreUnavailableError,
-  isValidationError,
+  ValidationError,
 } from '../../src/core/errors.js';
 import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { createSqliteSnapshotStore } from '../../src/sqlite/sqliteSnapshotStore.js';
@@ -76,11 +76,7 @@ describe('SQLite adapter', () => {
 
   it('rejects a missing path option', () => {
     expect(() => createSqliteEventStore({} as { path: string })).toThrow(/options.path/);
-    try {
-      createSqliteEventStore({ path: '' });
-    } catch (e) {
-      expect(isValidationError(e)).toBe(true);
-    }
+    expect(() => createSqliteEventStore({ path: '' })).toThrow(ValidationError);
   });
 
   it('stores snapshots and never lets an older one overwrite a newer one', async () => {
