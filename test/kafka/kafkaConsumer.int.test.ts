@@ -318,8 +318,7 @@ describe.skipIf(!available)('Kafka consumer', () => {
         handled.push(event.data.n);
       },
     });
-    await eventually(() => handled.length === 2, 30_000);
-    expect(handled).toEqual([1, 2]);
+    await vi.waitFor(() => expect(handled).toEqual([1, 2]), { timeout: 30_000, interval: 50 });
     expect(consumer.status().lastError).toBeUndefined();
   });
 

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, vi } from 'vitest';
+import { expect, onTestFinished, vi } from 'vitest';
 import type { EventStore } from '../../src/core/types.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/storeProcess.ts');
@@ -33,10 +33,15 @@ interface Child {
   stderr: () => string;
 }
 
+/** Every child still running; killed when the test ends, also when it failed or timed out. */
+const running = new Set<ChildProcess>();
+
 function start(args: string[]): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -85,7 +90,8 @@ function supervise(o: MultiProcessRunOptions, name: string, writersDone: () => b
     file,
     killed: () => killed,
     async stop(): Promise<void> {
-      await killing;
+      // A failed kill loop is reported by the checks; the process must go either way.
+      await killing.catch(() => undefined);
       current.process.kill('SIGKILL');
       await current.exited;
     },
@@ -94,6 +100,9 @@ function supervise(o: MultiProcessRunOptions, name: string, writersDone: () => b
 }
 
 export async function multiProcessRun(o: MultiProcessRunOptions): Promise<void> {
+  onTestFinished(() => {
+    for (const child of running) child.kill('SIGKILL');
+  });
   let done = false;
   const writers = Array.from({ length: o.writers }, (_, w) =>
     start([
