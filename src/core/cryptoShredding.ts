@@ -9,6 +9,7 @@ import {
 } from './cryptoShredder.js';
 import { ValidationError } from './errors.js';
 import type { KeyEncryptionKey, KeyStore } from './keyStore.js';
+import { handlerOf, mapReads } from './readMapping.js';
 import type { PersonalDataPolicy } from './personalData.js';
 import type {
   AppendOptions,
@@ -181,9 +182,9 @@ export function attachPersonalData(
 ): CryptoShreddingEventStore {
   const { appendWithPlaintext, ownedKeyStore } = hooks;
   return {
+    ...mapReads(store, (events) => shredder.decryptEvents(events)),
     shredder,
     storedForm: store,
-    checkpoints: store.checkpoints,
     async appendToStream(streamId, events, options) {
       const stored = await shredder.encryptEvents(streamId, events);
       if (appendWithPlaintext === undefined || !Array.isArray(stored)) {
@@ -197,20 +198,8 @@ export function attachPersonalData(
       );
       return appendWithPlaintext(streamId, stored, options, plain);
     },
-    readStream: async (streamId, options) =>
-      shredder.decryptEvents(await store.readStream(streamId, options)),
-    readAll: async (options) => shredder.decryptEvents(await store.readAll(options)),
-    streamInfo: (streamId) => store.streamInfo(streamId),
-    deleteStream: (streamId, options) => store.deleteStream(streamId, options),
-    headPosition: () => store.headPosition(),
     subscribe(options: SubscribeOptions) {
-      if (typeof options?.handler !== 'function') {
-        throw new ValidationError(
-          'options.handler',
-          'must be a function (event, context) => void | Promise<void>',
-        );
-      }
-      const { handler } = options;
+      const handler = handlerOf(options);
       return store.subscribe({
         ...options,
         handler: async (event, context) => handler(await shredder.decryptEvent(event), context),

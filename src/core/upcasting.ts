@@ -1,6 +1,7 @@
 import { errorMessage } from './async.js';
 import { HandlerFailedError, ValidationError } from './errors.js';
 import type { EventMetadata, EventStore, RecordedEvent, SubscribeOptions } from './types.js';
+import { handlerOf, mapReads } from './readMapping.js';
 import { describe } from './validation.js';
 
 /** What an upcaster sees of a stored event. `metadata.schemaVersion` is the version it is at. */
@@ -177,23 +178,10 @@ export function withUpcasting(
 ): EventStore {
   const upcast = typeof upcasters === 'function' ? upcasters : createUpcaster(upcasters);
   return {
-    checkpoints: store.checkpoints,
-    appendToStream: (streamId, events, options) => store.appendToStream(streamId, events, options),
-    readStream: async (streamId, options) =>
-      (await store.readStream(streamId, options)).map(upcast),
-    readAll: async (options) => (await store.readAll(options)).map(upcast),
-    streamInfo: (streamId) => store.streamInfo(streamId),
-    deleteStream: (streamId, options) => store.deleteStream(streamId, options),
-    headPosition: () => store.headPosition(),
+    ...mapReads(store, (events) => events.map(upcast)),
     subscribe(options: SubscribeOptions) {
-      // Checked here because the wrapper below would otherwise hide a missing handler.
-      if (typeof options?.handler !== 'function') {
-        throw new ValidationError(
-          'options.handler',
-          'must be a function (event, context) => void | Promise<void>',
-        );
-      }
-      const { handler, eventTypes, ...rest } = options;
+      const handler = handlerOf(options);
+      const { eventTypes, ...rest } = options;
       // The filter moves after upcasting: the inner store only knows the stored type names.
       const types = eventTypes === undefined ? undefined : new Set(eventTypes);
       return store.subscribe({
@@ -205,7 +193,6 @@ export function withUpcasting(
         },
       });
     },
-    close: () => store.close(),
   };
 }
 
