@@ -4,13 +4,25 @@ import { z } from 'zod';
 import { EMAIL, NAME, PASSWORD, PAYMENT_METHODS, TWEET_BODY, USERNAME } from '../app/index.js';
 
 /**
- * Named schemas live in zod's global registry (where `.describe()` puts descriptions too);
- * the OpenAPI document renders each as `#/components/schemas/<id>`.
+ * Eventloom's own registry of schema metadata: named schemas (each rendered as
+ * `#/components/schemas/<id>` in the OpenAPI document), descriptions and patterns. Not zod's
+ * global registry, which `.meta()` and `.describe()` write to: that belongs to the host
+ * application, whose schemas must neither appear in the document nor replace one of ours.
  */
-export const apiSchemas = z.globalRegistry;
+export const apiSchemas = z.registry<z.core.GlobalMeta>();
+
+/** `schema.meta(meta)` in `apiSchemas`: a copy that carries the metadata. */
+const withMeta = <S extends z.ZodType>(schema: S, meta: z.core.GlobalMeta): S => {
+  const copy = schema.clone();
+  apiSchemas.add(copy, meta);
+  return copy;
+};
+/** `schema.describe(description)` in `apiSchemas`; chain it as `.apply(described, …)`. */
+const described = <S extends z.ZodType>(schema: S, description: string): S =>
+  withMeta(schema, { description });
 
 const named = <S extends z.ZodType>(id: string, description: string, schema: S): S =>
-  schema.meta({ id, description });
+  withMeta(schema, { id, description });
 
 const notBlank = (s: string) => /\S/.test(s);
 // Control characters (NUL above all, which PostgreSQL's jsonb refuses) have no place in text.
@@ -27,7 +39,7 @@ const TEXT_PATTERN = `^[^${CONTROL_CLASS}]*[^${CONTROL_CLASS}${BLANK_CLASS}][^${
 const noControl = (schema: z.ZodString) =>
   schema
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-    .meta({ pattern: NO_CONTROL_PATTERN });
+    .apply(withMeta, { pattern: NO_CONTROL_PATTERN });
 /** Text a person typed: length-checked, not blank, no control characters but tab and newlines. */
 const text = (min: number, max: number) =>
   z
@@ -36,7 +48,7 @@ const text = (min: number, max: number) =>
     .max(max)
     .refine(notBlank, 'must not be blank')
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
-    .meta({ pattern: TEXT_PATTERN });
+    .apply(withMeta, { pattern: TEXT_PATTERN });
 /** An address mail can deliver to: RFC 5321 allows at most 64 characters before the @. */
 const email = () =>
   z
@@ -185,21 +197,22 @@ export const ProcessPaymentBody = named(
 // ---------------------------------------------------------------- parameters
 
 export const UserParams = z.object({
-  id: z.string().min(1).max(64).describe('A user id, or a username'),
+  id: z.string().min(1).max(64).apply(described, 'A user id, or a username'),
 });
 export const TweetUserParams = z.object({
-  user: z.string().min(1).max(64).describe('A username, or a user id'),
+  user: z.string().min(1).max(64).apply(described, 'A username, or a user id'),
 });
 export const EntityParams = z.object({ id: uuid() });
 export const StreamParams = z.object({
-  id: noControl(z.string().min(1).max(512)).describe('A stream id, e.g. user-0190…'),
+  id: noControl(z.string().min(1).max(512)).apply(described, 'A stream id, e.g. user-0190…'),
 });
 
 export const ListQuery = z.object({
-  limit: intParam(1, 1000).optional().describe('At most this many items (default 100)'),
+  limit: intParam(1, 1000).optional().apply(described, 'At most this many items (default 100)'),
   min_position: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
-    .describe(
+    .apply(
+      described,
       'Wait (up to 5 s) until the read model includes this global position: pass a write\u2019s X-Eventloom-Position to read your own write',
     ),
 });
@@ -207,36 +220,41 @@ export const ListQuery = z.object({
 export const EventsQuery = z.object({
   from: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
-    .describe('First position (inclusive), default 0'),
-  limit: intParam(1, 1000).optional().describe('Default 100'),
+    .apply(described, 'First position (inclusive), default 0'),
+  limit: intParam(1, 1000).optional().apply(described, 'Default 100'),
 });
 
 export const LiveQuery = z.object({
   from: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
-    .describe('First position (inclusive); default: only new events. Last-Event-ID wins over it'),
+    .apply(
+      described,
+      'First position (inclusive); default: only new events. Last-Event-ID wins over it',
+    ),
   types: z
     .string()
     .max(2000)
     .optional()
-    .describe('Comma-separated event types to receive (default: all)'),
+    .apply(described, 'Comma-separated event types to receive (default: all)'),
 });
 
 export const StreamQuery = z.object({
-  from: intParam(0, Number.MAX_SAFE_INTEGER).optional().describe('First version (inclusive)'),
-  limit: intParam(1, 1000).optional().describe('Default 1000'),
+  from: intParam(0, Number.MAX_SAFE_INTEGER)
+    .optional()
+    .apply(described, 'First version (inclusive)'),
+  limit: intParam(1, 1000).optional().apply(described, 'Default 1000'),
   direction: z.enum(['forwards', 'backwards']).optional(),
 });
 
 export const StateQuery = z.object({
   version: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
-    .describe('Fold the stream up to this version (default: all of it)'),
+    .apply(described, 'Fold the stream up to this version (default: all of it)'),
 });
 
 export const RateQuery = z.object({
-  window: intParam(10, 3600).optional().describe('Seconds of history (default 300)'),
-  bucket: intParam(1, 300).optional().describe('Seconds per bucket (default 5)'),
+  window: intParam(10, 3600).optional().apply(described, 'Seconds of history (default 300)'),
+  bucket: intParam(1, 300).optional().apply(described, 'Seconds per bucket (default 5)'),
 });
 
 // ---------------------------------------------------------------- responses
@@ -245,7 +263,7 @@ export const Problem = named(
   'Problem',
   'RFC 9457 problem details. `errors` names every invalid field; other members depend on the problem.',
   z.looseObject({
-    type: z.string().describe('urn:eventloom:problem:<code>'),
+    type: z.string().apply(described, 'urn:eventloom:problem:<code>'),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -254,14 +272,15 @@ export const Problem = named(
     reason: z
       .string()
       .optional()
-      .describe(
+      .apply(
+        described,
         'Why a command was refused: username_taken, email_taken, stale_version, concurrent_change…',
       ),
     errors: z
       .array(z.object({ pointer: z.string(), field: z.string(), message: z.string() }))
       .optional(),
-    current_version: z.number().int().optional().describe('With 409 concurrent_change'),
-    retry_after_seconds: z.number().int().optional().describe('With 429'),
+    current_version: z.number().int().optional().apply(described, 'With 409 concurrent_change'),
+    retry_after_seconds: z.number().int().optional().apply(described, 'With 429'),
   }),
 );
 

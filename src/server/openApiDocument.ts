@@ -15,6 +15,7 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
     target: 'draft-2020-12',
     io,
     unrepresentable: 'any',
+    metadata: apiSchemas,
     override: ({ zodSchema, jsonSchema }) => {
       const bounds = integerParams.get(zodSchema as unknown as z.ZodType);
       if (bounds === undefined) return;
@@ -35,6 +36,7 @@ function components(): JsonObject {
     target: 'draft-2020-12',
     io: 'output',
     unrepresentable: 'any',
+    metadata: apiSchemas,
     uri: (ref) => `#/components/schemas/${ref}`,
   }) as { schemas: Record<string, JsonObject> };
   for (const schema of Object.values(schemas)) {
