@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Admin, Producer } from '@platformatic/kafka';
 import { newEventId } from '../core/eventId.js';
@@ -41,7 +42,8 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
   const brokers = parseBrokers(options.brokers);
   const kafka = await loadKafka();
   const admin: Admin = new kafka.Admin({ clientId: 'eventloom-bench', bootstrapBrokers: brokers });
-  const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // Unique per run, so runs sharing a broker never write to each other's topics.
+  const run = randomUUID().slice(0, 8);
   const topics: string[] = [];
   const newTopic = async (name: string): Promise<string> => {
     const topic = `eventloom-bench.${name}.${run}.${topics.length}`;
