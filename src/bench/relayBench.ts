@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { type Document, MongoClient, Timestamp } from 'mongodb';
 import type { Logger } from '../cli/logger.js';
-import { parseRelayConfig } from '../relay/relayConfig.js';
+import { parseRelayConfig } from '../relay/parseRelayConfig.js';
 import { startRelay } from '../relay/relayRunner.js';
 import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';
 

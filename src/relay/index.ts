@@ -2,7 +2,8 @@
 // store) to webhooks and Kafka. Named exports only, written by hand.
 
 export { loadRelayConfig } from './loadRelayConfig.js';
-export { defineRelayConfig, parseRelayConfig } from './relayConfig.js';
+export { parseRelayConfig } from './parseRelayConfig.js';
+export { defineRelayConfig } from './relayConfig.js';
 export type {
   CollectionConfig,
   CustomStepConfig,

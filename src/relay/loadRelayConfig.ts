@@ -3,7 +3,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigurationError } from '../core/errors.js';
-import { parseRelayConfig, type RelayConfig } from './relayConfig.js';
+import { parseRelayConfig } from './parseRelayConfig.js';
+import type { RelayConfig } from './relayConfig.js';
 import { substituteEnv, type SubstituteEnvOptions } from './relayEnv.js';
 
 /**

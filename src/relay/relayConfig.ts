@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { closestName as closest } from '../core/closestName.js';
-import { ConfigurationError } from '../core/errors.js';
 import { MAX_TIMER_MS } from '../core/optionChecks.js';
 
 /**
@@ -168,7 +166,7 @@ export type StepConfig =
   | { kafka: KafkaStepConfig }
   | { custom: CustomStepConfig };
 
-const STEP_SCHEMAS = {
+export const STEP_SCHEMAS = {
   filter: filterSchema,
   map: mapSchema,
   log: logSchema,
@@ -176,7 +174,7 @@ const STEP_SCHEMAS = {
   kafka: kafkaSchema,
   custom: customSchema,
 } as const;
-const STEP_KINDS = Object.keys(STEP_SCHEMAS) as (keyof typeof STEP_SCHEMAS)[];
+export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as (keyof typeof STEP_SCHEMAS)[];
 
 const pipelineSchema = z.array(z.unknown()).min(1, 'must list at least one step');
 
@@ -242,7 +240,10 @@ const eventloomSourceSchema = z.strictObject({
   namespace: z.string().min(1).optional(),
 });
 
-const SOURCE_SCHEMAS = { mongodb: mongoSourceSchema, eventloom: eventloomSourceSchema } as const;
+export const SOURCE_SCHEMAS = {
+  mongodb: mongoSourceSchema,
+  eventloom: eventloomSourceSchema,
+} as const;
 
 const stateSchema = z.union([
   z.strictObject({
@@ -256,7 +257,7 @@ const stateSchema = z.union([
   z.strictObject({ sqlite: z.strictObject({ path: z.string().min(1) }) }),
 ]);
 
-const rootSchema = z.strictObject({
+export const rootSchema = z.strictObject({
   /** Identifies checkpoints, lease and dead letters. Default: the config file's base name. */
   name: z
     .string()
@@ -346,389 +347,4 @@ export type RelayConfig = Omit<RawRoot, 'pipeline' | 'source' | 'name'> & {
 /** Typed helper for `relay.config.ts` files. */
 export function defineRelayConfig<T extends Record<string, unknown>>(config: T): T {
   return config;
-}
-
-interface Problem {
-  path: string;
-  message: string;
-}
-
-function joinPath(base: string, segment: string | number): string {
-  if (typeof segment === 'number') return `${base}[${segment}]`;
-  if (/^[A-Za-z_$][\w$-]*$/.test(segment)) return base === '' ? segment : `${base}.${segment}`;
-  return `${base}[${JSON.stringify(segment)}]`;
-}
-
-function issuesToProblems(base: string, issues: readonly z.core.$ZodIssue[]): Problem[] {
-  return issues.map((issue) => {
-    let path = base;
-    for (const seg of issue.path) path = joinPath(path, typeof seg === 'symbol' ? '?' : seg);
-    return { path: path || '(root)', message: explain(issue) };
-  });
-}
-
-function explain(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-        .map((k) => `'${k}'`)
-        .join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
-    case 'invalid_type':
-      return `expected ${issue.expected}${
-        issue.input === undefined ? ' (it is missing)' : `, got ${describe(issue.input)}`
-      }`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}; got ${describe(
-        issue.input,
-      )}`;
-    case 'invalid_key':
-      return `key ${describe(issue.origin === 'map' ? undefined : (issue as { input?: unknown }).input)} ${issue.issues
-        .map((i) => i.message)
-        .join('; ')}`;
-    case 'invalid_union':
-      return `does not match any allowed form: ${issue.errors
-        .map((errs) =>
-          errs
-            .map((e) => `${e.path.map(String).join('.') || 'value'} ${explain(e)}`)
-            .slice(0, 2)
-            .join('; '),
-        )
-        .join(' | or | ')}`;
-    default:
-      return issue.message;
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return `${typeof value} ${value}`;
-  return typeof value === 'object' || typeof value === 'function' ? 'an object' : typeof value;
-}
-
-function validateStep(raw: unknown, path: string, problems: Problem[]): StepConfig | undefined {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    problems.push({
-      path,
-      message: `a step must be an object with one of ${STEP_KINDS.join(', ')} as its key, e.g. { log: {} }; got ${describe(raw)}`,
-    });
-    return undefined;
-  }
-  const keys = Object.keys(raw);
-  if (keys.length !== 1) {
-    problems.push({
-      path,
-      message: `a step has exactly one key (${STEP_KINDS.join(', ')}); got ${
-        keys.length === 0 ? 'none' : keys.map((k) => `'${k}'`).join(', ')
-      } — split it into ${keys.length > 1 ? 'separate steps' : 'a step like { log: {} }'}`,
-    });
-    return undefined;
-  }
-  const kind = keys[0] as string;
-  if (!(kind in STEP_SCHEMAS)) {
-    const guess = closest(kind, STEP_KINDS);
-    problems.push({
-      path: joinPath(path, kind),
-      message: `unknown step '${kind}'; use one of ${STEP_KINDS.join(', ')}${
-        guess ? ` (did you mean '${guess}'?)` : ''
-      }`,
-    });
-    return undefined;
-  }
-  const stepKind = kind as keyof typeof STEP_SCHEMAS;
-  const body = (raw as Record<string, unknown>)[kind] ?? {};
-  const parsed = STEP_SCHEMAS[stepKind].safeParse(body, { reportInput: true });
-  if (!parsed.success) {
-    problems.push(...issuesToProblems(joinPath(path, kind), parsed.error.issues));
-    return undefined;
-  }
-  if (stepKind === 'filter') validateFilter(parsed.data, joinPath(path, kind), problems);
-  if (stepKind === 'http')
-    validateWebhookUrl(
-      (parsed.data as HttpStepConfig).url,
-      `${joinPath(path, kind)}.url`,
-      problems,
-    );
-  return { [stepKind]: parsed.data } as StepConfig;
-}
-
-/**
- * The part of a webhook URL before its first `{{ }}` must be an http(s) URL (or empty: the
- * message supplies it), so a missing scheme fails at start-up, not once per change.
- */
-function validateWebhookUrl(url: string, path: string, problems: Problem[]): void {
-  const fixed = url.split('{{')[0] as string;
-  if (fixed === '') return;
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(fixed)?.[1]?.toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') {
-    problems.push({
-      path,
-      message: `'${url}' has no http:// or https:// scheme; write http://${url.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, '')} (or https://)`,
-    });
-    return;
-  }
-  if (fixed !== url) return;
-  try {
-    new URL(url);
-  } catch {
-    problems.push({
-      path,
-      message: `'${url}' is not a URL; write e.g. http://127.0.0.1:8080/hook`,
-    });
-  }
-}
-
-const FILTER_OPERATORS = [
-  '$eq',
-  '$ne',
-  '$in',
-  '$nin',
-  '$gt',
-  '$gte',
-  '$lt',
-  '$lte',
-  '$exists',
-  '$regex',
-  '$not',
-];
-
-function validateFilter(filter: Record<string, unknown>, path: string, problems: Problem[]): void {
-  for (const [key, condition] of Object.entries(filter)) {
-    const here = joinPath(path, key);
-    if (key === '$and' || key === '$or' || key === '$nor') {
-      if (!Array.isArray(condition) || condition.length === 0) {
-        problems.push({ path: here, message: `must be a non-empty list of filters` });
-        continue;
-      }
-      condition.forEach((c, i) => {
-        if (c === null || typeof c !== 'object' || Array.isArray(c))
-          problems.push({ path: `${here}[${i}]`, message: 'must be a filter object' });
-        else validateFilter(c as Record<string, unknown>, `${here}[${i}]`, problems);
-      });
-      continue;
-    }
-    if (key === '$expr') {
-      if (typeof condition !== 'string')
-        problems.push({
-          path: here,
-          message: 'must be a JSONata expression string, e.g. "fullDocument.total > 100"',
-        });
-      continue;
-    }
-    if (key.startsWith('$')) {
-      problems.push({
-        path: here,
-        message: `unknown filter operator '${key}'; use $and, $or, $nor, $expr or a field path`,
-      });
-      continue;
-    }
-    if (key === 'operationType') {
-      const values =
-        typeof condition === 'string'
-          ? [condition]
-          : Array.isArray(condition)
-            ? condition
-            : condition !== null && typeof condition === 'object'
-              ? Object.values(condition).flat()
-              : [];
-      values.forEach((v) => {
-        if (typeof v === 'string' && !(OPERATION_TYPES as readonly string[]).includes(v)) {
-          const guess = closest(v, OPERATION_TYPES);
-          problems.push({
-            path: here,
-            message: `unknown operation type '${v}'; use ${OPERATION_TYPES.join(', ')}${
-              guess ? ` (did you mean '${guess}'?)` : ''
-            }`,
-          });
-        }
-      });
-    }
-    if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
-      for (const op of Object.keys(condition)) {
-        if (op.startsWith('$') && !FILTER_OPERATORS.includes(op)) {
-          const guess = closest(op, FILTER_OPERATORS);
-          problems.push({
-            path: joinPath(here, op),
-            message: `unknown operator '${op}'; use ${FILTER_OPERATORS.join(', ')}${
-              guess ? ` (did you mean '${guess}'?)` : ''
-            }`,
-          });
-        }
-      }
-    }
-  }
-}
-
-function validatePipeline(
-  raw: unknown,
-  path: string,
-  problems: Problem[],
-): StepConfig[] | undefined {
-  if (raw === undefined) return undefined;
-  if (!Array.isArray(raw) || raw.length === 0) {
-    problems.push({
-      path,
-      message: 'must be a non-empty list of steps, e.g. [{ log: {} }, { http: { url: … } }]',
-    });
-    return undefined;
-  }
-  const steps: StepConfig[] = [];
-  raw.forEach((step, i) => {
-    const s = validateStep(step, `${path}[${i}]`, problems);
-    if (s) steps.push(s);
-  });
-  return steps;
-}
-
-/**
- * Validates a parsed configuration (after `${ENV}` substitution). Throws one
- * ConfigurationError listing every problem as `path: what is wrong; how to fix it`.
- */
-export function parseRelayConfig(
-  input: unknown,
-  options: { defaultName?: string; baseDir?: string } = {},
-): RelayConfig {
-  const problems: Problem[] = [];
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    problems.push({
-      path: '(root)',
-      message: `the config must be an object with source and pipeline; got ${describe(input)}`,
-    });
-    throw configError(problems);
-  }
-  const raw = input as Record<string, unknown>;
-  const parsed = rootSchema.safeParse(input, { reportInput: true });
-  if (!parsed.success) problems.push(...issuesToProblems('', parsed.error.issues));
-  const rawSource = raw.source;
-  const sourceKinds =
-    rawSource !== null && typeof rawSource === 'object' && !Array.isArray(rawSource)
-      ? Object.keys(rawSource)
-      : [];
-  let rootSource: { mongodb: MongoSourceConfig } | { eventloom: EventloomSourceConfig } | undefined;
-  if (sourceKinds.length !== 1 || !((sourceKinds[0] as string) in SOURCE_SCHEMAS)) {
-    const unknown = sourceKinds.find((k) => !(k in SOURCE_SCHEMAS));
-    const guess = unknown ? closest(unknown, Object.keys(SOURCE_SCHEMAS)) : undefined;
-    if (rawSource !== undefined || parsed.success)
-      problems.push({
-        path: unknown ? `source.${unknown}` : 'source',
-        message: `the source is exactly one of mongodb: { url, databases? } or eventloom: { store }; got ${
-          sourceKinds.length === 0 ? 'none' : sourceKinds.map((k) => `'${k}'`).join(', ')
-        }${guess ? ` (did you mean '${guess}'?)` : ''}`,
-      });
-  } else {
-    const sourceKind = sourceKinds[0] as keyof typeof SOURCE_SCHEMAS;
-    const sourceParsed = SOURCE_SCHEMAS[sourceKind].safeParse(
-      (rawSource as Record<string, unknown>)[sourceKind],
-      { reportInput: true },
-    );
-    if (!sourceParsed.success)
-      problems.push(...issuesToProblems(`source.${sourceKind}`, sourceParsed.error.issues));
-    else
-      rootSource =
-        sourceKind === 'mongodb'
-          ? { mongodb: sourceParsed.data as MongoSourceConfig }
-          : { eventloom: sourceParsed.data as EventloomSourceConfig };
-  }
-  const pipeline = validatePipeline(raw.pipeline, 'pipeline', problems);
-  if (!parsed.success || rootSource === undefined) throw configError(problems);
-  const root = parsed.data;
-  let source: RelayConfig['source'];
-  if ('mongodb' in rootSource) {
-    const mongo = rootSource.mongodb;
-    let databases: Record<string, DatabaseConfig | null> | undefined;
-    if (mongo.databases) {
-      databases = {};
-      for (const [dbName, db] of Object.entries(mongo.databases)) {
-        const dbPath = joinPath('source.mongodb.databases', dbName);
-        if (db === null) {
-          databases[dbName] = null;
-          continue;
-        }
-        const dbPipeline = validatePipeline(db.pipeline, `${dbPath}.pipeline`, problems);
-        let collections: DatabaseConfig['collections'];
-        if (
-          db.collections === null ||
-          (db.collections !== undefined && Object.keys(db.collections).length === 0)
-        ) {
-          problems.push({
-            path: `${dbPath}.collections`,
-            message: `is empty, so nothing would be watched; list collection names or /regex/, or leave collections out to watch every collection of ${dbName}`,
-          });
-        } else if (Array.isArray(db.collections)) collections = db.collections;
-        else if (db.collections) {
-          collections = {};
-          for (const [coll, entry] of Object.entries(db.collections)) {
-            const collPipeline = validatePipeline(
-              entry?.pipeline,
-              `${joinPath(`${dbPath}.collections`, coll)}.pipeline`,
-              problems,
-            );
-            collections[coll] = collPipeline ? { pipeline: collPipeline } : null;
-          }
-        }
-        databases[dbName] = {
-          ...(collections ? { collections } : {}),
-          ...(db.exclude ? { exclude: db.exclude } : {}),
-          ...(dbPipeline ? { pipeline: dbPipeline } : {}),
-        };
-      }
-    }
-    source = { mongodb: { ...mongo, databases } };
-    if (!pipeline) requireEveryNamespaceHasPipeline(databases, problems);
-  } else {
-    source = { eventloom: rootSource.eventloom };
-    if (!pipeline)
-      problems.push({
-        path: 'pipeline',
-        message: 'is required: list the steps every event goes through',
-      });
-  }
-  if (problems.length > 0) throw configError(problems);
-  const { pipeline: _raw, source: _source, ...rest } = root;
-  return {
-    ...rest,
-    name: root.name ?? options.defaultName ?? 'relay',
-    source,
-    ...(pipeline ? { pipeline } : {}),
-    baseDir: options.baseDir ?? process.cwd(),
-  };
-}
-
-function requireEveryNamespaceHasPipeline(
-  databases: Record<string, DatabaseConfig | null> | undefined,
-  problems: Problem[],
-): void {
-  if (!databases) {
-    problems.push({
-      path: 'pipeline',
-      message:
-        'is required when source.mongodb.databases is omitted: list the steps every change goes through',
-    });
-    return;
-  }
-  for (const [dbName, db] of Object.entries(databases)) {
-    if (db?.pipeline) continue;
-    const collections = db?.collections;
-    const everyCollectionHasOne =
-      collections !== undefined &&
-      !Array.isArray(collections) &&
-      Object.values(collections).every((c) => c?.pipeline !== undefined);
-    if (!everyCollectionHasOne) {
-      problems.push({
-        path: 'pipeline',
-        message: `is required: database '${dbName}' has collections without a pipeline of their own; add a top-level pipeline or one under source.mongodb.databases.${dbName}.pipeline`,
-      });
-    }
-  }
-}
-
-function configError(problems: Problem[]): ConfigurationError {
-  const lines = problems.map((p) => `  - ${p.path}: ${p.message}`);
-  return new ConfigurationError(
-    `invalid relay config (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n${lines.join('\n')}`,
-    { details: { problems } },
-  );
 }

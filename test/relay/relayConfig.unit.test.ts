@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isConfigurationError } from '../../src/core/errors.js';
 import { loadRelayConfig } from '../../src/relay/loadRelayConfig.js';
-import { parseRelayConfig } from '../../src/relay/relayConfig.js';
+import { parseRelayConfig } from '../../src/relay/parseRelayConfig.js';
 import { substituteEnv } from '../../src/relay/relayEnv.js';
 
 const minimal = {

@@ -5,7 +5,7 @@
  */
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseRelayConfig } from '../../src/relay/relayConfig.js';
+import { parseRelayConfig } from '../../src/relay/parseRelayConfig.js';
 import { startRelay } from '../../src/relay/relayRunner.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { runRelayCli, spawnRelay, writeConfig, type RelayProcess } from './relayProcesses.js';

@@ -5,7 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDeadLetters } from '../../src/relay/relayDeadLetters.js';
-import { parseRelayConfig } from '../../src/relay/relayConfig.js';
+import { parseRelayConfig } from '../../src/relay/parseRelayConfig.js';
 import { startRelay } from '../../src/relay/relayRunner.js';
 import { KafkaTestKit } from '../kafka/kafkaTestKit.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';

@@ -10,7 +10,7 @@ import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@plat
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
-import { parseRelayConfig } from '../../src/relay/relayConfig.js';
+import { parseRelayConfig } from '../../src/relay/parseRelayConfig.js';
 import { type RelayHandle, startRelay } from '../../src/relay/relayRunner.js';
 import { KAFKA_BROKERS, MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { type Receiver, startReceiver } from './relayTestKit.js';
