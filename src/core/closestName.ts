@@ -19,21 +19,27 @@ export function closestName(
   return best;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions of one character. */
+/**
+ * Edit distance counting insertions, deletions, substitutions and swaps of two neighbouring
+ * characters as one edit each (optimal string alignment): `$nro` is one typo from `$nor`.
+ */
 export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let before = Array.from({ length: b.length + 1 }, () => 0);
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
+      let d = Math.min(
+        (previous[j] as number) + 1,
         (row[j - 1] as number) + 1,
-        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
-      previous = current;
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (before[j - 2] as number) + 1);
+      row.push(d);
     }
+    before = previous;
+    previous = row;
   }
-  return row[b.length] as number;
+  return previous[b.length] as number;
 }

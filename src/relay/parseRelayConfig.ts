@@ -6,12 +6,12 @@ import {
   joinPath,
   type Problem,
 } from './relayConfigProblems.js';
+import { filterProblems } from './relayFilterCheck.js';
 import {
   type DatabaseConfig,
   type EventloomSourceConfig,
   type HttpStepConfig,
   type MongoSourceConfig,
-  OPERATION_TYPES,
   type RelayConfig,
   rootSchema,
   SOURCE_SCHEMAS,
@@ -60,7 +60,7 @@ function validateStep(raw: unknown, path: string, problems: Problem[]): StepConf
     problems.push(...issuesToProblems(joinPath(path, kind), parsed.error.issues));
     return undefined;
   }
-  if (stepKind === 'filter') validateFilter(parsed.data, joinPath(path, kind), problems);
+  if (stepKind === 'filter') problems.push(...filterProblems(parsed.data, joinPath(path, kind)));
   if (stepKind === 'http')
     validateWebhookUrl(
       (parsed.data as HttpStepConfig).url,
@@ -93,87 +93,6 @@ function validateWebhookUrl(url: string, path: string, problems: Problem[]): voi
       path,
       message: `'${url}' is not a URL; write e.g. http://127.0.0.1:8080/hook`,
     });
-  }
-}
-
-const FILTER_OPERATORS = [
-  '$eq',
-  '$ne',
-  '$in',
-  '$nin',
-  '$gt',
-  '$gte',
-  '$lt',
-  '$lte',
-  '$exists',
-  '$regex',
-  '$not',
-];
-
-function validateFilter(filter: Record<string, unknown>, path: string, problems: Problem[]): void {
-  for (const [key, condition] of Object.entries(filter)) {
-    const here = joinPath(path, key);
-    if (key === '$and' || key === '$or' || key === '$nor') {
-      if (!Array.isArray(condition) || condition.length === 0) {
-        problems.push({ path: here, message: `must be a non-empty list of filters` });
-        continue;
-      }
-      condition.forEach((c, i) => {
-        if (c === null || typeof c !== 'object' || Array.isArray(c))
-          problems.push({ path: `${here}[${i}]`, message: 'must be a filter object' });
-        else validateFilter(c as Record<string, unknown>, `${here}[${i}]`, problems);
-      });
-      continue;
-    }
-    if (key === '$expr') {
-      if (typeof condition !== 'string')
-        problems.push({
-          path: here,
-          message: 'must be a JSONata expression string, e.g. "fullDocument.total > 100"',
-        });
-      continue;
-    }
-    if (key.startsWith('$')) {
-      problems.push({
-        path: here,
-        message: `unknown filter operator '${key}'; use $and, $or, $nor, $expr or a field path`,
-      });
-      continue;
-    }
-    if (key === 'operationType') {
-      const values =
-        typeof condition === 'string'
-          ? [condition]
-          : Array.isArray(condition)
-            ? condition
-            : condition !== null && typeof condition === 'object'
-              ? Object.values(condition).flat()
-              : [];
-      values.forEach((v) => {
-        if (typeof v === 'string' && !(OPERATION_TYPES as readonly string[]).includes(v)) {
-          const guess = closest(v, OPERATION_TYPES);
-          problems.push({
-            path: here,
-            message: `unknown operation type '${v}'; use ${OPERATION_TYPES.join(', ')}${
-              guess ? ` (did you mean '${guess}'?)` : ''
-            }`,
-          });
-        }
-      });
-    }
-    if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
-      for (const op of Object.keys(condition)) {
-        if (op.startsWith('$') && !FILTER_OPERATORS.includes(op)) {
-          const guess = closest(op, FILTER_OPERATORS);
-          problems.push({
-            path: joinPath(here, op),
-            message: `unknown operator '${op}'; use ${FILTER_OPERATORS.join(', ')}${
-              guess ? ` (did you mean '${guess}'?)` : ''
-            }`,
-          });
-        }
-      }
-    }
   }
 }
 

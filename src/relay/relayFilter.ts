@@ -1,131 +1,101 @@
+import sift from 'sift';
 import { isRegexLiteral, toRegExp } from './relayConfig.js';
-import { compileExpression, getPath, stringify } from './relayTemplate.js';
+import { configError } from './relayConfigProblems.js';
+import { filterProblems } from './relayFilterCheck.js';
+import { isOperatorObject, SIFT_OPERATIONS } from './relayFilterOperators.js';
+import { filterValuesEqual, isPlainObject, toFilterValue } from './relayFilterValues.js';
+import { compileExpression, type Template } from './relayTemplate.js';
 
 export type Predicate = (message: unknown) => Promise<boolean>;
 
 /**
- * Compiles a declarative filter: a MongoDB-style query on the message. Keys are dotted
- * paths (`operationType`, `ns.coll`, `fullDocument.status`) or `$and`/`$or`/`$nor`/`$expr`
- * (a JSONata expression). A list means "one of", a `/regex/` string matches strings, an
- * object holds operators ($eq $ne $in $nin $gt $gte $lt $lte $exists $regex $not).
+ * Compiles a declarative filter: a MongoDB query on the message (evaluated by sift, with
+ * MongoDB's comparison of BSON values: see relayFilterValues). Keys are dotted paths
+ * (`operationType`, `ns.coll`, `fullDocument.lines.sku`, reaching into lists) or `$and`,
+ * `$or`, `$nor` and `$expr` (a JSONata expression). The relay's shorthands: a list means
+ * `$in`, a `/regex/flags` string is a regular expression. The operators are those of
+ * `FILTER_OPERATORS`; an unknown one is a ConfigurationError naming its path.
  *
  * @example
  * compileFilter({ operationType: ['insert', 'update'], 'ns.coll': '/^orders/' }, 'pipeline[0]')
  */
 export function compileFilter(filter: Record<string, unknown>, where: string): Predicate {
-  const parts: Predicate[] = Object.entries(filter).map(([key, condition]) => {
-    if (key === '$and' || key === '$or' || key === '$nor') {
-      const subs = (condition as Record<string, unknown>[]).map((c, i) =>
-        compileFilter(c, `${where}.${key}[${i}]`),
-      );
-      if (key === '$and')
-        return async (m) => {
-          for (const s of subs) if (!(await s(m))) return false;
-          return true;
-        };
-      const any = async (m: unknown): Promise<boolean> => {
-        for (const s of subs) if (await s(m)) return true;
-        return false;
-      };
-      return key === '$or' ? any : async (m) => !(await any(m));
-    }
-    if (key === '$expr') {
-      const expr = compileExpression(condition as string, `${where}.$expr`);
-      return async (m) => Boolean(await expr(m));
-    }
-    const test = compileCondition(condition);
-    return async (m) => test(getPath(m, key));
+  const problems = filterProblems(filter, where);
+  if (problems.length > 0) throw configError(problems);
+  const expressions: Template[] = [];
+  let results: unknown[] = [];
+  const prepareFilter = (query: Record<string, unknown>, path: string): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(query).map(([key, condition]) => {
+        if (key === '$and' || key === '$or' || key === '$nor')
+          return [
+            key,
+            (condition as Record<string, unknown>[]).map((f, i) =>
+              prepareFilter(f, `${path}.${key}[${i}]`),
+            ),
+          ];
+        if (key === '$expr') {
+          const index = expressions.push(compileExpression(condition as string, `${path}.$expr`));
+          return [key, () => Boolean(results[index - 1])];
+        }
+        return [key, prepareCondition(condition, (f) => prepareFilter(f, path))];
+      }),
+    );
+  const test = sift.createQueryTester(prepareFilter(filter, where), {
+    operations: SIFT_OPERATIONS,
+    compare: filterValuesEqual,
   });
   return async (message) => {
-    for (const p of parts) if (!(await p(message))) return false;
-    return true;
+    // JSONata is asynchronous and sift is not: evaluate the expressions first, then test
+    // synchronously, so no other message's results can come in between.
+    const evaluated = await Promise.all(expressions.map((e) => e(message)));
+    results = evaluated;
+    return test(toFilterValue(message));
   };
 }
 
-type Test = (value: unknown) => boolean;
+type PrepareFilter = (filter: Record<string, unknown>) => Record<string, unknown>;
 
-function compileCondition(condition: unknown): Test {
-  if (Array.isArray(condition)) {
-    const tests = condition.map(compileCondition);
-    return (v) => tests.some((t) => t(v));
-  }
-  if (typeof condition === 'string' && isRegexLiteral(condition)) {
-    const re = toRegExp(condition);
-    return (v) => typeof v === 'string' && re.test(v);
-  }
-  if (condition !== null && typeof condition === 'object' && isOperatorObject(condition)) {
-    const tests = Object.entries(condition).map(([op, arg]) => operator(op, arg));
-    return (v) => tests.every((t) => t(v));
-  }
-  return (v) => equals(v, condition);
+/** A field's condition as sift takes it: shorthands expanded, Extended JSON values typed. */
+function prepareCondition(condition: unknown, prepareFilter: PrepareFilter): unknown {
+  if (Array.isArray(condition)) return { $in: condition.map(prepareListItem) };
+  if (typeof condition === 'string' && isRegexLiteral(condition)) return toRegExp(condition);
+  if (!isPlainObject(condition) || !isOperatorObject(condition)) return toFilterValue(condition);
+  return Object.fromEntries(
+    Object.entries(condition).map(([op, operand]) => [
+      op,
+      prepareOperand(op, operand, prepareFilter),
+    ]),
+  );
 }
 
-function isOperatorObject(value: object): boolean {
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
-}
-
-function operator(op: string, arg: unknown): Test {
+function prepareOperand(op: string, operand: unknown, prepareFilter: PrepareFilter): unknown {
   switch (op) {
-    case '$eq':
-      return (v) => equals(v, arg);
-    case '$ne':
-      return (v) => !equals(v, arg);
     case '$in':
-      return compileCondition(Array.isArray(arg) ? arg : [arg]);
-    case '$nin': {
-      const t = compileCondition(Array.isArray(arg) ? arg : [arg]);
-      return (v) => !t(v);
+    case '$nin':
+    case '$all':
+      return (operand as unknown[]).map(prepareListItem);
+    case '$not':
+      return prepareCondition(operand, prepareFilter);
+    case '$elemMatch': {
+      const query = operand as Record<string, unknown>;
+      return isOperatorObject(query)
+        ? prepareCondition(query, prepareFilter)
+        : prepareFilter(query);
     }
-    case '$gt':
-      return (v) => compare(v, arg) > 0;
-    case '$gte':
-      return (v) => compare(v, arg) >= 0;
-    case '$lt':
-      return (v) => compare(v, arg) < 0;
-    case '$lte':
-      return (v) => compare(v, arg) <= 0;
+    case '$regex':
+    case '$options':
     case '$exists':
-      return (v) => (v !== undefined) === Boolean(arg);
-    case '$regex': {
-      const re =
-        typeof arg === 'string' && isRegexLiteral(arg) ? toRegExp(arg) : new RegExp(String(arg));
-      return (v) => typeof v === 'string' && re.test(v);
-    }
-    case '$not': {
-      const t = compileCondition(arg);
-      return (v) => !t(v);
-    }
+    case '$size':
+    case '$type':
+      return operand;
     default:
-      return () => false;
+      return toFilterValue(operand);
   }
 }
 
-/** Unwraps relaxed Extended JSON scalars ({$oid}, {$date}, {$numberLong}) for comparison. */
-function scalar(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const entries = Object.entries(value);
-    if (entries.length === 1 && (entries[0]?.[0] ?? '').startsWith('$')) {
-      const inner: unknown = entries[0]?.[1];
-      if (typeof inner === 'string' || typeof inner === 'number') return inner;
-    }
-  }
-  return value;
-}
-
-function equals(actual: unknown, expected: unknown): boolean {
-  const a = scalar(actual);
-  const e = scalar(expected);
-  if (Array.isArray(a) && !Array.isArray(e)) return a.some((x) => equals(x, e));
-  if (a === e) return true;
-  if (typeof a === 'object' || typeof e === 'object') return stringify(a) === stringify(e);
-  return false;
-}
-
-function compare(actual: unknown, expected: unknown): number {
-  const a = scalar(actual);
-  const e = scalar(expected);
-  if (typeof a === 'number' && typeof e === 'number') return a - e;
-  if (typeof a === 'string' && typeof e === 'string') return a < e ? -1 : a > e ? 1 : 0;
-  return Number.NaN;
+function prepareListItem(value: unknown): unknown {
+  return typeof value === 'string' && isRegexLiteral(value)
+    ? toRegExp(value)
+    : toFilterValue(value);
 }
