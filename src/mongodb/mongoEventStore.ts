@@ -9,7 +9,6 @@ import { backoffDelay, errorMessage, Notifier, sleep } from '../core/async.js';
 import {
   ConcurrencyError,
   ConfigurationError,
-  isStoreCorruptedError,
   StoreClosedError,
   StoreUnavailableError,
   ValidationError,
@@ -64,6 +63,7 @@ import {
   eventsOfCommit as toEvents,
   type MongoCollections,
 } from './mongoSchema.js';
+import { createMongoGlobalLog } from './mongoGlobalLog.js';
 import { createMongoKeyStore } from './mongoKeyStore.js';
 import { createMongoSnapshotStore } from './mongoSnapshotStore.js';
 
@@ -181,18 +181,6 @@ export function createMongoEventStore(
   const maxBatchSize = options.maxBatchSize ?? LIMITS.maxBatchSize;
   const notifier = new Notifier();
   const versionCache = new Map<string, number>();
-  /** First time each hole (by its first position) was seen by this process. */
-  const holesSeen = new Map<number, number>();
-  /** Every position up to here holds a commit or a gap marker: nothing can appear below it. */
-  let settled = 0;
-  /** The last position holding an event up to `settled`: the head readers can reach. */
-  let headEvent = 0;
-  /** Takes in what a scan learned, when it started inside the settled prefix. */
-  const advanceHead = (from: number, scanned: { through: number; lastEvent: number }): void => {
-    if (from > settled + 1) return;
-    settled = Math.max(settled, scanned.through);
-    headEvent = Math.max(headEvent, scanned.lastEvent);
-  };
   let closed = false;
   let changeStream: ChangeStream | undefined;
   let caps: MongoCapabilities | undefined;
@@ -201,6 +189,8 @@ export function createMongoEventStore(
     if (options.onNotice) options.onNotice(message);
     else process.emitWarning(message, 'EventloomNotice');
   };
+
+  const globalLog = createMongoGlobalLog(c, { gapTimeoutMs, notice });
 
   const init = (async (): Promise<void> => {
     try {
@@ -306,27 +296,6 @@ export function createMongoEventStore(
     return refs;
   };
 
-  /** Marks allocated positions that will never hold events, so readers need not wait for them. */
-  const fillGap = async (first: number, last: number): Promise<void> => {
-    try {
-      await c.log.insertOne({ _id: first, lastPosition: last, gap: true });
-    } catch (error) {
-      // Someone (a reader closing a stale hole) already marked it.
-      if (!isDuplicateKey(error)) throw error;
-    }
-  };
-
-  const allocate = async (count: number): Promise<number> => {
-    const counter = await c.counters.findOneAndUpdate(
-      { _id: 'position' },
-      { $inc: { value: count } },
-      { upsert: true, returnDocument: 'after' },
-    );
-    if (!counter)
-      throw new StoreUnavailableError('The position counter could not be read back; retry');
-    return counter.value;
-  };
-
   /**
    * Where the next commit of `streamId` starts, checked before any position is allocated so
    * that an append bound to fail burns none. Returns a result instead when the batch is
@@ -397,7 +366,7 @@ export function createMongoEventStore(
         if (typeof decided !== 'number') return decided;
         start = decided;
       }
-      const last = await allocate(batch.length);
+      const last = await globalLog.reserve(batch.length);
       const doc = commitOf(last - batch.length + 1, start);
       try {
         await c.log.insertOne(doc);
@@ -409,10 +378,10 @@ export function createMongoEventStore(
           // A refused write leaves nothing behind: mark its positions at once. An unknown
           // outcome (e.g. a network error after the server wrote it) must not be marked, as
           // that could hide a committed event; readers close that hole if it stays empty.
-          if (definitelyNotWritten(error)) await fillGap(doc._id, last);
+          if (definitelyNotWritten(error)) await globalLog.release(doc._id, last);
           throw error;
         }
-        await fillGap(doc._id, last);
+        await globalLog.release(doc._id, last);
         const index = duplicateKeyIndex(error) ?? '';
         if (index === '_id_' || index === '_id') {
           // Our positions were closed as a stale hole while we were slow: nothing was
@@ -465,105 +434,6 @@ export function createMongoEventStore(
     const reappend = await reappendOf(streamId, expected, batch, place);
     if (reappend) return reappend;
     throw new ConcurrencyError(streamId, expected, place.version);
-  };
-
-  /**
-   * Reads the log from `from` in position order and stops at the first hole: positions
-   * allocated to a writer that has not committed yet. Gap markers (positions of failed
-   * appends) are stepped over, so a page is full unless the end or a hole is reached. A hole
-   * older than `gapTimeoutMs` is closed with gap markers, position by position from its
-   * start; a writer that then tries to commit there collides on `_id` and retries elsewhere,
-   * so no event is ever hidden.
-   *
-   * @returns the events, how far the positions from `from` on are settled (`through`), and
-   *   the last position holding an event up to there (`lastEvent`, 0 when none).
-   */
-  const scan = async (
-    from: number,
-    maxCount: number | undefined,
-    eventsWanted: boolean,
-  ): Promise<{ events: RecordedEvent[]; through: number; lastEvent: number }> => {
-    const out: RecordedEvent[] = [];
-    let expect = Math.max(1, from);
-    let lastEvent = 0;
-    /** lastPosition of the previous log document of this scan. */
-    let previous: number | undefined;
-    const cursor = c.log
-      .find(
-        { lastPosition: { $gte: expect } },
-        eventsWanted ? {} : { projection: { lastPosition: 1, gap: 1 } },
-      )
-      .sort({ lastPosition: 1 })
-      // No limit: gap markers and multi-event commits make documents and events differ in
-      // number; the loop stops once the page is full.
-      .batchSize(maxCount === undefined ? 1000 : Math.min(1000, Math.max(16, maxCount)));
-    try {
-      for await (const d of cursor) {
-        if (d._id > expect) {
-          // A hole. It starts right after the last document below it — which, at the very
-          // start of a scan, may lie before `from`: a pending writer may own positions on
-          // both sides of `from`.
-          const holeStart = (previous ?? (await lastPositionBefore(expect))) + 1;
-          const firstSeen = holesSeen.get(holeStart);
-          const now = Date.now();
-          if (firstSeen === undefined) holesSeen.set(holeStart, now);
-          else if (now - firstSeen >= gapTimeoutMs) {
-            await closeHole(holeStart, d._id - 1);
-            holesSeen.delete(holeStart);
-          }
-          break;
-        }
-        if (!('gap' in d)) {
-          if (eventsWanted) {
-            let events: RecordedEvent[];
-            try {
-              events = toEvents(d);
-            } catch (error) {
-              // Hand out the events before a corrupt document first; the read that starts at
-              // it fails, so a subscriber handles everything up to it and then stops loudly.
-              if (out.length > 0 && isStoreCorruptedError(error)) break;
-              throw error;
-            }
-            for (const e of events) {
-              if (e.position >= expect && (maxCount === undefined || out.length < maxCount))
-                out.push(e);
-            }
-          }
-          lastEvent = d.lastPosition;
-        }
-        previous = d.lastPosition;
-        expect = d.lastPosition + 1;
-        if (maxCount !== undefined && out.length >= maxCount) break;
-      }
-    } finally {
-      await cursor.close();
-    }
-    for (const start of holesSeen.keys()) if (start < expect) holesSeen.delete(start);
-    return { events: out, through: expect - 1, lastEvent };
-  };
-
-  const lastPositionBefore = async (position: number): Promise<number> => {
-    const before = await c.log
-      .find({ lastPosition: { $lt: position } }, { projection: { lastPosition: 1 } })
-      .sort({ lastPosition: -1 })
-      .limit(1)
-      .next();
-    return before?.lastPosition ?? 0;
-  };
-
-  const closeHole = async (start: number, end: number): Promise<void> => {
-    for (let p = start; p <= end; p++) {
-      try {
-        await c.log.insertOne({ _id: p, lastPosition: p, gap: true });
-      } catch (error) {
-        // Occupied: a writer committed there after all. Rescan from the top.
-        if (isDuplicateKey(error)) return;
-        throw error;
-      }
-    }
-    notice(
-      `closed a stale hole in the global order at positions ${start}..${end} (a writer allocated them more than ${gapTimeoutMs} ms ago and never committed)`,
-    );
   };
 
   /** Change streams only wake live subscribers sooner; polling alone is still correct. */
@@ -685,10 +555,7 @@ export function createMongoEventStore(
       return run('Reading all events', async () => {
         validateReadAllOptions(opts);
         if (opts.maxCount === 0) return [];
-        const from = opts.from ?? 0;
-        const scanned = await scan(from, opts.maxCount, true);
-        advanceHead(from, scanned);
-        return scanned.events;
+        return globalLog.read(opts.from ?? 0, opts.maxCount);
       });
     },
 
@@ -716,13 +583,7 @@ export function createMongoEventStore(
     },
 
     headPosition(): Promise<number> {
-      return run('Reading the head position', async () => {
-        for (;;) {
-          const before = settled;
-          advanceHead(settled + 1, await scan(settled + 1, 5000, false));
-          if (settled <= before) return headEvent;
-        }
-      });
+      return run('Reading the head position', () => globalLog.head());
     },
 
     subscribe(subOptions: SubscribeOptions): Subscription {
