@@ -83,3 +83,25 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * Callers parked until there is room or work: `wait()` resolves on the next `releaseAll()`.
+ * Unlike {@link Notifier} it has no timeout; the loops that use it release on stop.
+ */
+export class WaitList {
+  #waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.#waiters.length;
+  }
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  releaseAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}

@@ -11,7 +11,8 @@ export type {
   KafkaPublisherStatus,
 } from './kafkaPublisher.js';
 
-export { DEAD_LETTER_HEADERS, startKafkaConsumer } from './kafkaConsumer.js';
+export { startKafkaConsumer } from './kafkaConsumer.js';
+export { DEAD_LETTER_HEADERS } from './kafkaDeadLetters.js';
 export type {
   KafkaConsumer,
   KafkaConsumerNotice,
@@ -22,7 +23,7 @@ export type {
   KafkaEventHandler,
   KafkaHandlerContext,
   TopicPartition,
-} from './kafkaConsumer.js';
+} from './kafkaConsumerTypes.js';
 
 export {
   createProcessedEvents,
