@@ -105,3 +105,49 @@ export class WaitList {
     for (const wake of waiters) wake();
   }
 }
+
+/**
+ * Callers waiting for a loop to reach a position (a subscription's `waitFor`): each resolves
+ * once `reached` reports its position or beyond, or rejects on timeout or `failAll`.
+ */
+export class PositionWaiters {
+  #waiters = new Set<{ position: number; resolve: () => void; reject: (e: Error) => void }>();
+
+  /** Resolves when `reached(p)` is called with `p >= position`; rejects with `onTimeout()` after `timeoutMs`. */
+  wait(position: number, timeoutMs: number, onTimeout: () => Error): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(onTimeout());
+      }, timeoutMs);
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Resolves the waiters for `position` or earlier. */
+  reached(position: number): void {
+    for (const w of this.#waiters) {
+      if (position < w.position) continue;
+      this.#waiters.delete(w);
+      w.resolve();
+    }
+  }
+
+  /** Rejects every waiter with `error`. */
+  failAll(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    for (const w of this.#waiters) w.reject(e);
+    this.#waiters.clear();
+  }
+}

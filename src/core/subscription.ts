@@ -1,4 +1,11 @@
-import { backoffDelay, errorMessage, type Notifier, sleep, yieldToEventLoop } from './async.js';
+import {
+  backoffDelay,
+  errorMessage,
+  type Notifier,
+  PositionWaiters,
+  sleep,
+  yieldToEventLoop,
+} from './async.js';
 import {
   EventloomError,
   isEventloomError,
@@ -70,11 +77,7 @@ export function startSubscription(
   let positioned = false;
   let saved = -1;
   let lastSaveAt = 0;
-  const waiters = new Set<{
-    position: number;
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }>();
+  const waiters = new PositionWaiters();
   let markStarted = (): void => undefined;
   let failStart = (_error: unknown): void => undefined;
   const started = new Promise<void>((resolve, reject) => {
@@ -84,13 +87,8 @@ export function startSubscription(
   started.catch(() => undefined);
 
   const settleWaiters = (error?: unknown): void => {
-    if (waiters.size === 0) return;
-    for (const w of waiters) {
-      if (error !== undefined) w.reject(error);
-      else if ((settleOnCheckpoint ? saved : status.position) >= w.position) w.resolve();
-      else continue;
-      waiters.delete(w);
-    }
+    if (error !== undefined) waiters.failAll(error);
+    else waiters.reached(settleOnCheckpoint ? saved : status.position);
   };
 
   /**
@@ -289,29 +287,15 @@ export function startSubscription(
           new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' is ${status.state}`),
         );
       }
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(
-            new EventloomError(
-              'SUBSCRIPTION_STOPPED',
-              `Subscription '${name}' did not reach position ${position} within ${timeoutMs} ms (at ${status.position})`,
-            ),
-          );
-        }, timeoutMs);
-        const waiter = {
-          position,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          reject: (e: unknown) => {
-            clearTimeout(timer);
-            reject(e instanceof Error ? e : new Error(String(e)));
-          },
-        };
-        waiters.add(waiter);
-      });
+      return waiters.wait(
+        position,
+        timeoutMs,
+        () =>
+          new EventloomError(
+            'SUBSCRIPTION_STOPPED',
+            `Subscription '${name}' did not reach position ${position} within ${timeoutMs} ms (at ${status.position})`,
+          ),
+      );
     },
     async stop(): Promise<void> {
       stopController.abort();

@@ -9,7 +9,7 @@ export type {
   KafkaPublisherOptions,
   KafkaPublisherSettings,
   KafkaPublisherStatus,
-} from './kafkaPublisher.js';
+} from './kafkaPublisherTypes.js';
 
 export { startKafkaConsumer } from './kafkaConsumer.js';
 export { DEAD_LETTER_HEADERS } from './kafkaDeadLetters.js';
