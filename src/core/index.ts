@@ -63,6 +63,7 @@ export {
 export type { ErrorCode, EventloomErrorOptions } from './errors.js';
 
 export { newEventId } from './eventId.js';
+export { streamCategory } from './streamCategory.js';
 export { LIMITS } from './validation.js';
 
 export { createMemoryEventStore } from './memoryEventStore.js';

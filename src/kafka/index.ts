@@ -37,9 +37,9 @@ export {
   fromKafkaMessage,
   isValidTopicName,
   KAFKA_EVENT_HEADERS,
-  streamCategory,
   toKafkaMessage,
 } from './kafkaMessage.js';
+export { streamCategory } from '../core/streamCategory.js';
 export type { KafkaEventMessage } from './kafkaMessage.js';
 
 export { isKafkaError, KafkaError } from './kafkaErrors.js';

@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/types.js';
+import { streamCategory } from '../core/streamCategory.js';
 
 /** Header names of a published event (DESIGN.md's Kafka contract, plus tracing ids). */
 export const KAFKA_EVENT_HEADERS = {
@@ -17,12 +18,6 @@ export interface KafkaEventMessage {
   key: string;
   value: string;
   headers: Record<string, string>;
-}
-
-/** The category of a stream id: the part before the first `-` (`user-42` → `user`). */
-export function streamCategory(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash === -1 ? streamId : streamId.slice(0, dash);
 }
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
