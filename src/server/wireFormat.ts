@@ -13,17 +13,9 @@ import type {
   UserDoc,
 } from '../app/index.js';
 import type { RecordedEvent } from '../core/index.js';
+import type { ApiEvent } from './apiResponseSchemas.js';
 
-export interface ApiEvent {
-  id: string;
-  streamId: string;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  version: number;
-  position: number;
-  recordedAt: string;
-}
+export type { ApiEvent } from './apiResponseSchemas.js';
 
 export const toApiEvent = (e: RecordedEvent): ApiEvent => ({
   id: e.id,
