@@ -151,3 +151,48 @@ export class PositionWaiters {
     this.#waiters.clear();
   }
 }
+
+/** A promise settled from outside. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A promise with its settle functions outside (a `ready` or `started` of a long-running
+ * loop). A rejection nobody awaits is not an unhandled rejection; awaiting it still throws.
+ */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Settles like `promise`, or with what `onTimeout` returns (or throws) after `ms`; the timer is cleared either way. */
+export async function withTimeout<T, U>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => U,
+): Promise<T | U> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<U>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  deferred,
   errorMessage,
   type Notifier,
   PositionWaiters,
@@ -78,13 +79,7 @@ export function startSubscription(
   let saved = -1;
   let lastSaveAt = 0;
   const waiters = new PositionWaiters();
-  let markStarted = (): void => undefined;
-  let failStart = (_error: unknown): void => undefined;
-  const started = new Promise<void>((resolve, reject) => {
-    markStarted = resolve;
-    failStart = reject;
-  });
-  started.catch(() => undefined);
+  const started = deferred();
 
   const settleWaiters = (error?: unknown): void => {
     if (error !== undefined) waiters.failAll(error);
@@ -211,7 +206,7 @@ export function startSubscription(
     status.position = Math.max(0, next - 1);
     positioned = true;
     status.state = 'catching-up';
-    markStarted();
+    started.resolve();
 
     while (!signal.aborted) {
       const seen = source.notifier.version;
@@ -246,7 +241,7 @@ export function startSubscription(
   };
 
   const stopped = async (): Promise<void> => {
-    failStart(
+    started.reject(
       new EventloomError(
         'SUBSCRIPTION_STOPPED',
         `Subscription '${name}' stopped before it started`,
@@ -259,7 +254,7 @@ export function startSubscription(
   };
   const done = run().then(stopped, async (error: unknown) => {
     if (error === STOPPED) return stopped();
-    failStart(error);
+    started.reject(error);
     try {
       await saveCheckpoint(true, true);
     } catch {
@@ -278,7 +273,7 @@ export function startSubscription(
   return {
     name,
     done,
-    started,
+    started: started.promise,
     status: () => ({ ...status }),
     waitFor(position: number, timeoutMs = 30_000): Promise<void> {
       if ((settleOnCheckpoint ? saved : status.position) >= position) return Promise.resolve();

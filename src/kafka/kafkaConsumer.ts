@@ -1,4 +1,4 @@
-import { backoffDelay, errorMessage, sleep } from '../core/async.js';
+import { backoffDelay, deferred, errorMessage, sleep } from '../core/async.js';
 import { EventloomError } from '../core/errors.js';
 import { lazyAdmin } from './kafkaClient.js';
 import { resolveConsumerOptions } from './kafkaConsumerOptions.js';
@@ -60,13 +60,7 @@ export function startKafkaConsumer<
   const stopController = new AbortController();
   let fatal: Error | undefined;
 
-  let resolveReady!: () => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => undefined);
+  const ready = deferred();
 
   const admin = lazyAdmin(connection);
   const deadLetters = new DeadLetterWriter({
@@ -232,7 +226,7 @@ export function startKafkaConsumer<
     if (memberId !== undefined) status.memberId = memberId;
     queuedNow();
     partitions.releaseSpace();
-    resolveReady();
+    ready.resolve();
   };
 
   const host = {
@@ -316,7 +310,7 @@ export function startKafkaConsumer<
   const done = run().then(
     () => {
       status.state = 'stopped';
-      rejectReady(
+      ready.reject(
         new EventloomError('SUBSCRIPTION_STOPPED', `Kafka consumer '${groupId}' stopped`),
       );
       emit({ kind: 'stopped', groupId });
@@ -324,7 +318,7 @@ export function startKafkaConsumer<
     (error: unknown) => {
       status.state = 'failed';
       status.lastError = errorMessage(error);
-      rejectReady(error);
+      ready.reject(error);
       emit({ kind: 'stopped', groupId, error });
       throw error;
     },
@@ -333,7 +327,7 @@ export function startKafkaConsumer<
 
   return {
     groupId,
-    ready,
+    ready: ready.promise,
     done,
     status: () => ({ ...status, assignments: [...status.assignments] }),
     async stop() {

@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerGroupJoinPayload, MessagesStream } from '@platformatic/kafka';
+import { withTimeout } from '../core/async.js';
 import { loadKafka } from './kafkaClient.js';
 import type { ConsumerConfig } from './kafkaConsumerOptions.js';
 import type { InMessage } from './kafkaDeadLetters.js';
@@ -204,12 +205,7 @@ export class ConsumerSession {
     // The stream stays open until the work in hand is committed: closing it unsubscribes the
     // member from its topics, and a rebalance meanwhile would hand its partitions away before
     // their finished messages are committed.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(partitions.workers()),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs))),
-    ]);
-    clearTimeout(timer);
+    await withTimeout(Promise.allSettled(partitions.workers()), config.shutdownTimeoutMs, () => []);
     await committer.flush();
     while (committer.committing) await committer.committing;
     committer.cancelTimer();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PositionWaiters, WaitList } from '../../src/core/async.js';
+import { deferred, PositionWaiters, WaitList, withTimeout } from '../../src/core/async.js';
 
 describe('position waiters', () => {
   it('resolve the callers whose position is reached, and keep the others waiting', async () => {
@@ -37,5 +37,32 @@ describe('wait list', () => {
     await Promise.all([a, b]);
     expect(woken).toEqual(['a', 'b']);
     expect(list.size).toBe(0);
+  });
+});
+
+describe('deferred', () => {
+  it('settles from outside, and a rejection nobody awaits stays quiet until awaited', async () => {
+    const ready = deferred<number>();
+    ready.resolve(7);
+    await expect(ready.promise).resolves.toBe(7);
+    const started = deferred();
+    started.reject(new Error('stopped before it started'));
+    await expect(started.promise).rejects.toThrow('stopped before it started');
+  });
+});
+
+describe('withTimeout', () => {
+  it('gives the promise its answer when it settles in time', async () => {
+    await expect(withTimeout(Promise.resolve('ok'), 60_000, () => 'late')).resolves.toBe('ok');
+  });
+
+  it('answers with onTimeout, or its error, once the time is up', async () => {
+    const never = new Promise<string>(() => undefined);
+    await expect(withTimeout(never, 1, () => 'late')).resolves.toBe('late');
+    await expect(
+      withTimeout(never, 1, () => {
+        throw new Error('no answer within 1 ms');
+      }),
+    ).rejects.toThrow('no answer within 1 ms');
   });
 });
