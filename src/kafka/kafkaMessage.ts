@@ -1,5 +1,6 @@
 import { ValidationError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/types.js';
+import { toEventJson } from '../core/eventJson.js';
 import { streamCategory } from '../core/streamCategory.js';
 
 /** Header names of a published event (DESIGN.md's Kafka contract, plus tracing ids). */
@@ -57,16 +58,7 @@ export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventM
   return {
     topic,
     key: event.streamId,
-    value: JSON.stringify({
-      id: event.id,
-      streamId: event.streamId,
-      type: event.type,
-      data: event.data,
-      metadata: event.metadata,
-      version: event.version,
-      position: event.position,
-      recordedAt: event.recordedAt.toISOString(),
-    }),
+    value: JSON.stringify(toEventJson(event)),
     headers,
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Document } from 'mongodb';
 import type { RecordedEvent } from '../core/types.js';
+import { toEventJson } from '../core/eventJson.js';
 import { streamCategory } from '../core/streamCategory.js';
 
 /** Where a stream continues: a resume token, a cluster time, or an event-store position. */
@@ -66,16 +67,7 @@ export function fromRecordedEvent(
   streamKey: string,
 ): RelayChange {
   const key = hashKey('eventloom', event.id);
-  const recorded = {
-    id: event.id,
-    streamId: event.streamId,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-    version: event.version,
-    position: event.position,
-    recordedAt: event.recordedAt.toISOString(),
-  };
+  const recorded = toEventJson(event);
   return {
     key,
     orderingKey: `stream:${event.streamId}`,
