@@ -1,4 +1,5 @@
 import type { Decider } from '../core/index.js';
+import type { PaymentMethod } from './paymentMethods.js';
 import { rejected } from './rejection.js';
 
 export interface OrderLine {
@@ -8,8 +9,7 @@ export interface OrderLine {
   unitPriceCents: number;
 }
 
-export const PAYMENT_METHODS = ['card', 'bank_transfer', 'wallet'] as const;
-export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export { PAYMENT_METHODS, type PaymentMethod } from './paymentMethods.js';
 
 export type OrderEvent =
   | {

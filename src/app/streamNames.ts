@@ -25,11 +25,8 @@ export const toTweetStream = (tweetId: string): TweetStreamId => `tweet-${tweetI
 export const toProductStream = (productId: string): ProductStreamId => `product-${productId}`;
 export const toOrderStream = (orderId: string): OrderStreamId => `order-${orderId}`;
 
-/** The category of a stream id: the part before the first `-` (`user-42` → `user`). */
-export function categoryOf(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash === -1 ? streamId : streamId.slice(0, dash);
-}
+/** The category of a stream id (`user-42` → `user`): the same rule as the Kafka topics. */
+export { streamCategory as categoryOf } from '../core/streamCategory.js';
 
 export function isAppCategory(category: string): category is AppCategory {
   return (APP_CATEGORIES as readonly string[]).includes(category);

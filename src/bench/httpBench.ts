@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { BenchOptions, BenchRow } from './benchHarness.js';
+import { sleep } from '../core/async.js';
 
 /**
  * The baseline for `http-command`: a bare node:http server that does what the command
@@ -77,7 +78,7 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  await Promise.race([exited, sleep(10_000)]);
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 

@@ -6,7 +6,8 @@ import type { EventStore } from '../core/types.js';
 import { loadKafka, parseBrokers } from '../kafka/kafkaClient.js';
 import { startKafkaConsumer } from '../kafka/kafkaConsumer.js';
 import { type KafkaEventMessage, toKafkaMessage } from '../kafka/kafkaMessage.js';
-import { type KafkaCompression, startKafkaPublisher } from '../kafka/kafkaPublisher.js';
+import { startKafkaPublisher } from '../kafka/kafkaPublisher.js';
+import type { KafkaCompression } from '../kafka/kafkaPublisherTypes.js';
 import { createSqliteEventStore } from '../sqlite/sqliteEventStore.js';
 import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 

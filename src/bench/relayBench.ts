@@ -6,6 +6,7 @@ import type { Logger } from '../cli/logger.js';
 import { parseRelayConfig } from '../relay/parseRelayConfig.js';
 import { startRelay } from '../relay/relayRunner.js';
 import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';
+import { sleep } from '../core/async.js';
 
 export interface RelayBenchOptions extends BenchOptions {
   mongoUrl: string;
@@ -60,7 +61,7 @@ async function waitUntil(done: () => boolean, timeoutMs: number, what: string): 
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 }
 
@@ -132,7 +133,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
     );
     try {
       await waitUntil(() => relay.metrics.streams > 0, 10_000, 'the relay to start');
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       const start = performance.now();
       await writeAll(db, count);
       await waitUntil(() => relay.metrics.processed >= count, 120_000, `${count} relayed changes`);
@@ -257,7 +258,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
         const items = client.db(db).collection<{ _id: number; writtenAt: number }>('items');
         for (let i = 0; i < latencyCount; i++) {
           const wait = start + (i * 1000) / rate - performance.now();
-          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          if (wait > 1) await sleep(wait);
           await items.insertOne({ _id: i, writtenAt: performance.timeOrigin + performance.now() });
         }
         const achieved = Math.round((latencyCount / (performance.now() - start)) * 1000);
@@ -285,7 +286,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
       let relayLatencies: number[];
       try {
         await waitUntil(() => relay.metrics.streams > 0, 10_000, 'the relay to start');
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
         achieved = await paced(relayDb);
         relayLatencies = sink.latencies;
       } finally {

@@ -83,3 +83,116 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * Callers parked until there is room or work: `wait()` resolves on the next `releaseAll()`.
+ * Unlike {@link Notifier} it has no timeout; the loops that use it release on stop.
+ */
+export class WaitList {
+  #waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.#waiters.length;
+  }
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  releaseAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * Callers waiting for a loop to reach a position (a subscription's `waitFor`): each resolves
+ * once `reached` reports its position or beyond, or rejects on timeout or `failAll`.
+ */
+export class PositionWaiters {
+  #waiters = new Set<{ position: number; resolve: () => void; reject: (e: Error) => void }>();
+
+  /** Resolves when `reached(p)` is called with `p >= position`; rejects with `onTimeout()` after `timeoutMs`. */
+  wait(position: number, timeoutMs: number, onTimeout: () => Error): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(onTimeout());
+      }, timeoutMs);
+      const waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Resolves the waiters for `position` or earlier. */
+  reached(position: number): void {
+    for (const w of this.#waiters) {
+      if (position < w.position) continue;
+      this.#waiters.delete(w);
+      w.resolve();
+    }
+  }
+
+  /** Rejects every waiter with `error`. */
+  failAll(error: unknown): void {
+    const e = error instanceof Error ? error : new Error(String(error));
+    for (const w of this.#waiters) w.reject(e);
+    this.#waiters.clear();
+  }
+}
+
+/** A promise settled from outside. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * A promise with its settle functions outside (a `ready` or `started` of a long-running
+ * loop). A rejection nobody awaits is not an unhandled rejection; awaiting it still throws.
+ */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/** Settles like `promise`, or with what `onTimeout` returns (or throws) after `ms`; the timer is cleared either way. */
+export async function withTimeout<T, U>(
+  promise: Promise<T>,
+  ms: number,
+  onTimeout: () => U,
+): Promise<T | U> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<U>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

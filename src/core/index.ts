@@ -63,6 +63,9 @@ export {
 export type { ErrorCode, EventloomErrorOptions } from './errors.js';
 
 export { newEventId } from './eventId.js';
+export { streamCategory } from './streamCategory.js';
+export { toEventJson } from './eventJson.js';
+export type { EventJson } from './eventJson.js';
 export { LIMITS } from './validation.js';
 
 export { createMemoryEventStore } from './memoryEventStore.js';

@@ -1,4 +1,12 @@
-import { backoffDelay, errorMessage, type Notifier, sleep, yieldToEventLoop } from './async.js';
+import {
+  backoffDelay,
+  deferred,
+  errorMessage,
+  type Notifier,
+  PositionWaiters,
+  sleep,
+  yieldToEventLoop,
+} from './async.js';
 import {
   EventloomError,
   isEventloomError,
@@ -70,27 +78,12 @@ export function startSubscription(
   let positioned = false;
   let saved = -1;
   let lastSaveAt = 0;
-  const waiters = new Set<{
-    position: number;
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }>();
-  let markStarted = (): void => undefined;
-  let failStart = (_error: unknown): void => undefined;
-  const started = new Promise<void>((resolve, reject) => {
-    markStarted = resolve;
-    failStart = reject;
-  });
-  started.catch(() => undefined);
+  const waiters = new PositionWaiters();
+  const started = deferred();
 
   const settleWaiters = (error?: unknown): void => {
-    if (waiters.size === 0) return;
-    for (const w of waiters) {
-      if (error !== undefined) w.reject(error);
-      else if ((settleOnCheckpoint ? saved : status.position) >= w.position) w.resolve();
-      else continue;
-      waiters.delete(w);
-    }
+    if (error !== undefined) waiters.failAll(error);
+    else waiters.reached(settleOnCheckpoint ? saved : status.position);
   };
 
   /**
@@ -213,7 +206,7 @@ export function startSubscription(
     status.position = Math.max(0, next - 1);
     positioned = true;
     status.state = 'catching-up';
-    markStarted();
+    started.resolve();
 
     while (!signal.aborted) {
       const seen = source.notifier.version;
@@ -248,7 +241,7 @@ export function startSubscription(
   };
 
   const stopped = async (): Promise<void> => {
-    failStart(
+    started.reject(
       new EventloomError(
         'SUBSCRIPTION_STOPPED',
         `Subscription '${name}' stopped before it started`,
@@ -261,7 +254,7 @@ export function startSubscription(
   };
   const done = run().then(stopped, async (error: unknown) => {
     if (error === STOPPED) return stopped();
-    failStart(error);
+    started.reject(error);
     try {
       await saveCheckpoint(true, true);
     } catch {
@@ -280,7 +273,7 @@ export function startSubscription(
   return {
     name,
     done,
-    started,
+    started: started.promise,
     status: () => ({ ...status }),
     waitFor(position: number, timeoutMs = 30_000): Promise<void> {
       if ((settleOnCheckpoint ? saved : status.position) >= position) return Promise.resolve();
@@ -289,29 +282,15 @@ export function startSubscription(
           new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' is ${status.state}`),
         );
       }
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(waiter);
-          reject(
-            new EventloomError(
-              'SUBSCRIPTION_STOPPED',
-              `Subscription '${name}' did not reach position ${position} within ${timeoutMs} ms (at ${status.position})`,
-            ),
-          );
-        }, timeoutMs);
-        const waiter = {
-          position,
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          reject: (e: unknown) => {
-            clearTimeout(timer);
-            reject(e instanceof Error ? e : new Error(String(e)));
-          },
-        };
-        waiters.add(waiter);
-      });
+      return waiters.wait(
+        position,
+        timeoutMs,
+        () =>
+          new EventloomError(
+            'SUBSCRIPTION_STOPPED',
+            `Subscription '${name}' did not reach position ${position} within ${timeoutMs} ms (at ${status.position})`,
+          ),
+      );
     },
     async stop(): Promise<void> {
       stopController.abort();

@@ -9,9 +9,10 @@ export type {
   KafkaPublisherOptions,
   KafkaPublisherSettings,
   KafkaPublisherStatus,
-} from './kafkaPublisher.js';
+} from './kafkaPublisherTypes.js';
 
-export { DEAD_LETTER_HEADERS, startKafkaConsumer } from './kafkaConsumer.js';
+export { startKafkaConsumer } from './kafkaConsumer.js';
+export { DEAD_LETTER_HEADERS } from './kafkaDeadLetters.js';
 export type {
   KafkaConsumer,
   KafkaConsumerNotice,
@@ -22,7 +23,7 @@ export type {
   KafkaEventHandler,
   KafkaHandlerContext,
   TopicPartition,
-} from './kafkaConsumer.js';
+} from './kafkaConsumerTypes.js';
 
 export {
   createProcessedEvents,
@@ -36,9 +37,9 @@ export {
   fromKafkaMessage,
   isValidTopicName,
   KAFKA_EVENT_HEADERS,
-  streamCategory,
   toKafkaMessage,
 } from './kafkaMessage.js';
+export { streamCategory } from '../core/streamCategory.js';
 export type { KafkaEventMessage } from './kafkaMessage.js';
 
 export { isKafkaError, KafkaError } from './kafkaErrors.js';

@@ -1,5 +1,5 @@
 import type * as PlatformaticKafka from '@platformatic/kafka';
-import type { BaseOptions } from '@platformatic/kafka';
+import type { Admin, BaseOptions } from '@platformatic/kafka';
 import { ValidationError } from '../core/errors.js';
 import { KafkaError } from './kafkaErrors.js';
 
@@ -110,5 +110,26 @@ export function resolveConnection(
     brokers,
     base: { bootstrapBrokers: brokers, retries: 2, retryDelay: 100, connectTimeout: 5000 },
     clientId: defaultClientId,
+  };
+}
+
+/** An admin client made on first use and closed with the publisher or consumer that owns it. */
+export interface LazyAdmin {
+  get(): Promise<Admin>;
+  close(): Promise<void>;
+}
+
+/** The admin client of a publisher or consumer: `<clientId>-admin`, created when first needed. */
+export function lazyAdmin(connection: ResolvedConnection): LazyAdmin {
+  let admin: Admin | undefined;
+  return {
+    async get() {
+      const kafka = await loadKafka();
+      admin ??= new kafka.Admin({ ...connection.base, clientId: `${connection.clientId}-admin` });
+      return admin;
+    },
+    async close() {
+      await admin?.close().catch(() => undefined);
+    },
   };
 }

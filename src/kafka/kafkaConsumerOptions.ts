@@ -5,7 +5,7 @@ import type {
   KafkaConsumerNotice,
   KafkaConsumerOptions,
   KafkaHandlerContext,
-} from './kafkaConsumer.js';
+} from './kafkaConsumerTypes.js';
 import {
   connectionShape,
   createTopicsSchema,

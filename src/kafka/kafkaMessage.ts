@@ -1,5 +1,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { RecordedEvent } from '../core/types.js';
+import { toEventJson } from '../core/eventJson.js';
+import { streamCategory } from '../core/streamCategory.js';
 
 /** Header names of a published event (DESIGN.md's Kafka contract, plus tracing ids). */
 export const KAFKA_EVENT_HEADERS = {
@@ -17,12 +19,6 @@ export interface KafkaEventMessage {
   key: string;
   value: string;
   headers: Record<string, string>;
-}
-
-/** The category of a stream id: the part before the first `-` (`user-42` → `user`). */
-export function streamCategory(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash === -1 ? streamId : streamId.slice(0, dash);
 }
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -62,16 +58,7 @@ export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventM
   return {
     topic,
     key: event.streamId,
-    value: JSON.stringify({
-      id: event.id,
-      streamId: event.streamId,
-      type: event.type,
-      data: event.data,
-      metadata: event.metadata,
-      version: event.version,
-      position: event.position,
-      recordedAt: event.recordedAt.toISOString(),
-    }),
+    value: JSON.stringify(toEventJson(event)),
     headers,
   };
 }

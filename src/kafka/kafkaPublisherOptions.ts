@@ -15,7 +15,7 @@ import type {
   KafkaCompression,
   KafkaPublisherNotice,
   KafkaPublisherOptions,
-} from './kafkaPublisher.js';
+} from './kafkaPublisherTypes.js';
 import type { TopicSettings } from './kafkaTopics.js';
 
 /** The defaults of {@link KafkaPublisherOptions}, as documented there. */

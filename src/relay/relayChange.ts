@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Document } from 'mongodb';
 import type { RecordedEvent } from '../core/types.js';
+import { toEventJson } from '../core/eventJson.js';
+import { streamCategory } from '../core/streamCategory.js';
 
 /** Where a stream continues: a resume token, a cluster time, or an event-store position. */
 export interface ResumePoint {
@@ -59,28 +61,13 @@ export function hashKey(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
-/** `user-42` → `user`: the stream's category, as `ns.coll` of event-store changes. */
-export function categoryOf(streamId: string): string {
-  const dash = streamId.indexOf('-');
-  return dash === -1 ? streamId : streamId.slice(0, dash);
-}
-
 export function fromRecordedEvent(
   event: RecordedEvent,
   namespace: string,
   streamKey: string,
 ): RelayChange {
   const key = hashKey('eventloom', event.id);
-  const recorded = {
-    id: event.id,
-    streamId: event.streamId,
-    type: event.type,
-    data: event.data,
-    metadata: event.metadata,
-    version: event.version,
-    position: event.position,
-    recordedAt: event.recordedAt.toISOString(),
-  };
+  const recorded = toEventJson(event);
   return {
     key,
     orderingKey: `stream:${event.streamId}`,
@@ -90,7 +77,7 @@ export function fromRecordedEvent(
     message: {
       id: key,
       operationType: 'event',
-      ns: { db: namespace, coll: categoryOf(event.streamId) },
+      ns: { db: namespace, coll: streamCategory(event.streamId) },
       documentKey: { _id: event.id },
       fullDocument: recorded,
       event: recorded,

@@ -1,4 +1,5 @@
 import type { EventStore } from '../core/index.js';
+import { streamCategory } from '../core/streamCategory.js';
 
 /**
  * The same store, telling `onAppended` how many events each successful append wrote, by the
@@ -14,8 +15,7 @@ export function countingStore(
     },
     async appendToStream(streamId, events, options) {
       const result = await store.appendToStream(streamId, events, options);
-      const dash = streamId.indexOf('-');
-      onAppended(dash === -1 ? streamId : streamId.slice(0, dash), events.length);
+      onAppended(streamCategory(streamId), events.length);
       return result;
     },
     readStream: (streamId, options) => store.readStream(streamId, options),

@@ -1,4 +1,5 @@
 import type { ProjectionTarget, EventStore } from '../core/index.js';
+import { withTimeout } from '../core/async.js';
 import { ApiInfo, Health } from './apiSchemas.js';
 import type { ApiRouter } from './apiRouter.js';
 import type { Gauge, Metrics } from './metrics.js';
@@ -25,22 +26,16 @@ async function check(
   fn: () => Promise<unknown>,
   ms = 2000,
 ): Promise<{ status: 'ok' | 'unavailable'; detail?: string }> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
+    await withTimeout(fn(), ms, () => {
+      throw new Error(`no answer within ${ms} ms`);
+    });
     return { status: 'ok' };
   } catch (error) {
     return {
       status: 'unavailable',
       detail: error instanceof Error ? error.message : String(error),
     };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -13,28 +13,13 @@ import type {
   UserDoc,
 } from '../app/index.js';
 import type { RecordedEvent } from '../core/index.js';
+import { toEventJson } from '../core/eventJson.js';
+import type { ApiEvent } from './apiResponseSchemas.js';
 
-export interface ApiEvent {
-  id: string;
-  streamId: string;
-  type: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-  version: number;
-  position: number;
-  recordedAt: string;
-}
+export type { ApiEvent } from './apiResponseSchemas.js';
 
-export const toApiEvent = (e: RecordedEvent): ApiEvent => ({
-  id: e.id,
-  streamId: e.streamId,
-  type: e.type,
-  data: e.data,
-  metadata: e.metadata,
-  version: e.version,
-  position: e.position,
-  recordedAt: e.recordedAt.toISOString(),
-});
+/** An event as the store API shows it: the one wire form, checked against the response schema. */
+export const toApiEvent: (e: RecordedEvent) => ApiEvent = toEventJson;
 
 /** A user; `email` only for the user themself and admins (a read-model row has none). */
 export function toApiUser(

@@ -2,13 +2,13 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import type { EventStore } from '../../src/core/types.js';
-import {
-  DEAD_LETTER_HEADERS,
-  type KafkaConsumerNotice,
-  type KafkaConsumerOptions,
-  type KafkaHandlerContext,
-  startKafkaConsumer,
-} from '../../src/kafka/kafkaConsumer.js';
+import { startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import type {
+  KafkaConsumerNotice,
+  KafkaConsumerOptions,
+  KafkaHandlerContext,
+} from '../../src/kafka/kafkaConsumerTypes.js';
+import { DEAD_LETTER_HEADERS } from '../../src/kafka/kafkaDeadLetters.js';
 import type { KafkaError } from '../../src/kafka/kafkaErrors.js';
 import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
 import { serviceAvailable } from '../support/services.js';

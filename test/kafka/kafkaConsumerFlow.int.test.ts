@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
-import { type KafkaConsumerOptions, startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import { startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import type { KafkaConsumerOptions } from '../../src/kafka/kafkaConsumerTypes.js';
 import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
 import { serviceAvailable } from '../support/services.js';
 import { BROKERS, KafkaTestKit } from './kafkaTestKit.js';

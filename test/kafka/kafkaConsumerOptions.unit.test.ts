@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isEventloomError, type ValidationError } from '../../src/core/errors.js';
-import { type KafkaConsumerOptions, startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import { startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
+import type { KafkaConsumerOptions } from '../../src/kafka/kafkaConsumerTypes.js';
 
 const valid: KafkaConsumerOptions = {
   brokers: '127.0.0.1:9092',

@@ -6,9 +6,9 @@ import {
   defaultTopicFor,
   fromKafkaMessage,
   isValidTopicName,
-  streamCategory,
   toKafkaMessage,
 } from '../../src/kafka/kafkaMessage.js';
+import { streamCategory } from '../../src/core/streamCategory.js';
 
 const event: RecordedEvent = {
   id: 'e-1',

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isKafkaError, type KafkaError } from '../../src/kafka/kafkaErrors.js';
 import { KAFKA_EVENT_HEADERS } from '../../src/kafka/kafkaMessage.js';
-import {
-  type KafkaPublisherNotice,
-  type KafkaPublisherOptions,
-  startKafkaPublisher,
-} from '../../src/kafka/kafkaPublisher.js';
+import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
+import type {
+  KafkaPublisherNotice,
+  KafkaPublisherOptions,
+} from '../../src/kafka/kafkaPublisherTypes.js';
 import type { EventStore } from '../../src/core/types.js';
 import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 import { serviceAvailable, uniqueName } from '../support/services.js';

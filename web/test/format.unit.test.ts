@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { categoryOf, formatCents, parseCents } from '../src/lib/format.ts';
+import { formatCents, parseCents } from '../src/lib/format.ts';
 import { relativeTime } from '../src/lib/relativeTime.ts';
 import { sparkline } from '../src/lib/sparkline.ts';
 
@@ -53,13 +53,6 @@ describe('money', () => {
     for (const text of ['', 'abc', '1.234', '-3', '1e3', '12.']) {
       expect(parseCents(text)).toBeUndefined();
     }
-  });
-});
-
-describe('categoryOf', () => {
-  it('is the stream id up to its first dash', () => {
-    expect(categoryOf('order-0190-ab')).toBe('order');
-    expect(categoryOf('plain')).toBe('plain');
   });
 });
 

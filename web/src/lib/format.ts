@@ -19,9 +19,3 @@ export function formatDateTime(iso: string): string {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? iso : dateTime.format(ms);
 }
-
-/** `user-0190ab…` → `user`: the category the Kafka topic and aggregate are named after. */
-export const categoryOf = (streamId: string): string => {
-  const dash = streamId.indexOf('-');
-  return dash < 0 ? streamId : streamId.slice(0, dash);
-};

@@ -3,7 +3,7 @@ import { Link } from '../components/Link.tsx';
 import { ProblemMessage } from '../components/ProblemMessage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { Sparkline } from '../components/Sparkline.tsx';
-import { categoryOf } from '../lib/format.ts';
+import { streamCategory } from '../../../src/core/streamCategory.ts';
 import { commands, useAppState } from '../store/appStore.ts';
 import { LiveBadge } from './LiveBadge.tsx';
 import { useLiveTail } from './useLiveTail.ts';
@@ -192,7 +192,7 @@ function LiveTail() {
                   <td>
                     <Link
                       to={{ name: 'stream', streamId: e.streamId, version: e.version }}
-                      className={`event-type cat-${categoryOf(e.streamId)}`}
+                      className={`event-type cat-${streamCategory(e.streamId)}`}
                     >
                       {e.type}
                     </Link>

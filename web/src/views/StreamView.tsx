@@ -3,7 +3,8 @@ import { JsonView } from '../components/JsonView.tsx';
 import { Link } from '../components/Link.tsx';
 import { ProblemMessage } from '../components/ProblemMessage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
-import { categoryOf, formatDateTime } from '../lib/format.ts';
+import { streamCategory } from '../../../src/core/streamCategory.ts';
+import { formatDateTime } from '../lib/format.ts';
 import type { AppState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
 import { LiveBadge } from './LiveBadge.tsx';
@@ -82,7 +83,7 @@ export function StreamView({
       ) : (
         <>
           <p className="muted">
-            Category <code>{categoryOf(streamId)}</code> · {page.version}{' '}
+            Category <code>{streamCategory(streamId)}</code> · {page.version}{' '}
             {page.version === 1 ? 'event' : 'events'}
             {page.deleted ? ' · deleted' : ''}
           </p>

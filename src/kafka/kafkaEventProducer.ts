@@ -1,0 +1,42 @@
+import type { Producer } from '@platformatic/kafka';
+import { loadKafka, type ResolvedConnection } from './kafkaClient.js';
+import type { KafkaCompression } from './kafkaPublisherTypes.js';
+
+type StringProducer = Producer<string, string, string, string>;
+
+/**
+ * The publisher's idempotent producer (`acks=all`), made on first use. After a failed send
+ * its sequence numbers may be off: `close()` it and the next `get()` starts fresh.
+ */
+export class EventProducer {
+  readonly #connection: ResolvedConnection;
+  readonly #compression: KafkaCompression;
+  #producer: StringProducer | undefined;
+
+  constructor(connection: ResolvedConnection, compression: KafkaCompression) {
+    this.#connection = connection;
+    this.#compression = compression;
+  }
+
+  async get(): Promise<StringProducer> {
+    if (this.#producer) return this.#producer;
+    const kafka = await loadKafka();
+    this.#producer = new kafka.Producer({
+      ...this.#connection.base,
+      clientId: this.#connection.clientId,
+      idempotent: true,
+      acks: kafka.ProduceAcks.ALL,
+      compression: this.#compression,
+      // Java-compatible murmur2: a stream lands on the same partition as with Java or kafkajs.
+      partitioner: kafka.compatibilityPartitioner,
+      serializers: kafka.stringSerializers,
+    });
+    return this.#producer;
+  }
+
+  async close(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = undefined;
+    await old?.close().catch(() => undefined);
+  }
+}
