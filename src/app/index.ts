@@ -22,6 +22,16 @@ export type {
 export { createFeed, TWEET_BODY } from './feed.js';
 export type { Feed, Tweet } from './feed.js';
 export { createShop } from './shop.js';
+export { createInventory } from './inventory.js';
+export type { Inventory, InventoryWriteOptions, ReservationOutcome } from './inventory.js';
+export { reservationDecider } from './reservationDecider.js';
+export type {
+  ReservationCommand,
+  ReservationEvent,
+  ReservationRefusal,
+  ReservationState,
+  StockLine,
+} from './reservationDecider.js';
 export type { NewProduct, Order, Payment, Product, Shop } from './shop.js';
 export type { Actor } from './actor.js';
 export { canActFor } from './actor.js';
@@ -42,8 +52,15 @@ export { userDecider, publicUserState } from './userDecider.js';
 export type { UserCommand, UserEvent, UserState } from './userDecider.js';
 export { tweetDecider } from './tweetDecider.js';
 export type { TweetCommand, TweetEvent, TweetState } from './tweetDecider.js';
-export { productDecider } from './productDecider.js';
-export type { ProductCommand, ProductEvent, ProductState } from './productDecider.js';
+export { MAX_STOCK, productDecider } from './productDecider.js';
+export type {
+  ProductCommand,
+  ProductEvent,
+  ProductFields,
+  ProductState,
+  StockChange,
+  StockReservation,
+} from './productDecider.js';
 export { orderDecider, PAYMENT_METHODS } from './orderDecider.js';
 export type {
   OrderCommand,
@@ -82,6 +99,7 @@ export {
   isAppCategory,
   isEntityId,
   toOrderStream,
+  toReservationStream,
   toProductStream,
   toTweetStream,
   toUserStream,

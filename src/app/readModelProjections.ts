@@ -42,6 +42,8 @@ export interface ProductDoc extends Record<string, unknown> {
   name: string;
   description: string;
   priceCents: number;
+  /** Units left to order; null (or absent, in documents older than stock) means unlimited. */
+  stock?: number | null;
   addedBy: { userId: string; username: string; role: string };
   createdAt: string;
   version: number;
@@ -149,7 +151,14 @@ export const tweetsProjection: Projection = {
 export const shopProjection: Projection = {
   name: 'app-shop',
   collections: [COLLECTIONS.products, COLLECTIONS.orders, COLLECTIONS.payments],
-  eventTypes: ['ProductAdded', 'OrderPlaced', 'PaymentProcessed', 'UserDeleted'],
+  eventTypes: [
+    'ProductAdded',
+    'StockReserved',
+    'StockReleased',
+    'OrderPlaced',
+    'PaymentProcessed',
+    'UserDeleted',
+  ],
   async handle(raw, docs) {
     const event = raw as Typed<ProductEvent | OrderEvent | UserEvent>;
     switch (event.type) {
@@ -175,12 +184,25 @@ export const shopProjection: Projection = {
           name,
           description,
           priceCents,
+          stock: event.data.stock ?? null,
           addedBy: productAdder(addedBy, event.metadata.userId),
           createdAt: at(event),
           version: event.version,
           position: event.position,
         };
         await docs.put(COLLECTIONS.products, productId, doc);
+        return;
+      }
+      case 'StockReserved':
+      case 'StockReleased': {
+        const { productId, remaining } = event.data;
+        const product = await docs.get<ProductDoc>(COLLECTIONS.products, productId);
+        if (product === undefined) return;
+        await docs.put(COLLECTIONS.products, productId, {
+          ...product,
+          stock: remaining,
+          version: event.version,
+        });
         return;
       }
       case 'OrderPlaced': {

@@ -23,6 +23,8 @@ export interface Product {
   name: string;
   description: string;
   priceCents: number;
+  /** Units left to order; null means unlimited. */
+  stock: number | null;
   addedBy: ProductAddedBy;
   version: number;
   createdAt: string | undefined;
@@ -54,6 +56,8 @@ export interface NewProduct {
   name: string;
   description: string;
   priceCents: number;
+  /** Units on hand; omitted or null means unlimited. */
+  stock?: number | null;
 }
 
 export interface Shop {
@@ -84,6 +88,7 @@ const toProduct = (loaded: LoadedAggregate<ProductState>): Product => ({
   name: loaded.state.name,
   description: loaded.state.description,
   priceCents: loaded.state.priceCents,
+  stock: loaded.state.stock,
   addedBy: productAdder(loaded.state.addedBy),
   version: loaded.version,
   createdAt: loaded.createdAt,

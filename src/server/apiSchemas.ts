@@ -1,7 +1,15 @@
 // Request and response schemas: they validate requests and are the OpenAPI document's
 // components (one source for both). Request bodies are strict: an unknown field is an error.
 import { z } from 'zod';
-import { EMAIL, NAME, PASSWORD, PAYMENT_METHODS, TWEET_BODY, USERNAME } from '../app/index.js';
+import {
+  EMAIL,
+  MAX_STOCK,
+  NAME,
+  PASSWORD,
+  PAYMENT_METHODS,
+  TWEET_BODY,
+  USERNAME,
+} from '../app/index.js';
 
 /**
  * Named schemas live in zod's global registry (where `.describe()` puts descriptions too);
@@ -145,6 +153,14 @@ export const AddProductBody = named(
     name: text(1, 100),
     description: noControl(z.string().max(1000)).optional(),
     price_cents: z.number().int().min(0).max(100_000_000),
+    stock: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_STOCK)
+      .nullable()
+      .optional()
+      .describe('Units on hand; omitted or null means unlimited'),
   }),
 );
 
@@ -343,6 +359,7 @@ const ProductShape = z.object({
   name: z.string(),
   description: z.string(),
   price_cents: z.number().int(),
+  stock: z.number().int().nullable().describe('Units left to order; null means unlimited'),
   added_by: z.object({
     user_id: z.string(),
     username: z.string(),

@@ -69,7 +69,12 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
     async (c, { body, actor }) => {
       const result = await shop.addProduct(
         actor,
-        { name: body.name, description: body.description ?? '', priceCents: body.price_cents },
+        {
+          name: body.name,
+          description: body.description ?? '',
+          priceCents: body.price_cents,
+          stock: body.stock ?? null,
+        },
         writeOptionsOf(c, actor),
       );
       const headers = await afterWrite(c, app, result, readYourWritesMs);

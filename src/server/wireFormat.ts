@@ -67,6 +67,7 @@ export const toApiProduct = (p: Product | ProductDoc) => ({
   name: p.name,
   description: p.description,
   price_cents: p.priceCents,
+  stock: p.stock ?? null,
   added_by: { user_id: p.addedBy.userId, username: p.addedBy.username, role: p.addedBy.role },
   created_at: p.createdAt ?? '',
   version: p.version,
