@@ -61,12 +61,14 @@ export type {
   StockChange,
   StockReservation,
 } from './productDecider.js';
-export { orderDecider, PAYMENT_METHODS } from './orderDecider.js';
+export { ORDER_STATUSES, orderDecider, orderTimeline, PAYMENT_METHODS } from './orderDecider.js';
 export type {
   OrderCommand,
   OrderEvent,
   OrderLine,
   OrderState,
+  OrderStatus,
+  OrderTimelineEntry,
   PaymentMethod,
 } from './orderDecider.js';
 export { uniqueValueDecider } from './uniqueValueDecider.js';

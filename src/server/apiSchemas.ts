@@ -5,6 +5,7 @@ import {
   EMAIL,
   MAX_STOCK,
   NAME,
+  ORDER_STATUSES,
   PASSWORD,
   PAYMENT_METHODS,
   TWEET_BODY,
@@ -391,7 +392,7 @@ export const Payment = named('Payment', 'A processed payment.', PaymentShape);
 
 export const Order = named(
   'Order',
-  'An order; `payment` is set once it is paid.',
+  'An order: placed, then reserved (stock held) or rejected, then paid, then shipped; or cancelled while unpaid. `payment` is set once it is paid.',
   z.object({
     id: z.string(),
     user_id: z.string(),
@@ -406,7 +407,7 @@ export const Order = named(
       }),
     ),
     total_cents: z.number().int(),
-    status: z.enum(['placed', 'paid']),
+    status: z.enum(ORDER_STATUSES),
     payment: z
       .object({
         id: z.string(),
@@ -415,6 +416,9 @@ export const Order = named(
         processed_at: z.string(),
       })
       .nullable(),
+    timeline: z
+      .array(z.object({ status: z.enum(ORDER_STATUSES), at: z.string(), event_id: z.string() }))
+      .describe('Its status changes, oldest first, each with the event that made it'),
     placed_at: z.string(),
     updated_at: z.string(),
     version: z.number().int(),

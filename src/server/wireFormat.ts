@@ -99,6 +99,7 @@ export function toApiOrder(o: Order | OrderDoc) {
     total_cents: o.totalCents,
     status: o.status,
     payment,
+    timeline: (o.timeline ?? []).map((t) => ({ status: t.status, at: t.at, event_id: t.eventId })),
     placed_at: o.placedAt ?? '',
     updated_at: o.updatedAt ?? '',
     version: o.version,

@@ -61,6 +61,8 @@ export interface Product {
   name: string;
   description: string;
   price_cents: number;
+  /** Units left to order; null means unlimited. */
+  stock: number | null;
   added_by: { user_id: string; username: string; role: Role };
   created_at: string;
   version: number;
@@ -80,17 +82,20 @@ export interface Order {
   username: string;
   items: OrderLine[];
   total_cents: number;
-  status: 'placed' | 'paid';
+  status: OrderStatus;
   payment: {
     id: string;
     amount_cents: number;
     method: PaymentMethod;
     processed_at: string;
   } | null;
+  timeline: { status: OrderStatus; at: string; event_id: string }[];
   placed_at: string;
   updated_at: string;
   version: number;
 }
+
+export type OrderStatus = 'placed' | 'reserved' | 'rejected' | 'paid' | 'shipped' | 'cancelled';
 
 export interface Payment {
   id: string;

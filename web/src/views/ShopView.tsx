@@ -3,11 +3,26 @@ import { Field } from '../components/Field.tsx';
 import { Link } from '../components/Link.tsx';
 import { ProblemMessage } from '../components/ProblemMessage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
-import { type Order, PAYMENT_METHODS, type PaymentMethod, type Product } from '../api/types.ts';
+import {
+  type Order,
+  type OrderStatus,
+  PAYMENT_METHODS,
+  type PaymentMethod,
+  type Product,
+} from '../api/types.ts';
 import { formatCents, parseCents } from '../lib/format.ts';
 import type { FormState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
 import { useForm } from './useForm.ts';
+
+const STATUS_LABELS: Record<OrderStatus, string> = {
+  placed: 'Reserving stock',
+  reserved: 'Awaiting payment',
+  rejected: 'Rejected',
+  paid: 'Paid',
+  shipped: 'Shipped',
+  cancelled: 'Cancelled',
+};
 
 const METHOD_LABELS: Record<PaymentMethod, string> = {
   card: 'Card',
@@ -223,9 +238,7 @@ function Orders() {
               <h3>
                 Order <code>{order.id.slice(0, 8)}</code>
               </h3>
-              <span className={`badge badge-${order.status}`}>
-                {order.status === 'paid' ? 'Paid' : 'Awaiting payment'}
-              </span>
+              <span className={`badge badge-${order.status}`}>{STATUS_LABELS[order.status]}</span>
             </div>
             <ul className="order-lines">
               {order.items.map((line) => (
@@ -247,9 +260,9 @@ function Orders() {
                 {METHOD_LABELS[order.payment.method]},{' '}
                 <RelativeTime iso={order.payment.processed_at} />
               </p>
-            ) : (
+            ) : order.status === 'reserved' ? (
               <PayForm order={order} />
-            )}
+            ) : null}
           </li>
         ))}
       </ol>
