@@ -23,6 +23,21 @@ export { createFeed, TWEET_BODY } from './feed.js';
 export type { Feed, Tweet } from './feed.js';
 export { createShop } from './shop.js';
 export { createInventory } from './inventory.js';
+export {
+  DEFAULT_EMAIL_FROM,
+  EmailDeliveryError,
+  emailMessageId,
+  isEmailDeliveryError,
+} from './emailSender.js';
+export type { EmailKind, EmailSender, OutgoingEmail, SentEmail } from './emailSender.js';
+export { orderShippedEmail, welcomeEmail } from './emailTemplates.js';
+export type { CausingEvent, Recipient } from './emailTemplates.js';
+export { createEmailSender } from './createEmailSender.js';
+export type { EmailSenderConfig } from './createEmailSender.js';
+export { createSmtpEmailSender } from './smtpEmailSender.js';
+export type { SmtpEmailSenderOptions } from './smtpEmailSender.js';
+export { createOutboxEmailSender, outboxFileName } from './outboxEmailSender.js';
+export type { OutboxEmailSenderOptions } from './outboxEmailSender.js';
 export type { Inventory, InventoryWriteOptions, ReservationOutcome } from './inventory.js';
 export { reservationDecider } from './reservationDecider.js';
 export type {
@@ -32,7 +47,16 @@ export type {
   ReservationState,
   StockLine,
 } from './reservationDecider.js';
-export type { NewProduct, Order, Payment, Product, Shop } from './shop.js';
+export type {
+  NewProduct,
+  Order,
+  OrderTransitions,
+  Payment,
+  Product,
+  ServiceWriteOptions,
+  Shop,
+  ShopOptions,
+} from './shop.js';
 export type { Actor } from './actor.js';
 export { canActFor } from './actor.js';
 export type { WriteOptions, WriteResult } from './commandOptions.js';
