@@ -80,8 +80,9 @@ const afterReserving = (stock: number | null, quantity: number) =>
 
 /**
  * Products are added by users or admins; who added it (and as what) is part of the event.
- * Stock is reserved per order, at most once per order (a repeated reservation is a no-op),
- * and never beyond what is left; a released reservation is closed for good.
+ * Limited stock is reserved per order, at most once per order (a repeated reservation is a
+ * no-op), and never beyond what is left; a released reservation is closed for good.
+ * Unlimited stock (null) is never held: reserving or releasing it records nothing.
  */
 export const productDecider: Decider<ProductState, ProductCommand, ProductEvent> = {
   initialState: () => ({
@@ -116,7 +117,7 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
     const { productId } = state;
     if (command.type === 'ReleaseStock') {
       // Releasing at a product that does not exist has nothing to close: no stream is created.
-      if (!state.exists) return [];
+      if (!state.exists || state.stock === null) return [];
       const held = state.reservations[command.orderId];
       if (held?.released === true) return [];
       const quantity = held?.quantity ?? 0;
@@ -127,6 +128,9 @@ export const productDecider: Decider<ProductState, ProductCommand, ProductEvent>
       };
     }
     if (!state.exists) throw rejected('unknown_product', `There is no product ${productId}`);
+    // Unlimited stock has nothing to hold: recording it would only grow the product's stream
+    // (which every order reads) by one event per order.
+    if (state.stock === null) return [];
     const held = state.reservations[command.orderId];
     if (held !== undefined) {
       if (!held.released) return [];

@@ -200,6 +200,12 @@ describe('shop deciders', () => {
       .when(reserve('o1', 2))
       .thenThrows(reasonIs('reservation_closed'));
     await product.when(reserve('o1', 1)).thenThrows(reasonIs('unknown_product'));
+    const unlimited = { ...added, data: { ...added.data, stock: null } };
+    await product.given(unlimited).when(reserve('o1', 1000)).thenNothingHappened();
+    await product
+      .given(unlimited)
+      .when({ type: 'ReleaseStock', orderId: 'o1' })
+      .thenNothingHappened();
   });
 
   it('moves an order through reserved, paid, shipment requested and shipped; a repeated step is a no-op', async () => {
