@@ -105,6 +105,9 @@ function ProductCard({ product, loggedIn }: { product: Product; loggedIn: boolea
       <h3>{product.name}</h3>
       {product.description !== '' ? <p>{product.description}</p> : null}
       <p className="price">{formatCents(product.price_cents)}</p>
+      {product.stock !== null ? (
+        <p className="muted">{product.stock === 0 ? 'Sold out' : `${product.stock} left`}</p>
+      ) : null}
       <p className="muted small">
         Added by @{product.added_by.username}
         {product.added_by.role === 'admin' ? ' (admin)' : ''},{' '}
