@@ -3,15 +3,17 @@
 #   mongodb   MongoDB stand-in (mongo-java-server, memory backend)   127.0.0.1:27017
 #   kafka     Apache Kafka, single-node KRaft broker                  127.0.0.1:9092
 #   postgres  PostgreSQL (Debian package), database eventloom         127.0.0.1:5432
+#   smtp      SMTP catcher (Mailpit, Go module proxy)                 127.0.0.1:1025, API :8025
 #
-#   bash scripts/services.sh up     [mongodb|kafka|postgres ...]   # no names = all; idempotent
-#   bash scripts/services.sh down   [names...]                     # stops them (no-op if stopped)
-#   bash scripts/services.sh status [names...]                     # exit 0 only if all are up
-#   bash scripts/services.sh env                                   # prints the env the tests read
+#   bash scripts/services.sh up     [mongodb|kafka|postgres|smtp ...]  # no names = all; idempotent
+#   bash scripts/services.sh down   [names...]                    # stops them (no-op if stopped)
+#   bash scripts/services.sh status [names...]                    # exit 0 only if all are up
+#   bash scripts/services.sh env                                  # prints the env the tests read
+#   bash scripts/services.sh mail                                 # lists mail the catcher received
 #
-# `up` installs what it needs (Debian packages via apt-get, jars via Maven into ~/.m2), so it
-# works on a fresh machine and in CI; once installed, `up` of running services takes well under
-# a second. State (pids, logs, data, resolved classpaths) lives in .services/ (git-ignored).
+# `up` installs what it needs (Debian packages via apt-get, jars via Maven into ~/.m2, Mailpit
+# via `go install`), so it works on a fresh machine and in CI; once installed, `up` of running
+# services takes well under a second. State (pids, logs, data, resolved classpaths) lives in .services/ (git-ignored).
 # Each service is scripts/services/<name>.sh, which also runs alone: bash scripts/services/kafka.sh up
 
 set -euo pipefail
@@ -25,11 +27,13 @@ source "$ROOT_SCRIPTS/services/postgres.sh"
 source "$ROOT_SCRIPTS/services/mongodb.sh"
 # shellcheck source=services/kafka.sh
 source "$ROOT_SCRIPTS/services/kafka.sh"
+# shellcheck source=services/smtp.sh
+source "$ROOT_SCRIPTS/services/smtp.sh"
 
-ALL_SERVICES=(postgres mongodb kafka) # start order: fastest first
+ALL_SERVICES=(smtp postgres mongodb kafka) # start order: fastest first
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -38,7 +42,8 @@ canonical_name() {
     mongodb | mongo) echo mongodb ;;
     kafka) echo kafka ;;
     postgres | postgresql | pg) echo postgres ;;
-    *) say "unknown service '$1' (known: mongodb, kafka, postgres)" >&2; return 1 ;;
+    smtp | mailpit | mail) echo smtp ;;
+    *) say "unknown service '$1' (known: mongodb, kafka, postgres, smtp)" >&2; return 1 ;;
   esac
 }
 
@@ -59,6 +64,12 @@ case "$action" in
     echo "export MONGODB_URL=mongodb://127.0.0.1:${MONGODB_PORT:-27017}"
     echo "export KAFKA_BROKERS=127.0.0.1:${KAFKA_PORT:-9092}"
     echo "export DATABASE_URL=postgres://postgres:postgres@127.0.0.1:${POSTGRES_PORT:-5432}/eventloom"
+    echo "export SMTP_URL=smtp://127.0.0.1:${SMTP_PORT:-1025}"
+    echo "export MAILPIT_API_URL=http://127.0.0.1:${MAILPIT_HTTP_PORT:-8025}"
+    exit 0
+    ;;
+  mail)
+    svc_smtp_mail
     exit 0
     ;;
   -h | --help | help) usage ;;

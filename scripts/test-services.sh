@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Called by `npm test` before the suites run: starts every real service the integration
-# suites use (idempotent; well under a second when they already run) and installs Debian's
-# Chromium for the browser suites if it is missing, and the Schemathesis API fuzzer into a
-# virtual environment under .services/. A missing service then fails its suite.
+# suites use — MongoDB stand-in, Kafka, PostgreSQL and the SMTP catcher (idempotent; well
+# under a second when they already run) and installs Debian's Chromium for the browser suites
+# if it is missing, and the Schemathesis API fuzzer into a virtual environment under
+# .services/. A missing service then fails its suite.
 #
 # Opt out with EVENTLOOM_SKIP_SERVICES=1: nothing is started, and suites whose service is
 # not reachable skip with the reason printed (never under CI=true).

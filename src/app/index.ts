@@ -22,7 +22,41 @@ export type {
 export { createFeed, TWEET_BODY } from './feed.js';
 export type { Feed, Tweet } from './feed.js';
 export { createShop } from './shop.js';
-export type { NewProduct, Order, Payment, Product, Shop } from './shop.js';
+export { createInventory } from './inventory.js';
+export {
+  DEFAULT_EMAIL_FROM,
+  EmailDeliveryError,
+  emailMessageId,
+  isEmailDeliveryError,
+} from './emailSender.js';
+export type { EmailKind, EmailSender, OutgoingEmail, SentEmail } from './emailSender.js';
+export { orderShippedEmail, welcomeEmail } from './emailTemplates.js';
+export type { CausingEvent, Recipient } from './emailTemplates.js';
+export { createEmailSender } from './createEmailSender.js';
+export type { EmailSenderConfig } from './createEmailSender.js';
+export { createSmtpEmailSender } from './smtpEmailSender.js';
+export type { SmtpEmailSenderOptions } from './smtpEmailSender.js';
+export { createOutboxEmailSender, outboxFileName } from './outboxEmailSender.js';
+export type { OutboxEmailSenderOptions } from './outboxEmailSender.js';
+export type { Inventory, InventoryWriteOptions, ReservationOutcome } from './inventory.js';
+export { reservationDecider } from './reservationDecider.js';
+export type {
+  ReservationCommand,
+  ReservationEvent,
+  ReservationRefusal,
+  ReservationState,
+  StockLine,
+} from './reservationDecider.js';
+export type {
+  NewProduct,
+  Order,
+  OrderTransitions,
+  Payment,
+  Product,
+  ServiceWriteOptions,
+  Shop,
+  ShopOptions,
+} from './shop.js';
 export type { Actor } from './actor.js';
 export { canActFor } from './actor.js';
 export type { WriteOptions, WriteResult } from './commandOptions.js';
@@ -42,14 +76,23 @@ export { userDecider, publicUserState } from './userDecider.js';
 export type { UserCommand, UserEvent, UserState } from './userDecider.js';
 export { tweetDecider } from './tweetDecider.js';
 export type { TweetCommand, TweetEvent, TweetState } from './tweetDecider.js';
-export { productDecider } from './productDecider.js';
-export type { ProductCommand, ProductEvent, ProductState } from './productDecider.js';
-export { orderDecider, PAYMENT_METHODS } from './orderDecider.js';
+export { MAX_STOCK, productDecider } from './productDecider.js';
+export type {
+  ProductCommand,
+  ProductEvent,
+  ProductFields,
+  ProductState,
+  StockChange,
+  StockReservation,
+} from './productDecider.js';
+export { ORDER_STATUSES, orderDecider, orderTimeline, PAYMENT_METHODS } from './orderDecider.js';
 export type {
   OrderCommand,
   OrderEvent,
   OrderLine,
   OrderState,
+  OrderStatus,
+  OrderTimelineEntry,
   PaymentMethod,
 } from './orderDecider.js';
 export { uniqueValueDecider } from './uniqueValueDecider.js';
@@ -82,6 +125,7 @@ export {
   isAppCategory,
   isEntityId,
   toOrderStream,
+  toReservationStream,
   toProductStream,
   toTweetStream,
   toUserStream,

@@ -1,5 +1,10 @@
 import { ERASED, type Projection, type RecordedEvent } from '../core/index.js';
-import type { OrderEvent } from './orderDecider.js';
+import {
+  type OrderEvent,
+  type OrderStatus,
+  orderTimeline,
+  type OrderTimelineEntry,
+} from './orderDecider.js';
 import { productAdder, type ProductEvent } from './productDecider.js';
 import type { TweetEvent } from './tweetDecider.js';
 import type { UserEvent } from './userDecider.js';
@@ -42,6 +47,8 @@ export interface ProductDoc extends Record<string, unknown> {
   name: string;
   description: string;
   priceCents: number;
+  /** Units left to order; null (or absent, in documents older than stock) means unlimited. */
+  stock?: number | null;
   addedBy: { userId: string; username: string; role: string };
   createdAt: string;
   version: number;
@@ -54,8 +61,10 @@ export interface OrderDoc extends Record<string, unknown> {
   username: string;
   items: { productId: string; name: string; quantity: number; unitPriceCents: number }[];
   totalCents: number;
-  status: 'placed' | 'paid';
+  status: OrderStatus;
   payment: { id: string; amountCents: number; method: string; processedAt: string } | null;
+  /** Absent in documents projected before timelines existed (rebuild to fill it). */
+  timeline?: OrderTimelineEntry[];
   placedAt: string;
   updatedAt: string;
   version: number;
@@ -142,6 +151,18 @@ export const tweetsProjection: Projection = {
   },
 };
 
+/** An order document after one more of its events (its status only if the event sets one). */
+function orderMoved(order: OrderDoc, event: RecordedEvent): OrderDoc {
+  const step = orderTimeline([event]);
+  return {
+    ...order,
+    status: step[0]?.status ?? order.status,
+    timeline: [...(order.timeline ?? []), ...step],
+    updatedAt: at(event),
+    version: event.version,
+  };
+}
+
 /**
  * `products`, `orders` and `payments` of the shop. Orders and products outlive a deleted
  * account (they are the shop's records), anonymised: the username reads `'[erased]'`.
@@ -149,7 +170,19 @@ export const tweetsProjection: Projection = {
 export const shopProjection: Projection = {
   name: 'app-shop',
   collections: [COLLECTIONS.products, COLLECTIONS.orders, COLLECTIONS.payments],
-  eventTypes: ['ProductAdded', 'OrderPlaced', 'PaymentProcessed', 'UserDeleted'],
+  eventTypes: [
+    'ProductAdded',
+    'StockReserved',
+    'StockReleased',
+    'OrderPlaced',
+    'OrderReserved',
+    'OrderRejected',
+    'PaymentProcessed',
+    'ShipmentRequested',
+    'OrderShipped',
+    'OrderCancelled',
+    'UserDeleted',
+  ],
   async handle(raw, docs) {
     const event = raw as Typed<ProductEvent | OrderEvent | UserEvent>;
     switch (event.type) {
@@ -175,12 +208,25 @@ export const shopProjection: Projection = {
           name,
           description,
           priceCents,
+          stock: event.data.stock ?? null,
           addedBy: productAdder(addedBy, event.metadata.userId),
           createdAt: at(event),
           version: event.version,
           position: event.position,
         };
         await docs.put(COLLECTIONS.products, productId, doc);
+        return;
+      }
+      case 'StockReserved':
+      case 'StockReleased': {
+        const { productId, remaining } = event.data;
+        const product = await docs.get<ProductDoc>(COLLECTIONS.products, productId);
+        if (product === undefined) return;
+        await docs.put(COLLECTIONS.products, productId, {
+          ...product,
+          stock: remaining,
+          version: event.version,
+        });
         return;
       }
       case 'OrderPlaced': {
@@ -193,6 +239,7 @@ export const shopProjection: Projection = {
           totalCents,
           status: 'placed',
           payment: null,
+          timeline: orderTimeline([event]),
           placedAt: at(event),
           updatedAt: at(event),
           version: event.version,
@@ -217,11 +264,20 @@ export const shopProjection: Projection = {
         if (order !== undefined) {
           await docs.put(COLLECTIONS.orders, orderId, {
             ...order,
-            status: 'paid',
+            ...orderMoved(order, event),
             payment: { id: paymentId, amountCents, method, processedAt: at(event) },
-            updatedAt: at(event),
-            version: event.version,
           });
+        }
+        return;
+      }
+      case 'OrderReserved':
+      case 'OrderRejected':
+      case 'ShipmentRequested':
+      case 'OrderShipped':
+      case 'OrderCancelled': {
+        const order = await docs.get<OrderDoc>(COLLECTIONS.orders, event.data.orderId);
+        if (order !== undefined) {
+          await docs.put(COLLECTIONS.orders, order.id, orderMoved(order, event));
         }
         return;
       }

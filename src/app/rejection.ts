@@ -14,7 +14,13 @@ export type RejectionReason =
   | 'already_paid'
   | 'amount_mismatch'
   | 'unknown_product'
-  | 'stale_version';
+  | 'stale_version'
+  | 'out_of_stock'
+  | 'reservation_closed'
+  | 'reservation_mismatch'
+  | 'not_reserved'
+  | 'order_cancelled'
+  | 'invalid_transition';
 
 export interface Rejection {
   reason: RejectionReason;

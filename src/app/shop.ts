@@ -3,10 +3,15 @@ import { type Actor, canActFor } from './actor.js';
 import type { WriteOptions, WriteResult } from './commandOptions.js';
 import { derivedId } from './derivedId.js';
 import { loadAggregate, type LoadedAggregate } from './loadAggregate.js';
+import { createInventory, type Inventory } from './inventory.js';
 import {
   orderDecider,
+  type OrderCommand,
   type OrderLine,
   type OrderState,
+  type OrderStatus,
+  orderTimeline,
+  type OrderTimelineEntry,
   type PaymentMethod,
 } from './orderDecider.js';
 import {
@@ -23,6 +28,8 @@ export interface Product {
   name: string;
   description: string;
   priceCents: number;
+  /** Units left to order; null means unlimited. */
+  stock: number | null;
   addedBy: ProductAddedBy;
   version: number;
   createdAt: string | undefined;
@@ -43,8 +50,10 @@ export interface Order {
   username: string;
   items: OrderLine[];
   totalCents: number;
-  status: 'placed' | 'paid';
+  status: OrderStatus;
   payment: Payment | null;
+  /** Its status changes, oldest first. */
+  timeline: OrderTimelineEntry[];
   version: number;
   placedAt: string | undefined;
   updatedAt: string | undefined;
@@ -54,6 +63,8 @@ export interface NewProduct {
   name: string;
   description: string;
   priceCents: number;
+  /** Units on hand; omitted or null means unlimited. */
+  stock?: number | null;
 }
 
 export interface Shop {
@@ -77,6 +88,56 @@ export interface Shop {
     input: { amountCents: number; method: PaymentMethod },
     options?: WriteOptions,
   ): Promise<WriteResult<{ order: Order; payment: Payment }>>;
+  /**
+   * The shop's services move an order on (no actor: the order workflow and shipping act for
+   * the shop). Each is a no-op when the order is already there, so a redelivered message is
+   * harmless; pass the causing event's id as `idempotencyKey` and in `metadata`. A move the
+   * order's status forbids is a rejection (`invalid_transition`, `not_found`).
+   *
+   * @example
+   * const outcome = await inventory.reserveStock(order.id, order.items);
+   * if (outcome.status === 'reserved') await shop.orders.markReserved(order.id, { metadata });
+   * else if (outcome.status === 'rejected')
+   *   await shop.orders.reject(order.id, outcome.refusal.reason, { metadata });
+   */
+  orders: OrderTransitions;
+  /** The stock of the shop's products (what `placeOrder` reserves from). */
+  inventory: Inventory;
+}
+
+/** What the shop's services may do to an order; see `Shop.orders`. */
+export interface OrderTransitions {
+  markReserved(orderId: string, options?: ServiceWriteOptions): Promise<WriteResult<Order>>;
+  reject(
+    orderId: string,
+    reason: string,
+    options?: ServiceWriteOptions,
+  ): Promise<WriteResult<Order>>;
+  requestShipment(orderId: string, options?: ServiceWriteOptions): Promise<WriteResult<Order>>;
+  markShipped(
+    orderId: string,
+    shipmentId: string,
+    options?: ServiceWriteOptions,
+  ): Promise<WriteResult<Order>>;
+  /** Records the cancellation only; releasing the order's stock is the caller's next step. */
+  cancel(
+    orderId: string,
+    reason: string,
+    options?: ServiceWriteOptions,
+  ): Promise<WriteResult<Order>>;
+}
+
+export type ServiceWriteOptions = Pick<WriteOptions, 'idempotencyKey' | 'metadata'>;
+
+export interface ShopOptions {
+  store: EventStore;
+  /**
+   * When true (the default), `placeOrder` reserves the order's stock itself right after
+   * placing it and answers it `reserved` or `rejected`, as a stand-in for the order
+   * workflow. Set it to false once that workflow reserves stock from `OrderPlaced`: orders
+   * are then answered `placed`.
+   */
+  reserveOnPlace?: boolean;
 }
 
 const toProduct = (loaded: LoadedAggregate<ProductState>): Product => ({
@@ -84,12 +145,13 @@ const toProduct = (loaded: LoadedAggregate<ProductState>): Product => ({
   name: loaded.state.name,
   description: loaded.state.description,
   priceCents: loaded.state.priceCents,
+  stock: loaded.state.stock,
   addedBy: productAdder(loaded.state.addedBy),
   version: loaded.version,
   createdAt: loaded.createdAt,
 });
 
-const toOrder = (loaded: LoadedAggregate<OrderState>): Order => {
+const toOrder = (loaded: LoadedAggregate<OrderState>, timeline: OrderTimelineEntry[]): Order => {
   const { state } = loaded;
   return {
     id: state.orderId,
@@ -97,7 +159,7 @@ const toOrder = (loaded: LoadedAggregate<OrderState>): Order => {
     username: state.username,
     items: state.items,
     totalCents: state.totalCents,
-    status: state.status === 'paid' ? 'paid' : 'placed',
+    status: state.status === 'none' ? 'placed' : state.status,
     payment:
       state.payment === null
         ? null
@@ -106,9 +168,9 @@ const toOrder = (loaded: LoadedAggregate<OrderState>): Order => {
             orderId: state.orderId,
             amountCents: state.payment.amountCents,
             method: state.payment.method,
-            // Payment is the last thing that happens to an order.
-            processedAt: loaded.updatedAt,
+            processedAt: timeline.find((t) => t.status === 'paid')?.at,
           },
+    timeline,
     version: loaded.version,
     placedAt: loaded.createdAt,
     updatedAt: loaded.updatedAt,
@@ -116,11 +178,44 @@ const toOrder = (loaded: LoadedAggregate<OrderState>): Order => {
 };
 
 /** The shop: products, orders and payments, with the source material's events. */
-export function createShop({ store }: { store: EventStore }): Shop {
+export function createShop({ store, reserveOnPlace = true }: ShopOptions): Shop {
   const products = createCommandHandler({ store, decider: productDecider });
   const orders = createCommandHandler({ store, decider: orderDecider });
+  const inventory = createInventory({ store });
   const loadProduct = (id: string) => loadAggregate(store, toProductStream(id), productDecider);
-  const loadOrder = (id: string) => loadAggregate(store, toOrderStream(id), orderDecider);
+  const loadOrderState = (id: string) => loadAggregate(store, toOrderStream(id), orderDecider);
+  const loadOrder = async (id: string): Promise<Order> => {
+    const events = await store.readStream(toOrderStream(id), { from: 1 });
+    let state = orderDecider.initialState();
+    for (const event of events) state = orderDecider.evolve(state, event as never);
+    const last = events[events.length - 1];
+    return toOrder(
+      {
+        state,
+        version: last?.version ?? 0,
+        position: last?.position ?? 0,
+        createdAt: events[0]?.recordedAt.toISOString(),
+        updatedAt: last?.recordedAt.toISOString(),
+      },
+      orderTimeline(events),
+    );
+  };
+  const transition = async (
+    orderId: string,
+    command: OrderCommand,
+    options: ServiceWriteOptions = {},
+  ): Promise<WriteResult<Order>> => {
+    const result = await orders(toOrderStream(orderId), command, {
+      idempotencyKey: options.idempotencyKey,
+      metadata: options.metadata,
+    });
+    return {
+      value: await loadOrder(orderId),
+      position: result.lastPosition,
+      version: result.nextExpectedVersion,
+      replayed: result.idempotentReplay,
+    };
+  };
   const newId = (scope: string, actor: Actor, key: string | undefined): string =>
     key === undefined ? newEventId() : derivedId(scope, actor.userId, key);
 
@@ -180,24 +275,36 @@ export function createShop({ store }: { store: EventStore }): Shop {
         },
         { idempotencyKey: options.idempotencyKey, metadata: options.metadata },
       );
-      return {
-        value: toOrder(await loadOrder(orderId)),
+      const placed = {
+        value: await loadOrder(orderId),
         position: result.lastPosition,
         version: result.nextExpectedVersion,
         replayed: result.idempotentReplay,
       };
+      if (!reserveOnPlace || placed.value.status !== 'placed') return placed;
+      // Stands in for the order workflow: reserve now, and answer the outcome. A retried
+      // request lands here again harmlessly (both steps are idempotent per order).
+      const metadata = options.metadata;
+      const outcome = await inventory.reserveStock(orderId, lines, { metadata });
+      const moved =
+        outcome.status === 'rejected'
+          ? await transition(
+              orderId,
+              { type: 'RejectOrder', reason: outcome.refusal.reason },
+              { metadata },
+            )
+          : await transition(orderId, { type: 'MarkReserved' }, { metadata });
+      return { ...moved, replayed: placed.replayed };
     },
 
     async getOrder(actor, orderId) {
-      const loaded = await loadOrder(orderId);
-      if (loaded.state.status === 'none' || !canActFor(actor, loaded.state.userId)) {
-        return undefined;
-      }
-      return toOrder(loaded);
+      const order = await loadOrder(orderId);
+      if (order.version === 0 || !canActFor(actor, order.userId)) return undefined;
+      return order;
     },
 
     async payOrder(actor, orderId, input, options = {}) {
-      const loaded = await loadOrder(orderId);
+      const loaded = await loadOrderState(orderId);
       // Someone else's order reads as missing: its existence is none of the actor's business.
       if (loaded.state.status === 'none' || !canActFor(actor, loaded.state.userId)) {
         throw rejected('not_found', `There is no order ${orderId}`);
@@ -224,7 +331,7 @@ export function createShop({ store }: { store: EventStore }): Shop {
           ...(expected !== undefined ? { expectedVersion: expected } : {}),
         },
       );
-      const order = toOrder(await loadOrder(orderId));
+      const order = await loadOrder(orderId);
       return {
         value: { order, payment: order.payment as Payment },
         position: result.lastPosition,
@@ -232,5 +339,18 @@ export function createShop({ store }: { store: EventStore }): Shop {
         replayed: result.idempotentReplay,
       };
     },
+
+    orders: {
+      markReserved: (orderId, options) => transition(orderId, { type: 'MarkReserved' }, options),
+      reject: (orderId, reason, options) =>
+        transition(orderId, { type: 'RejectOrder', reason }, options),
+      requestShipment: (orderId, options) =>
+        transition(orderId, { type: 'RequestShipment' }, options),
+      markShipped: (orderId, shipmentId, options) =>
+        transition(orderId, { type: 'MarkShipped', shipmentId }, options),
+      cancel: (orderId, reason, options) =>
+        transition(orderId, { type: 'CancelOrder', reason }, options),
+    },
+    inventory,
   };
 }

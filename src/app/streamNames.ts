@@ -38,3 +38,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function isEntityId(value: string): boolean {
   return UUID.test(value);
 }
+
+/**
+ * One order's stock reservation (see `inventory.ts`). Not an `AppCategory`: it is the
+ * inventory's bookkeeping, not an aggregate the API shows.
+ */
+export type ReservationStreamId = `reservation-${string}`;
+export const toReservationStream = (orderId: string): ReservationStreamId =>
+  `reservation-${orderId}`;

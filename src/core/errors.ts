@@ -25,12 +25,15 @@ export type ErrorCode =
   | 'SUBSCRIPTION_STOPPED'
   | 'HANDLER_FAILED'
   | 'CONFIGURATION'
-  | 'TAMPERED_DATA';
+  | 'TAMPERED_DATA'
+  /** A message (mail, webhook…) could not be handed to its recipient's server; retry it. */
+  | 'DELIVERY_FAILED';
 
 /** Error codes worth retrying: the operation may succeed if tried again unchanged. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONCURRENCY_CONFLICT',
   'STORE_UNAVAILABLE',
+  'DELIVERY_FAILED',
 ]);
 
 export interface EventloomErrorOptions {

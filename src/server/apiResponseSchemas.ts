@@ -2,6 +2,7 @@
 // and (through the `z.infer` types below) the web client's types. Only zod and import-free
 // modules here: the web client type-checks this file without the server around it.
 import { z } from 'zod';
+import { ORDER_STATUSES } from '../app/orderStatuses.js';
 import { PAYMENT_METHODS } from '../app/paymentMethods.js';
 
 /**
@@ -128,6 +129,7 @@ const ProductShape = z.object({
   name: z.string(),
   description: z.string(),
   price_cents: z.number().int(),
+  stock: z.number().int().nullable().apply(described, 'Units left to order; null means unlimited'),
   added_by: z.object({
     user_id: z.string(),
     username: z.string(),
@@ -159,7 +161,7 @@ export const Payment = named('Payment', 'A processed payment.', PaymentShape);
 
 export const Order = named(
   'Order',
-  'An order; `payment` is set once it is paid.',
+  'An order: placed, then reserved (stock held) or rejected, then paid, then shipped; or cancelled while unpaid. `payment` is set once it is paid.',
   z.object({
     id: z.string(),
     user_id: z.string(),
@@ -174,7 +176,7 @@ export const Order = named(
       }),
     ),
     total_cents: z.number().int(),
-    status: z.enum(['placed', 'paid']),
+    status: z.enum(ORDER_STATUSES),
     payment: z
       .object({
         id: z.string(),
@@ -183,6 +185,9 @@ export const Order = named(
         processed_at: z.string(),
       })
       .nullable(),
+    timeline: z
+      .array(z.object({ status: z.enum(ORDER_STATUSES), at: z.string(), event_id: z.string() }))
+      .apply(described, 'Its status changes, oldest first, each with the event that made it'),
     placed_at: z.string(),
     updated_at: z.string(),
     version: z.number().int(),

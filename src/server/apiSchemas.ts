@@ -1,7 +1,15 @@
 // Request and response schemas: they validate requests and are the OpenAPI document's
 // components (one source for both). Request bodies are strict: an unknown field is an error.
 import { z } from 'zod';
-import { EMAIL, NAME, PASSWORD, PAYMENT_METHODS, TWEET_BODY, USERNAME } from '../app/index.js';
+import {
+  EMAIL,
+  MAX_STOCK,
+  NAME,
+  PASSWORD,
+  PAYMENT_METHODS,
+  TWEET_BODY,
+  USERNAME,
+} from '../app/index.js';
 import { described, named, withMeta } from './apiResponseSchemas.js';
 
 export { apiSchemas } from './apiResponseSchemas.js';
@@ -139,6 +147,14 @@ export const AddProductBody = named(
     name: text(1, 100),
     description: noControl(z.string().max(1000)).optional(),
     price_cents: z.number().int().min(0).max(100_000_000),
+    stock: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_STOCK)
+      .nullable()
+      .optional()
+      .apply(described, 'Units on hand; omitted or null means unlimited'),
   }),
 );
 

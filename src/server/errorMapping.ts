@@ -21,6 +21,12 @@ const REJECTIONS: Record<RejectionReason, ProblemCode> = {
   amount_mismatch: 'unprocessable',
   unknown_product: 'unprocessable',
   stale_version: 'precondition-failed',
+  out_of_stock: 'conflict',
+  reservation_closed: 'conflict',
+  reservation_mismatch: 'unprocessable',
+  not_reserved: 'conflict',
+  order_cancelled: 'conflict',
+  invalid_transition: 'conflict',
 };
 
 function fieldError(field: string, message: string): FieldError {

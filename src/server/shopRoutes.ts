@@ -69,7 +69,12 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
     async (c, { body, actor }) => {
       const result = await shop.addProduct(
         actor,
-        { name: body.name, description: body.description ?? '', priceCents: body.price_cents },
+        {
+          name: body.name,
+          description: body.description ?? '',
+          priceCents: body.price_cents,
+          stock: body.stock ?? null,
+        },
         writeOptionsOf(c, actor),
       );
       const headers = await afterWrite(c, app, result, readYourWritesMs);
@@ -130,7 +135,8 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
       path: '/api/shop/orders',
       operationId: 'placeOrder',
       summary: 'Place an order',
-      description: 'Appends OrderPlaced with the products\u2019 current prices.',
+      description:
+        'Appends OrderPlaced with the products\u2019 current prices, then reserves their stock: the order answers reserved, or rejected when a line is short (nothing held).',
       tags: ['shop'],
       auth: 'required',
       body: PlaceOrderBody,
@@ -184,7 +190,7 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
       operationId: 'payOrder',
       summary: 'Pay an order',
       description:
-        'Appends PaymentProcessed. The amount must equal the order\u2019s total; an order is paid once.',
+        'Appends PaymentProcessed. Only a reserved order can be paid; the amount must equal the order\u2019s total; an order is paid once.',
       tags: ['shop'],
       auth: 'required',
       params: EntityParams,
@@ -200,7 +206,10 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
       responses: {
         201: { description: 'Paid', schema: PaymentResult },
         404: { description: 'No such order (or not yours)' },
-        409: { description: 'Already paid' },
+        409: {
+          description:
+            'Already paid (`already_paid`), not reserved (`not_reserved`), or cancelled (`order_cancelled`)',
+        },
         412: { description: 'If-Match does not match the order\u2019s version' },
         422: { description: 'The amount is not the order\u2019s total' },
       },

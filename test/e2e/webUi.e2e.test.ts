@@ -223,13 +223,14 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await paid.getByRole('link', { name: 'PaymentProcessed' }).click();
     await explorer.getByRole('heading', { name: /^Stream order-/ }).waitFor();
     const state = explorer.getByLabel('Aggregate state', { exact: true });
-    await explorer.getByText('Version 2 of 2').waitFor();
+    // OrderPlaced, OrderReserved (the shop reserves stock as the order is placed), PaymentProcessed.
+    await explorer.getByText('Version 3 of 3').waitFor();
     await state.getByText('"paid"', { exact: false }).waitFor();
     await shot(explorer, '14-order-state-v2');
 
     await explorer.getByRole('button', { name: 'Previous version' }).click();
-    await explorer.getByText('Version 1 of 2').waitFor();
-    await expect.poll(() => state.textContent()).toContain('"placed"');
+    await explorer.getByText('Version 2 of 3').waitFor();
+    await expect.poll(() => state.textContent()).toContain('"reserved"');
     expect(await state.textContent()).not.toContain('"paid"');
     await shot(explorer, '15-order-state-v1');
   });

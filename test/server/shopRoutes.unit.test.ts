@@ -35,6 +35,16 @@ async function addProduct(
   return ProductEnvelope.parse(await res.json()).product;
 }
 
+/** Ada orders `quantity` of one product. */
+async function placeOrder(productId: string, quantity: number) {
+  const res = await h.call('POST', '/api/shop/orders', {
+    ...ada,
+    body: { items: [{ product_id: productId, quantity }] },
+  });
+  expect(res.status).toBe(201);
+  return OrderEnvelope.parse(await res.json()).order;
+}
+
 describe('/api/shop', () => {
   it('adds products as a user or an admin and records who added them', async () => {
     const mug = await addProduct('Mug', 1500);
@@ -55,7 +65,7 @@ describe('/api/shop', () => {
     expect(event?.streamId).toBe(`product-${mug.id}`);
   });
 
-  it('places an order at the products’ prices and pays it: OrderPlaced then PaymentProcessed', async () => {
+  it('places an order at the products’ prices, reserves it and pays it: OrderPlaced, OrderReserved, PaymentProcessed', async () => {
     const mug = await addProduct('Mug', 1500);
     const book = await addProduct('Book', 2500);
     const placed = await h.call('POST', '/api/shop/orders', {
@@ -70,7 +80,7 @@ describe('/api/shop', () => {
     expect(placed.status).toBe(201);
     const { order } = OrderEnvelope.parse(await placed.json());
     expect(order).toMatchObject({
-      status: 'placed',
+      status: 'reserved',
       total_cents: 5500,
       payment: null,
       username: 'ada',
@@ -98,7 +108,8 @@ describe('/api/shop', () => {
     });
 
     const types = (await h.store.readStream(`order-${order.id}`)).map((e) => e.type);
-    expect(types).toEqual(['OrderPlaced', 'PaymentProcessed']);
+    expect(types).toEqual(['OrderPlaced', 'OrderReserved', 'PaymentProcessed']);
+    expect(result.order.timeline.map((t) => t.status)).toEqual(['placed', 'reserved', 'paid']);
     const orders = OrderList.parse(await (await h.call('GET', '/api/shop/orders', ada)).json());
     expect(orders.orders).toHaveLength(1);
     expect(orders.orders[0]?.payment?.id).toBe(result.payment.id);
@@ -124,9 +135,9 @@ describe('/api/shop', () => {
       errors: [{ field: 'amount_cents' }],
     });
     expect(
-      (await pay({ amount_cents: 1500, method: 'wallet' }, { 'if-match': '"1"' })).status,
+      (await pay({ amount_cents: 1500, method: 'wallet' }, { 'if-match': '"2"' })).status,
     ).toBe(201);
-    const stale = await pay({ amount_cents: 1500, method: 'wallet' }, { 'if-match': '"1"' });
+    const stale = await pay({ amount_cents: 1500, method: 'wallet' }, { 'if-match': '"2"' });
     expect(stale.status).toBe(412);
     const again = await pay({ amount_cents: 1500, method: 'wallet' });
     expect(again.status).toBe(409);
@@ -135,18 +146,11 @@ describe('/api/shop', () => {
 
   it('pays once for two requests with the same Idempotency-Key', async () => {
     const mug = await addProduct('Mug', 1500);
-    const { order } = OrderEnvelope.parse(
-      await (
-        await h.call('POST', '/api/shop/orders', {
-          ...ada,
-          body: { items: [{ product_id: mug.id, quantity: 1 }] },
-        })
-      ).json(),
-    );
+    const order = await placeOrder(mug.id, 1);
     const pay = () =>
       h.call('POST', `/api/shop/orders/${order.id}/payments`, {
         ...ada,
-        headers: { 'idempotency-key': 'pay-1', 'if-match': '"1"' },
+        headers: { 'idempotency-key': 'pay-1', 'if-match': '"2"' },
         body: { amount_cents: 1500, method: 'card' },
       });
     const [a, b] = [await pay(), await pay()];
@@ -199,14 +203,7 @@ describe('/api/shop', () => {
 
   it('keeps orders private: another user gets 404, an admin sees them all', async () => {
     const mug = await addProduct('Mug', 1500);
-    const { order } = OrderEnvelope.parse(
-      await (
-        await h.call('POST', '/api/shop/orders', {
-          ...ada,
-          body: { items: [{ product_id: mug.id, quantity: 1 }] },
-        })
-      ).json(),
-    );
+    const order = await placeOrder(mug.id, 1);
     expect(
       (await h.call('GET', `/api/shop/orders/${order.id}`, { basic: ['bob', PASSWORD] })).status,
     ).toBe(404);
@@ -225,7 +222,7 @@ describe('/api/shop', () => {
     );
     expect(all.orders.map((o) => o.id)).toEqual([order.id]);
     const own = await h.call('GET', `/api/shop/orders/${order.id}`, ada);
-    expect(own.headers.get('etag')).toBe('"1"');
+    expect(own.headers.get('etag')).toBe('"2"');
   });
 
   it('refuses an order naming one product twice, at the second mention', async () => {
@@ -241,5 +238,50 @@ describe('/api/shop', () => {
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ errors: [{ field: 'items[1].product_id' }] });
+  });
+
+  it('reserves stock when an order is placed and rejects an order beyond it, holding nothing of it', async () => {
+    const lamp = ProductEnvelope.parse(
+      await (
+        await h.call('POST', '/api/shop/products', {
+          ...ada,
+          body: { name: 'Lamp', price_cents: 900, stock: 3 },
+        })
+      ).json(),
+    ).product;
+    expect((await placeOrder(lamp.id, 2)).status).toBe('reserved');
+    const tooMany = await placeOrder(lamp.id, 2);
+    expect(tooMany.status).toBe('rejected');
+    expect(tooMany.timeline.map((t) => t.status)).toEqual(['placed', 'rejected']);
+    const stock = async () =>
+      ProductEnvelope.parse(await (await h.request(`/api/shop/products/${lamp.id}`)).json()).product
+        .stock;
+    expect(await stock()).toBe(1);
+    const pay = await h.call('POST', `/api/shop/orders/${tooMany.id}/payments`, {
+      ...ada,
+      body: { amount_cents: 1800, method: 'card' },
+    });
+    expect(pay.status).toBe(409);
+    expect(await pay.json()).toMatchObject({ reason: 'not_reserved' });
+  });
+
+  it('refuses with 409 order_cancelled a payment after the order was cancelled', async () => {
+    const mug = await addProduct('Mug', 1500);
+    const order = await placeOrder(mug.id, 1);
+    await h.app.shop.orders.cancel(order.id, 'payment_timeout');
+    const pay = await h.call('POST', `/api/shop/orders/${order.id}/payments`, {
+      ...ada,
+      body: { amount_cents: 1500, method: 'card' },
+    });
+    expect(pay.status).toBe(409);
+    expect(pay.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await pay.json()).toMatchObject({ reason: 'order_cancelled' });
+    const seen = OrderEnvelope.parse(
+      await (await h.call('GET', `/api/shop/orders/${order.id}`, ada)).json(),
+    ).order;
+    expect(seen.status).toBe('cancelled');
+    expect(seen.timeline.map((t) => t.status)).toEqual(['placed', 'reserved', 'cancelled']);
+    const events = await h.store.readStream(`order-${order.id}`);
+    expect(seen.timeline.map((t) => t.event_id)).toEqual(events.map((e) => e.id));
   });
 });

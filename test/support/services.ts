@@ -6,6 +6,9 @@ export const MONGODB_URL = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017
 export const KAFKA_BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 export const DATABASE_URL =
   process.env.DATABASE_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
+/** The SMTP catcher (Mailpit): where mail is sent, and its HTTP API to read it back. */
+export const SMTP_URL = process.env.SMTP_URL ?? 'smtp://127.0.0.1:1025';
+export const MAILPIT_API_URL = process.env.MAILPIT_API_URL ?? 'http://127.0.0.1:8025';
 
 function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -30,14 +33,21 @@ function hostPort(url: string, defaultPort: number): [string, number] {
  * fails the suite; only with EVENTLOOM_SKIP_SERVICES=1 (never under CI=true) does it skip,
  * printing why.
  */
-export async function serviceAvailable(name: 'mongodb' | 'kafka' | 'postgres'): Promise<boolean> {
+export async function serviceAvailable(
+  name: 'mongodb' | 'kafka' | 'postgres' | 'smtp',
+): Promise<boolean> {
   const [host, port] =
     name === 'mongodb'
       ? hostPort(MONGODB_URL, 27017)
       : name === 'kafka'
         ? hostPort(KAFKA_BROKERS.split(',')[0] ?? '', 9092)
-        : hostPort(DATABASE_URL, 5432);
-  const ok = await reachable(host, port);
+        : name === 'smtp'
+          ? hostPort(SMTP_URL, 1025)
+          : hostPort(DATABASE_URL, 5432);
+  // The SMTP catcher is only usable with its API, where the suites read the mail back.
+  const [apiHost, apiPort] = hostPort(MAILPIT_API_URL, 8025);
+  const ok =
+    (await reachable(host, port)) && (name !== 'smtp' || (await reachable(apiHost, apiPort)));
   if (!ok) {
     skipOrFail(
       `${name} suites`,

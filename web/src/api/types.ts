@@ -35,6 +35,7 @@ export type User = ApiUser;
 export type Tweet = ApiTweet;
 export type Product = ApiProduct;
 export type Order = ApiOrder;
+export type OrderStatus = Order['status'];
 export type OrderLine = Order['items'][number];
 export type Payment = ApiPayment;
 

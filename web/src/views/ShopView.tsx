@@ -3,11 +3,26 @@ import { Field } from '../components/Field.tsx';
 import { Link } from '../components/Link.tsx';
 import { ProblemMessage } from '../components/ProblemMessage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
-import { type Order, PAYMENT_METHODS, type PaymentMethod, type Product } from '../api/types.ts';
+import {
+  type Order,
+  type OrderStatus,
+  PAYMENT_METHODS,
+  type PaymentMethod,
+  type Product,
+} from '../api/types.ts';
 import { formatCents, parseCents } from '../lib/format.ts';
 import type { FormState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
 import { useForm } from './useForm.ts';
+
+const STATUS_LABELS: Record<OrderStatus, string> = {
+  placed: 'Reserving stock',
+  reserved: 'Awaiting payment',
+  rejected: 'Rejected',
+  paid: 'Paid',
+  shipped: 'Shipped',
+  cancelled: 'Cancelled',
+};
 
 const METHOD_LABELS: Record<PaymentMethod, string> = {
   card: 'Card',
@@ -90,6 +105,9 @@ function ProductCard({ product, loggedIn }: { product: Product; loggedIn: boolea
       <h3>{product.name}</h3>
       {product.description !== '' ? <p>{product.description}</p> : null}
       <p className="price">{formatCents(product.price_cents)}</p>
+      {product.stock !== null ? (
+        <p className="muted">{product.stock === 0 ? 'Sold out' : `${product.stock} left`}</p>
+      ) : null}
       <p className="muted small">
         Added by @{product.added_by.username}
         {product.added_by.role === 'admin' ? ' (admin)' : ''},{' '}
@@ -223,9 +241,7 @@ function Orders() {
               <h3>
                 Order <code>{order.id.slice(0, 8)}</code>
               </h3>
-              <span className={`badge badge-${order.status}`}>
-                {order.status === 'paid' ? 'Paid' : 'Awaiting payment'}
-              </span>
+              <span className={`badge badge-${order.status}`}>{STATUS_LABELS[order.status]}</span>
             </div>
             <ul className="order-lines">
               {order.items.map((line) => (
@@ -247,9 +263,9 @@ function Orders() {
                 {METHOD_LABELS[order.payment.method]},{' '}
                 <RelativeTime iso={order.payment.processed_at} />
               </p>
-            ) : (
+            ) : order.status === 'reserved' ? (
               <PayForm order={order} />
-            )}
+            ) : null}
           </li>
         ))}
       </ol>
