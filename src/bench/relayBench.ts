@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { type Document, MongoClient, Timestamp } from 'mongodb';
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import { parseRelayConfig } from '../relay/relayConfig.js';
 import { startRelay } from '../relay/relayRunner.js';
 import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';

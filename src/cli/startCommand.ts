@@ -8,7 +8,7 @@ import {
   runApp,
 } from '../server/index.js';
 import { PACKAGE_ROOT } from '../server/appConfig.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 
 function packageVersion(): string {
   try {
@@ -35,7 +35,7 @@ async function kafkaPublisherExtension(
     brokers,
     onEvent: (notice) => {
       if (notice.kind === 'retry' || notice.kind === 'parked') {
-        logger.warn(`kafka publisher: ${notice.kind}`, { ...notice });
+        logger.warn({ ...notice }, `kafka publisher: ${notice.kind}`);
       }
     },
   });
@@ -68,7 +68,7 @@ async function kafkaPublisherExtension(
     },
   };
   const remove = registry.add('publisher', () => [asSubscription]);
-  logger.info('publishing events to Kafka', { brokers, subscription: publisher.name });
+  logger.info({ brokers, subscription: publisher.name }, 'publishing events to Kafka');
   return {
     name: publisher.name,
     async stop() {
@@ -85,7 +85,7 @@ function nextSignal(log: Logger): Promise<NodeJS.Signals> {
       process.off('SIGINT', first);
       process.off('SIGTERM', first);
       const again = (s: NodeJS.Signals) => {
-        log.warn('second signal: exiting without finishing the shutdown', { signal: s });
+        log.warn({ signal: s }, 'second signal: exiting without finishing the shutdown');
         process.exit(130);
       };
       process.once('SIGINT', again);
@@ -113,6 +113,6 @@ export async function startCommand(
   const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
   process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
   const signal = await nextSignal(log);
-  log.info('shutting down', { signal });
+  log.info({ signal }, 'shutting down');
   await running.close();
 }

@@ -63,6 +63,8 @@ export {
 export type { ErrorCode, EventloomErrorOptions } from './errors.js';
 
 export { newEventId } from './eventId.js';
+export { noopLogger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
 export { LIMITS } from './validation.js';
 
 export { createMemoryEventStore } from './memoryEventStore.js';

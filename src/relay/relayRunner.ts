@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { createLogger, type Logger } from '../cli/logger.js';
+import { type Logger, noopLogger } from '../core/logger.js';
 import { errorMessage } from '../core/async.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { EventStore } from '../core/types.js';
@@ -44,7 +44,12 @@ export interface RelayHandle {
 }
 
 export interface StartRelayOptions {
+  /** Default: no logging. */
   log?: Logger;
+  /** Names this relay's host in lease owners when `lease.instanceId` is unset. Default: the host name. */
+  instanceId?: string;
+  /** Brokers of a Kafka step that names none. Default 127.0.0.1:9092. */
+  kafkaBrokers?: string;
   /** Lease owner id. Default `<hostname>:<pid>:<random>`. */
   owner?: string;
   /** Overrides `server.port` (0 = any free port). */
@@ -140,7 +145,7 @@ function isOwnDeadPredecessor(holder: string, instance: string): boolean {
  * then streams changes through the pipelines with at-least-once delivery.
  *
  * @example
- * const relay = await startRelay(await loadRelayConfig('relay.yaml'));
+ * const relay = await startRelay(await loadRelayConfig('relay.yaml', process.env));
  * process.on('SIGTERM', () => void relay.stop());
  * await relay.done;
  */
@@ -149,15 +154,16 @@ export async function startRelay(
   options: StartRelayOptions = {},
 ): Promise<RelayHandle> {
   const name = config.name;
-  const instance = config.lease?.instanceId ?? process.env.EVENTLOOM_RELAY_INSTANCE ?? hostname();
+  const instance = config.lease?.instanceId ?? options.instanceId ?? hostname();
   const owner = options.owner ?? `${instance}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const log = (options.log ?? createLogger()).child({ component: 'relay', relay: name });
+  const log = (options.log ?? noopLogger).child({ component: 'relay', relay: name });
   const metrics = new RelayMetrics();
   let state: RelayState = 'starting';
   let failure: string | undefined;
   const factory = new PipelineFactory({
     baseDir: config.baseDir,
     log,
+    ...(options.kafkaBrokers !== undefined ? { kafkaBrokers: options.kafkaBrokers } : {}),
     ...(config.delivery?.retry ? { retry: config.delivery.retry } : {}),
   });
   let deliverer: Deliverer | undefined;
@@ -266,12 +272,12 @@ export async function startRelay(
       checkpointer.start(config.checkpoints?.intervalMs ?? 1000);
       state = 'active';
       metrics.active = true;
-      log.info('relay active', { owner });
+      log.info({ owner }, 'relay active');
       const result = await Promise.race([
         source.done.then(() => 'stopped' as const),
         stopped.then(() => 'stopped' as const),
         lost.then((reason) => {
-          log.error('lease lost; stopping deliveries and standing by', { reason });
+          log.error({ reason }, 'lease lost; stopping deliveries and standing by');
           return 'lost' as const;
         }),
       ]);
@@ -285,9 +291,12 @@ export async function startRelay(
       await source?.stop();
       const timeoutMs = config.delivery?.shutdownTimeoutMs ?? 30_000;
       if (!(await d.drain(timeoutMs))) {
-        log.warn('shutdown timeout: unfinished deliveries will be redelivered after restart', {
-          inFlight: d.inFlight,
-        });
+        log.warn(
+          {
+            inFlight: d.inFlight,
+          },
+          'shutdown timeout: unfinished deliveries will be redelivered after restart',
+        );
         hardStop.abort();
         await d.drain(5000);
       }
@@ -314,7 +323,7 @@ export async function startRelay(
     } catch (error) {
       state = 'failed';
       failure = errorMessage(error);
-      log.error('relay failed', { error: failure });
+      log.error({ error: failure }, 'relay failed');
       throw error;
     } finally {
       if (leaseEnabled) await lease.release();
@@ -337,7 +346,7 @@ export async function startRelay(
     }),
     async stop() {
       if (!stopping.signal.aborted) {
-        log.info('relay stopping: finishing in-flight deliveries');
+        log.info({}, 'relay stopping: finishing in-flight deliveries');
         stopping.abort();
       }
       await done.catch(() => undefined);
