@@ -117,7 +117,7 @@ export async function openStores(config: AppConfig, log: Logger): Promise<Opened
     const store = createMongoEventStore({
       url: config.store.url,
       dbName: config.store.dbName,
-      onNotice: (message) => log.warn({ component: 'mongodb' }, message),
+      logger: log,
     });
     close.push(() => store.close());
     await store.ready();

@@ -94,6 +94,7 @@ describe('library code', () => {
     const broken: SnapshotStore = {
       load: () => Promise.reject(new Error('snapshot store down')),
       save: () => Promise.reject(new Error('snapshot store down')),
+      delete: () => Promise.reject(new Error('snapshot store down')),
     };
     const counter: Decider<number, { type: 'Add' }, { type: 'Added'; data: object }> = {
       initialState: () => 0,
