@@ -25,7 +25,7 @@ function packageVersion(): string {
  * own durable subscription (the store is the outbox); its lag shows in /api/subscriptions.
  */
 async function kafkaPublisherExtension(
-  { storedEvents, registry, logger }: AppExtensionContext,
+  { storedEvents, registry, logger, metrics }: AppExtensionContext,
   brokers: string,
 ): Promise<{ name: string; stop(): Promise<void> }> {
   const { startKafkaPublisher } = await import('../kafka/index.js');
@@ -33,11 +33,8 @@ async function kafkaPublisherExtension(
     // As stored: topics carry personal fields encrypted, so a forget reaches them too.
     store: storedEvents,
     brokers,
-    onEvent: (notice) => {
-      if (notice.kind === 'retry' || notice.kind === 'parked') {
-        logger.warn({ ...notice }, `kafka publisher: ${notice.kind}`);
-      }
-    },
+    logger: logger.child({ component: 'kafka-publisher' }),
+    metrics,
   });
   const states: Record<string, SubscriptionStatus['state']> = {
     starting: 'starting',

@@ -10,10 +10,13 @@ import type {
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import { EventloomError, ValidationError } from '../core/errors.js';
 import type { Recorded, RecordedEvent } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { type KafkaConnection, loadKafka } from './kafkaClient.js';
 import { type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import { fromKafkaMessage, isValidTopicName } from './kafkaMessage.js';
 import { resolveConsumerOptions } from './kafkaConsumerOptions.js';
+import { consumerNotices } from './kafkaNotices.js';
 import { createTopicRegistry, type TopicSettings } from './kafkaTopics.js';
 
 /** Header names of a dead-letter message (the original headers are kept beside them). */
@@ -88,6 +91,10 @@ export interface KafkaConsumerSettings<E extends { type: string; data: unknown }
   /** On stop, how long to wait for handlers in flight. Default 30 000 ms. */
   shutdownTimeoutMs?: number;
   onEvent?: (notice: KafkaConsumerNotice) => void;
+  /** Where the notices are logged (commits at debug, retries and dead letters at warn). Default: nowhere. */
+  logger?: Logger;
+  /** The process's Prometheus registry: retries, dead letters and errors are counted there. */
+  metrics?: Registry;
 }
 
 /** Options of {@link startKafkaConsumer}: the settings plus `brokers` or `client`. */
@@ -219,13 +226,7 @@ export function startKafkaConsumer<
   const types = config.eventTypes;
   const { brokers } = connection;
 
-  const emit = (notice: KafkaConsumerNotice): void => {
-    try {
-      config.onEvent?.(notice);
-    } catch {
-      // An observer must not break consumption.
-    }
-  };
+  const emit = consumerNotices(config);
   const status: KafkaConsumerStatus = {
     groupId,
     state: 'starting',

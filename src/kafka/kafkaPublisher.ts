@@ -9,6 +9,8 @@ import type {
   Subscription,
   SubscriptionStart,
 } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { type KafkaConnection, loadKafka } from './kafkaClient.js';
 import { asError, isKafkaError, type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import {
@@ -18,6 +20,7 @@ import {
   messageBytes,
   toKafkaMessage,
 } from './kafkaMessage.js';
+import { publisherNotices } from './kafkaNotices.js';
 import { resolvePublisherOptions } from './kafkaPublisherOptions.js';
 import { createTopicRegistry, type TopicInfo, type TopicSettings } from './kafkaTopics.js';
 
@@ -56,6 +59,10 @@ export interface KafkaPublisherSettings {
   stopTimeoutMs?: number;
   /** Everything observable: retries with the error, parked events, created topics, batches. */
   onEvent?: (notice: KafkaPublisherNotice) => void;
+  /** Where the notices are logged (batches at debug, retries and parked events at warn). Default: nowhere. */
+  logger?: Logger;
+  /** The process's Prometheus registry: published, retried and parked events are counted there. */
+  metrics?: Registry;
 }
 
 /**
@@ -179,13 +186,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const checkpoints = store.checkpoints;
   const maxBuffered = batchSize * 2;
 
-  const emit = (notice: KafkaPublisherNotice): void => {
-    try {
-      config.onEvent?.(notice);
-    } catch {
-      // An observer must not break publishing.
-    }
-  };
+  const emit = publisherNotices(config);
 
   const status: KafkaPublisherStatus = {
     name,

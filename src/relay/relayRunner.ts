@@ -9,7 +9,8 @@ import type { EventStore } from '../core/types.js';
 import type { RelayConfig } from './relayConfig.js';
 import { Checkpointer, Deliverer } from './relayDelivery.js';
 import { RelayLease } from './relayLease.js';
-import { RelayMetrics } from './relayMetrics.js';
+import { createMetricsRegistry, type Registry } from '../node/metricsRegistry.js';
+import { RelayMetrics, registerRelayMetrics } from './relayMetrics.js';
 import { PipelineFactory } from './relayPipeline.js';
 import { Routing } from './relayRouting.js';
 import { startOpsServer } from './relayServer.js';
@@ -50,6 +51,11 @@ export interface StartRelayOptions {
   instanceId?: string;
   /** Brokers of a Kafka step that names none. Default 127.0.0.1:9092. */
   kafkaBrokers?: string;
+  /**
+   * The process's Prometheus registry; the relay's metrics are registered there (labelled by
+   * relay) and /metrics renders it. Default: a registry of its own with the process metrics.
+   */
+  metrics?: Registry;
   /** Lease owner id. Default `<hostname>:<pid>:<random>`. */
   owner?: string;
   /** Overrides `server.port` (0 = any free port). */
@@ -157,7 +163,8 @@ export async function startRelay(
   const instance = config.lease?.instanceId ?? options.instanceId ?? hostname();
   const owner = options.owner ?? `${instance}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = (options.log ?? noopLogger).child({ component: 'relay', relay: name });
-  const metrics = new RelayMetrics();
+  const metrics = new RelayMetrics(name);
+  const registry = options.metrics ?? createMetricsRegistry();
   let state: RelayState = 'starting';
   let failure: string | undefined;
   const factory = new PipelineFactory({
@@ -192,8 +199,15 @@ export async function startRelay(
             ok: state !== 'failed',
             body: { ...status(), checkpoints: checkpointsAt },
           }),
-          metrics: () => metrics.render(name),
+          metrics: () => registry.metrics(),
+          metricsContentType: registry.contentType,
         });
+  // After the port: a clash leaves nothing registered in a shared registry.
+  const unregisterMetrics = registerRelayMetrics(registry, metrics);
+  const closeOps = async (): Promise<void> => {
+    unregisterMetrics();
+    await ops?.close();
+  };
   let store: RelayStateStore;
   let ownDatabases: string[];
   let routing: Routing;
@@ -201,7 +215,7 @@ export async function startRelay(
     ({ state: store, ownDatabases } = await openRelayState(config));
   } catch (error) {
     await factory.close();
-    await ops?.close();
+    await closeOps();
     throw error;
   }
   checkpointsAt = store.description;
@@ -210,7 +224,7 @@ export async function startRelay(
   } catch (error) {
     await factory.close();
     await store.close();
-    await ops?.close();
+    await closeOps();
     throw error;
   }
   const leaseEnabled = config.lease?.enabled ?? true;
@@ -342,7 +356,7 @@ export async function startRelay(
     status,
     done: done.finally(async () => {
       // Keep /health answering 'failed' a moment for supervisors; then close.
-      await ops?.close();
+      await closeOps();
     }),
     async stop() {
       if (!stopping.signal.aborted) {
@@ -350,7 +364,7 @@ export async function startRelay(
         stopping.abort();
       }
       await done.catch(() => undefined);
-      await ops?.close();
+      await closeOps();
     },
   };
 }

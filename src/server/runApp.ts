@@ -27,6 +27,7 @@ import {
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer } from './createServer.js';
 import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { createMetrics } from './metrics.js';
 import { createNodeServer } from './nodeServer.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
@@ -43,6 +44,8 @@ export interface AppExtensionContext {
   /** Register subscriptions here to show their lag in /api/subscriptions and /metrics. */
   registry: SubscriptionRegistry;
   logger: Logger;
+  /** The process's Prometheus registry (served at /metrics): register extension metrics here. */
+  metrics: Registry;
   config: AppConfig;
 }
 
@@ -54,6 +57,8 @@ export type AppExtension = (
 export interface RunAppOptions {
   config: AppConfig;
   logger: Logger;
+  /** The process's Prometheus registry. Default: a new one with the process metrics. */
+  metrics?: Registry;
   extensions?: readonly AppExtension[];
   /** Default: argon2id with production costs. */
   hasher?: PasswordHasher;
@@ -218,7 +223,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   };
   try {
     await opened.ensureIndexes();
-    const metrics = createMetrics();
+    const metrics = createMetrics(options.metrics);
     const store = countingStore(opened.store, (category, n) => metrics.countAppended(category, n));
     const secret = await sessionSecret(config);
     const app = createReferenceApp({
@@ -284,6 +289,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           storedEvents: opened.storedEvents,
           registry,
           logger: log,
+          metrics: metrics.registry,
           config,
         }),
       );

@@ -1,38 +1,22 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { LogFields, Logger } from '../../src/core/logger.js';
 import { createMongoEventStore } from '../../src/mongodb/mongoEventStore.js';
+import { captureLogger } from '../support/captureLogger.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 
 const available = await serviceAvailable('mongodb');
-
-function captureLogger(lines: { level: string; fields: LogFields; msg: string }[]): Logger {
-  const at =
-    (level: string, bindings: LogFields) =>
-    (fields: LogFields, msg: string): void => {
-      lines.push({ level, fields: { ...bindings, ...fields }, msg });
-    };
-  const make = (bindings: LogFields): Logger => ({
-    debug: at('debug', bindings),
-    info: at('info', bindings),
-    warn: at('warn', bindings),
-    error: at('error', bindings),
-    child: (more) => make({ ...bindings, ...more }),
-  });
-  return make({});
-}
 
 describe.skipIf(!available)('MongoDB store notices', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('go to the injected logger and the onNotice callback, never to process warnings', async () => {
     const emitWarning = vi.spyOn(process, 'emitWarning');
-    const lines: { level: string; fields: LogFields; msg: string }[] = [];
+    const { logger, lines } = captureLogger();
     const notices: string[] = [];
     const dbName = uniqueName('el_notices');
     const store = createMongoEventStore({
       url: MONGODB_URL,
       dbName,
-      logger: captureLogger(lines),
+      logger,
       onNotice: (message) => notices.push(message),
     });
     try {
