@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { type Document, MongoClient, Timestamp } from 'mongodb';
-import type { Logger } from '../cli/logger.js';
+import { noopLogger } from '../core/logger.js';
 import { parseRelayConfig } from '../relay/parseRelayConfig.js';
 import { startRelay } from '../relay/relayRunner.js';
 import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';
@@ -12,14 +12,6 @@ export interface RelayBenchOptions extends BenchOptions {
   mongoUrl: string;
   brokers: string;
 }
-
-const silent: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  child: () => silent,
-};
 
 interface Sink {
   url: string;
@@ -129,7 +121,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
         lease: { enabled: false },
         ...extra,
       }),
-      { log: silent },
+      { log: noopLogger },
     );
     try {
       await waitUntil(() => relay.metrics.streams > 0, 10_000, 'the relay to start');
@@ -280,7 +272,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
           server: false,
           lease: { enabled: false },
         }),
-        { log: silent },
+        { log: noopLogger },
       );
       let achieved: number;
       let relayLatencies: number[];

@@ -5,7 +5,7 @@ import { rebuildProjection, startProjection } from '../core/projections.js';
 import type { Projection } from '../core/readModel.js';
 import { createSqliteProjectionTarget } from '../sqlite/sqliteDocumentStore.js';
 import { createSqliteEventStore } from '../sqlite/sqliteEventStore.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 
 type AccountEvent =
   | { type: 'AccountOpened'; data: { owner: string } }
@@ -82,7 +82,7 @@ export async function runDemo({ path, log }: { path: string; log: Logger }): Pro
   const store = createSqliteEventStore({ path });
   const target = createSqliteProjectionTarget(store.database);
   const handle = createCommandHandler({ store, decider: account });
-  log.info('eventloom demo started', { store: path, events: await store.headPosition() });
+  log.info({ store: path, events: await store.headPosition() }, 'eventloom demo started');
 
   if (
     (await target.loadCheckpoint(balances.name)) === undefined &&
@@ -92,19 +92,22 @@ export async function runDemo({ path, log }: { path: string; log: Logger }): Pro
       store,
       projection: balances,
       target,
-      onProgress: (p) => log.info('rebuilding projection', { ...p }),
+      onProgress: (p) => log.info({ ...p }, 'rebuilding projection'),
     });
   }
   const projection = startProjection({ store, projection: balances, target });
   const audit = store.subscribe({
     name: 'demo-audit-log',
     handler: (e) =>
-      log.info('event', {
-        position: e.position,
-        stream: e.streamId,
-        version: e.version,
-        type: e.type,
-      }),
+      log.info(
+        {
+          position: e.position,
+          stream: e.streamId,
+          version: e.version,
+          type: e.type,
+        },
+        'event',
+      ),
   });
 
   const streamId = 'account-demo';
@@ -117,7 +120,7 @@ export async function runDemo({ path, log }: { path: string; log: Logger }): Pro
     await handle(streamId, { type: 'Withdraw', amount: deposit.state.balance + 1 });
   } catch (e) {
     if (!isCommandRejectedError(e)) throw e;
-    log.info('command rejected, nothing appended', { reason: e.message });
+    log.info({ reason: e.message }, 'command rejected, nothing appended');
   }
   await handle(streamId, { type: 'Withdraw', amount: 5 });
 
@@ -125,12 +128,15 @@ export async function runDemo({ path, log }: { path: string; log: Logger }): Pro
   await Promise.all([projection.waitFor(head), audit.waitFor(head)]);
   const readModel = await target.documents.get(balances.name, streamId);
   const stream = await store.streamInfo(streamId);
-  log.info('demo finished', {
-    stream: streamId,
-    version: stream.version,
-    readModel,
-    totalEvents: head,
-  });
+  log.info(
+    {
+      stream: streamId,
+      version: stream.version,
+      readModel,
+      totalEvents: head,
+    },
+    'demo finished',
+  );
   process.stdout.write(
     `Account ${streamId} is at version ${stream.version} with balance ${String(
       (readModel as { balance?: number } | undefined)?.balance,

@@ -3,8 +3,8 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isEventloomError, ValidationError } from '../core/errors.js';
 import { formatTable, type BenchRow } from '../bench/benchHarness.js';
-import { registerRelayCommand } from '../relay/relayCommand.js';
-import { createLogger } from './logger.js';
+import { cliLogger } from './cliLogger.js';
+import { registerRelayCommand } from './relayCommand.js';
 import { registerProjectionsCommand } from './projectionsCommand.js';
 
 function positiveNumber(value: string): number {
@@ -44,7 +44,7 @@ function buildProgram(): Command {
     .option('--host <host>', 'address to listen on (HOST, default 127.0.0.1)')
     .action(async (opts: { data?: string; port?: number; host?: string }) => {
       const { startCommand } = await import('./startCommand.js');
-      await startCommand(opts, createLogger());
+      await startCommand(opts, cliLogger());
     });
 
   program
@@ -53,7 +53,7 @@ function buildProgram(): Command {
     .option('--data <dir>', 'data folder for the embedded store')
     .action(async (opts: { data?: string }) => {
       const { runDemo } = await import('./demo.js');
-      await runDemo({ path: dataPath(opts.data), log: createLogger() });
+      await runDemo({ path: dataPath(opts.data), log: cliLogger() });
     });
 
   program
@@ -68,9 +68,9 @@ function buildProgram(): Command {
       'sqlite',
     )
     .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
-      const log = createLogger();
+      const log = cliLogger();
       const rows: BenchRow[] = [];
-      const progress = (message: string): void => log.info(message, { component: 'bench' });
+      const progress = (message: string): void => log.info({ component: 'bench' }, message);
       for (const backend of opts.backend.split(',').map((b) => b.trim())) {
         if (backend === 'sqlite') {
           const { runSqliteBench } = await import('../bench/sqliteBench.js');
@@ -165,8 +165,8 @@ function buildProgram(): Command {
       await store.close();
     });
 
-  registerRelayCommand(program);
-  registerProjectionsCommand(program, () => createLogger());
+  registerRelayCommand(program, cliLogger);
+  registerProjectionsCommand(program, cliLogger);
   return program;
 }
 

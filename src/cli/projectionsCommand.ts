@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../core/errors.js';
 import type { Projection } from '../core/index.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 
 /** Loaded on use: the app and its drivers stay out of every other command's start-up. */
 async function load() {
@@ -86,7 +86,7 @@ export function registerProjectionsCommand(program: Command, log: () => Logger):
             projection,
             target: opened.readModels,
             onProgress: (p) =>
-              logger.info('rebuilding', { ...p, percent: Math.round(p.ratio * 100) }),
+              logger.info({ ...p, percent: Math.round(p.ratio * 100) }, 'rebuilding'),
           });
           process.stdout.write(
             `${projection.name}: rebuilt from ${result.processed} events up to position ${result.position}\n`,

@@ -8,7 +8,7 @@ import {
   runApp,
 } from '../server/index.js';
 import { PACKAGE_ROOT } from '../server/appConfig.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 
 function packageVersion(): string {
   try {
@@ -25,7 +25,7 @@ function packageVersion(): string {
  * own durable subscription (the store is the outbox); its lag shows in /api/subscriptions.
  */
 async function kafkaPublisherExtension(
-  { storedEvents, registry, logger }: AppExtensionContext,
+  { storedEvents, registry, logger, metrics }: AppExtensionContext,
   brokers: string,
 ): Promise<{ name: string; stop(): Promise<void> }> {
   const { startKafkaPublisher } = await import('../kafka/index.js');
@@ -33,11 +33,8 @@ async function kafkaPublisherExtension(
     // As stored: topics carry personal fields encrypted, so a forget reaches them too.
     store: storedEvents,
     brokers,
-    onEvent: (notice) => {
-      if (notice.kind === 'retry' || notice.kind === 'parked') {
-        logger.warn(`kafka publisher: ${notice.kind}`, { ...notice });
-      }
-    },
+    logger: logger.child({ component: 'kafka-publisher' }),
+    metrics,
   });
   const states: Record<string, SubscriptionStatus['state']> = {
     starting: 'starting',
@@ -68,7 +65,7 @@ async function kafkaPublisherExtension(
     },
   };
   const remove = registry.add('publisher', () => [asSubscription]);
-  logger.info('publishing events to Kafka', { brokers, subscription: publisher.name });
+  logger.info({ brokers, subscription: publisher.name }, 'publishing events to Kafka');
   return {
     name: publisher.name,
     async stop() {
@@ -85,7 +82,7 @@ function nextSignal(log: Logger): Promise<NodeJS.Signals> {
       process.off('SIGINT', first);
       process.off('SIGTERM', first);
       const again = (s: NodeJS.Signals) => {
-        log.warn('second signal: exiting without finishing the shutdown', { signal: s });
+        log.warn({ signal: s }, 'second signal: exiting without finishing the shutdown');
         process.exit(130);
       };
       process.once('SIGINT', again);
@@ -113,6 +110,6 @@ export async function startCommand(
   const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
   process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
   const signal = await nextSignal(log);
-  log.info('shutting down', { signal });
+  log.info({ signal }, 'shutting down');
   await running.close();
 }

@@ -13,6 +13,7 @@ import {
 import type { DomainEvent } from './decider.js';
 import { NotFoundError, ValidationError } from './errors.js';
 import { idempotentEventId } from './idempotentEventId.js';
+import type { Logger } from './logger.js';
 import { retryOnConflict } from './retryOnConflict.js';
 import { createStreamLoader } from './streamLoading.js';
 import type { EventMetadata, EventStore, ExpectedVersion, RecordedEvent } from './types.js';
@@ -144,7 +145,7 @@ export interface AggregateSnapshotOptions<A, S = unknown> extends CommandHandler
   toSnapshot(aggregate: A): S;
   /** A new aggregate holding `state` (its version is set by the repository). */
   fromSnapshot(id: string, state: S): A;
-  /** Snapshot failures never fail a load or save, but are reported here. Default: `console.warn`. */
+  /** Snapshot failures never fail a load or save, but are reported here. Default: a warning on `logger`. */
   onSnapshotError?: SnapshotErrorHandler;
 }
 
@@ -157,6 +158,8 @@ export interface AggregateRepositoryOptions<A extends AggregateRoot<DomainEvent>
   snapshots?: AggregateSnapshotOptions<A, S>;
   /** Retries of `update` after a concurrency conflict. */
   retry?: CommandRetryOptions;
+  /** Where warnings go (snapshot failures without `onSnapshotError`). Default: nowhere. */
+  logger?: Logger;
 }
 
 export interface SaveOptions {
@@ -239,7 +242,12 @@ export function createAggregateRepository<A extends AggregateRoot<DomainEvent>, 
   validateHandlerOptions(options, 'repository');
   const { store, create, snapshots } = options;
   const retry = retryPolicy(options.retry);
-  const streams = createStreamLoader<S>({ store, snapshots, unaffected: 'aggregate' });
+  const streams = createStreamLoader<S>({
+    store,
+    snapshots,
+    unaffected: 'aggregate',
+    logger: options.logger,
+  });
   // The position of the last event each aggregate includes, without adding a field users see.
   const positions = new WeakMap<A, number>();
 

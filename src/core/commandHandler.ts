@@ -7,6 +7,7 @@ import {
   type CommandRetryOptions,
 } from './commandOptions.js';
 import type { DecideResult, Decider, DomainEvent } from './decider.js';
+import type { Logger } from './logger.js';
 import { retryOnConflict } from './retryOnConflict.js';
 import { createStreamLoader, type SnapshotErrorHandler } from './streamLoading.js';
 import type {
@@ -31,7 +32,7 @@ export interface CommandHandlerSnapshotOptions {
   schemaVersion?: number;
   /**
    * Snapshot failures never fail a command (the events are the truth; the next load reads
-   * the whole stream), but they are reported here. Default: `console.warn`.
+   * the whole stream), but they are reported here. Default: a warning on `logger`.
    */
   onSnapshotError?: SnapshotErrorHandler;
 }
@@ -43,6 +44,8 @@ export interface CommandHandlerOptions<State, Command, Event extends DomainEvent
   retry?: CommandRetryOptions;
   /** Load from and store snapshots of the folded state, for long streams. */
   snapshots?: CommandHandlerSnapshotOptions;
+  /** Where warnings go (snapshot failures without `onSnapshotError`). Default: nowhere. */
+  logger?: Logger;
 }
 
 export interface HandleOptions {
@@ -141,6 +144,7 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     store,
     snapshots: options.snapshots,
     unaffected: 'command',
+    logger: options.logger,
   });
 
   async function load(

@@ -172,12 +172,14 @@ const STORE_METHODS = ['appendToStream', 'readStream', 'streamInfo'];
 export function validateHandlerOptions(options: unknown, kind: 'decider' | 'repository'): void {
   const keys =
     kind === 'decider'
-      ? ['store', 'decider', 'retry', 'snapshots']
-      : ['store', 'streamId', 'create', 'snapshots', 'retry'];
+      ? ['store', 'decider', 'retry', 'snapshots', 'logger']
+      : ['store', 'streamId', 'create', 'snapshots', 'retry', 'logger'];
   checkObject(options, 'options', `{ ${keys.join(', ')} }`, true);
   const o = options as Record<string, unknown>;
   checkKnownKeys(o, 'options', keys);
   checkPort(o.store, 'options.store', STORE_METHODS);
+  if (o.logger !== undefined)
+    checkPort(o.logger, 'options.logger', ['debug', 'info', 'warn', 'error', 'child']);
   if (kind === 'decider') {
     checkPort(o.decider, 'options.decider', ['initialState', 'evolve', 'decide']);
   } else {

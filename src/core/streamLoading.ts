@@ -1,6 +1,7 @@
 import { errorMessage } from './async.js';
 import { checkSnapshotOptions } from './commandOptions.js';
 import { ValidationError } from './errors.js';
+import { type Logger, noopLogger } from './logger.js';
 import type { EventStore, RecordedEvent, Snapshot, SnapshotStore } from './types.js';
 
 /** Where and why a snapshot could not be used or stored. */
@@ -27,6 +28,8 @@ export interface StreamLoaderOptions {
   snapshots: SnapshotSettings | undefined;
   /** What a snapshot failure leaves unaffected, as the default warning words it: 'command'. */
   unaffected: string;
+  /** Where a snapshot failure goes when there is no `onSnapshotError`. Default: nowhere. */
+  logger: Logger | undefined;
 }
 
 export interface LoadedStream<T> {
@@ -63,12 +66,13 @@ export interface StreamLoader<S> {
 /**
  * Loading and snapshotting of streams for the command handler and the aggregate repository.
  * Snapshot failures never fail a load or a save (the events are the truth); they are
- * reported to `onSnapshotError`, by default with `console.warn`.
+ * reported to `onSnapshotError`, by default as a warning on the logger.
  */
 export function createStreamLoader<S>({
   store,
   snapshots,
   unaffected,
+  logger = noopLogger,
 }: StreamLoaderOptions): StreamLoader<S> {
   const schemaVersion = checkSnapshotOptions(snapshots);
 
@@ -76,8 +80,9 @@ export function createStreamLoader<S>({
     try {
       if (snapshots?.onSnapshotError) snapshots.onSnapshotError(error, context);
       else
-        console.warn(
-          `eventloom: snapshot ${context.operation} failed for stream '${context.streamId}' (the ${unaffected} itself is unaffected): ${errorMessage(error)}`,
+        logger.warn(
+          { ...context, error },
+          `snapshot ${context.operation} failed for stream '${context.streamId}' (the ${unaffected} itself is unaffected): ${errorMessage(error)}`,
         );
     } catch {
       // A failing reporter must not fail a load or save that otherwise worked.

@@ -5,7 +5,6 @@ import { resolveConsumerOptions } from './kafkaConsumerOptions.js';
 import { type AssignPayload, ConsumerSession } from './kafkaConsumerSession.js';
 import type {
   KafkaConsumer,
-  KafkaConsumerNotice,
   KafkaConsumerOptions,
   KafkaConsumerStatus,
   TopicPartition,
@@ -15,6 +14,7 @@ import { translateKafkaError } from './kafkaErrors.js';
 import { handleMessage, type MessageHandling, type Outcome } from './kafkaMessageHandling.js';
 import { OffsetCommitter } from './kafkaOffsetCommitter.js';
 import { partitionKey, PartitionQueue, type PartitionState } from './kafkaPartitionQueue.js';
+import { consumerNotices } from './kafkaNotices.js';
 
 /**
  * Consumes Eventloom events from Kafka in a consumer group. Each partition is handled in
@@ -40,13 +40,7 @@ export function startKafkaConsumer<
   const topicList = config.topics;
   const { brokers } = connection;
 
-  const emit = (notice: KafkaConsumerNotice): void => {
-    try {
-      config.onEvent?.(notice);
-    } catch {
-      // An observer must not break consumption.
-    }
-  };
+  const emit = consumerNotices(config);
   const status: KafkaConsumerStatus = {
     groupId,
     state: 'starting',

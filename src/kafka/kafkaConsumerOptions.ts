@@ -1,3 +1,5 @@
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { z } from 'zod';
 import type { RecordedEvent } from '../core/types.js';
 import { type ResolvedConnection, resolveConnection } from './kafkaClient.js';
@@ -10,10 +12,12 @@ import {
   connectionShape,
   createTopicsSchema,
   fn,
+  loggerOption,
   millis,
   nonEmptyString,
   parseOptions,
   positiveInt,
+  registryOption,
   topicName,
 } from './kafkaOptionsSchema.js';
 import type { TopicSettings } from './kafkaTopics.js';
@@ -71,6 +75,8 @@ const consumerSchema = z
     maxQueued: positiveInt().optional(),
     shutdownTimeoutMs: millis().optional(),
     onEvent: fn('(notice) => void').optional(),
+    logger: loggerOption().optional(),
+    metrics: registryOption().optional(),
   })
   .superRefine((o, ctx) => {
     const session = o.sessionTimeoutMs ?? CONSUMER_DEFAULTS.sessionTimeoutMs;
@@ -131,6 +137,8 @@ export interface ConsumerConfig {
   maxQueued: number;
   shutdownTimeoutMs: number;
   onEvent: ((notice: KafkaConsumerNotice) => void) | undefined;
+  logger: Logger | undefined;
+  metrics: Registry | undefined;
   connection: ResolvedConnection;
 }
 
@@ -176,6 +184,8 @@ export function resolveConsumerOptions<E extends { type: string; data: unknown }
     maxQueued: o.maxQueued ?? CONSUMER_DEFAULTS.maxQueued,
     shutdownTimeoutMs: o.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs,
     onEvent: o.onEvent as ConsumerConfig['onEvent'],
+    logger: o.logger,
+    metrics: o.metrics,
     connection: resolveConnection(options, `eventloom-${o.groupId}`),
   };
 }

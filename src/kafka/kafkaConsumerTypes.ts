@@ -1,4 +1,6 @@
 // The public types of `startKafkaConsumer`: settings, handler context, notices and status.
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import type { Recorded } from '../core/types.js';
 import type { KafkaConnection } from './kafkaClient.js';
 import type { KafkaError } from './kafkaErrors.js';
@@ -65,6 +67,10 @@ export interface KafkaConsumerSettings<E extends { type: string; data: unknown }
   /** On stop, how long to wait for handlers in flight. Default 30 000 ms. */
   shutdownTimeoutMs?: number;
   onEvent?: (notice: KafkaConsumerNotice) => void;
+  /** Where the notices are logged (commits at debug, retries and dead letters at warn). Default: nowhere. */
+  logger?: Logger;
+  /** The process's Prometheus registry: retries, dead letters and errors are counted there. */
+  metrics?: Registry;
 }
 
 /** Options of {@link startKafkaConsumer}: the settings plus `brokers` or `client`. */

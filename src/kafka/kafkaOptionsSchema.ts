@@ -1,3 +1,5 @@
+import type { Logger } from '../core/logger.js';
+import { isMetricsRegistry, type Registry } from '../node/metricsRegistry.js';
 import { z } from 'zod';
 import { closestName } from '../core/closestName.js';
 import { ValidationError } from '../core/errors.js';
@@ -22,6 +24,20 @@ export const nonEmptyString = (what: string): z.ZodString =>
 /** A value checked by `typeof v === 'function'`; `signature` says what is expected. */
 export const fn = <T>(signature: string): z.ZodType<T> =>
   z.custom<T>((v) => typeof v === 'function', `must be a function ${signature}`);
+
+export const loggerOption = (): z.ZodType<Logger> =>
+  z.custom<Logger>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      ['debug', 'info', 'warn', 'error', 'child'].every(
+        (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+      ),
+    'must be a Logger { debug, info, warn, error, child } (pino fits)',
+  );
+
+export const registryOption = (): z.ZodType<Registry> =>
+  z.custom<Registry>(isMetricsRegistry, 'must be a prom-client Registry');
 
 export const topicName = (): z.ZodString =>
   z

@@ -11,13 +11,13 @@ import { type Entry, entryEvent, PublishBuffer } from './kafkaPublishBuffer.js';
 import { resolvePublisherOptions } from './kafkaPublisherOptions.js';
 import type {
   KafkaPublisher,
-  KafkaPublisherNotice,
   KafkaPublisherOptions,
   KafkaPublisherStatus,
 } from './kafkaPublisherTypes.js';
 import { followStore } from './kafkaStoreFollower.js';
 import { sendFailure } from './kafkaSendFailure.js';
 import { createTopicRegistry } from './kafkaTopics.js';
+import { publisherNotices } from './kafkaNotices.js';
 
 /**
  * Publishes every event of the store to Kafka, at least once, in order per stream: topic
@@ -43,13 +43,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const checkpoints = store.checkpoints;
   const maxBuffered = batchSize * 2;
 
-  const emit = (notice: KafkaPublisherNotice): void => {
-    try {
-      config.onEvent?.(notice);
-    } catch {
-      // An observer must not break publishing.
-    }
-  };
+  const emit = publisherNotices(config);
 
   const status: KafkaPublisherStatus = {
     name,

@@ -1,3 +1,5 @@
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { z } from 'zod';
 import type { EventStore, RecordedEvent, SubscriptionStart } from '../core/types.js';
 import { type ResolvedConnection, resolveConnection } from './kafkaClient.js';
@@ -6,10 +8,12 @@ import {
   connectionShape,
   createTopicsSchema,
   fn,
+  loggerOption,
   millis,
   nonEmptyString,
   parseOptions,
   positiveInt,
+  registryOption,
 } from './kafkaOptionsSchema.js';
 import type {
   KafkaCompression,
@@ -66,6 +70,8 @@ const publisherSchema = z.strictObject({
   pollIntervalMs: millis(1).optional(),
   stopTimeoutMs: millis().optional(),
   onEvent: fn('(notice) => void').optional(),
+  logger: loggerOption().optional(),
+  metrics: registryOption().optional(),
 });
 
 /** Keys from other clients, and the option that does it here. */
@@ -92,6 +98,8 @@ export interface PublisherConfig {
   pollIntervalMs: number;
   stopTimeoutMs: number;
   onEvent: ((notice: KafkaPublisherNotice) => void) | undefined;
+  logger: Logger | undefined;
+  metrics: Registry | undefined;
   connection: ResolvedConnection;
 }
 
@@ -120,6 +128,8 @@ export function resolvePublisherOptions(options: KafkaPublisherOptions): Publish
     pollIntervalMs: o.pollIntervalMs ?? PUBLISHER_DEFAULTS.pollIntervalMs,
     stopTimeoutMs: o.stopTimeoutMs ?? PUBLISHER_DEFAULTS.stopTimeoutMs,
     onEvent: o.onEvent as PublisherConfig['onEvent'],
+    logger: o.logger,
+    metrics: o.metrics,
     connection: resolveConnection(options, `eventloom-${name}`),
   };
 }

@@ -1,4 +1,6 @@
 // The public types of `startKafkaPublisher`: settings, notices and status.
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import type { EventStore, RecordedEvent, SubscriptionStart } from '../core/types.js';
 import type { KafkaConnection } from './kafkaClient.js';
 import type { KafkaError } from './kafkaErrors.js';
@@ -39,6 +41,10 @@ export interface KafkaPublisherSettings {
   stopTimeoutMs?: number;
   /** Everything observable: retries with the error, parked events, created topics, batches. */
   onEvent?: (notice: KafkaPublisherNotice) => void;
+  /** Where the notices are logged (batches at debug, retries and parked events at warn). Default: nowhere. */
+  logger?: Logger;
+  /** The process's Prometheus registry: published, retried and parked events are counted there. */
+  metrics?: Registry;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 } from '../core/cryptoShredding.js';
 import { createNodeCipher } from '../node/nodeCipher.js';
 import { newEventId } from '../core/eventId.js';
+import { type Logger, noopLogger } from '../core/logger.js';
 import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
@@ -87,8 +88,13 @@ export type MongoEventStoreOptions = (
   maxBatchSize?: number;
   /** Use change streams to wake live subscribers: `'auto'` (default) probes once. */
   changeStreams?: 'auto' | 'off';
-  /** Told once about capabilities the server lacks (no change streams, no transactions). */
+  /**
+   * Told once about capabilities the server lacks (no change streams, no transactions); the
+   * same notice is logged as a warning on `logger`.
+   */
   onNotice?: (message: string) => void;
+  /** Where notices and warnings are logged. Default: nowhere. */
+  logger?: Logger;
   /**
    * Crypto-shredding: declared personal fields are sealed before they are stored (node:crypto,
    * keys in `<prefix>_data_keys` of this database unless `keyStore` is given); every read and
@@ -185,9 +191,10 @@ export function createMongoEventStore(
   let changeStream: ChangeStream | undefined;
   let caps: MongoCapabilities | undefined;
 
+  const log = (options.logger ?? noopLogger).child({ component: 'mongodb' });
   const notice = (message: string): void => {
-    if (options.onNotice) options.onNotice(message);
-    else process.emitWarning(message, 'EventloomNotice');
+    log.warn({ dbName: options.dbName }, message);
+    options.onNotice?.(message);
   };
 
   const globalLog = createMongoGlobalLog(c, { gapTimeoutMs, notice });

@@ -21,6 +21,8 @@ export type {
   StateConfig,
   StepConfig,
 } from './relayConfig.js';
+export { runRelay } from './runRelay.js';
+export type { RunRelayOptions } from './runRelay.js';
 export { startRelay } from './relayRunner.js';
 export type { RelayHandle, RelayState, RelayStatus, StartRelayOptions } from './relayRunner.js';
 export { listDeadLetters, replayDeadLetters } from './relayDeadLetters.js';
@@ -30,4 +32,3 @@ export type { DeadLetter, RelayCheckpoint } from './relayStateStore.js';
 export type { CustomStepFactory, CustomStepFunction, RelayStepContext } from './relayStep.js';
 export { isRetryableStepFailure, RelayStepError } from './relayErrors.js';
 export { signWebhook, webhookKey } from './relayHttpSink.js';
-export { registerRelayCommand } from './relayCommand.js';

@@ -11,14 +11,15 @@ import { substituteEnv, type SubstituteEnvOptions } from './relayEnv.js';
  * Reads a relay config file: YAML (`.yaml`/`.yml`), JSON, or an ES module (`.js`, `.mjs`,
  * `.ts`, `.mts` — `.ts` needs a TypeScript loader such as `node --import tsx`) whose default
  * export is the config or a (possibly async) function returning it. `${VAR}` is substituted
- * in YAML and JSON files; modules read `process.env` themselves.
+ * in YAML and JSON files from `env` (none by default: the CLI passes `process.env`); modules
+ * read their environment themselves.
  *
  * @example
- * const config = await loadRelayConfig('relay.yaml');
+ * const config = await loadRelayConfig('relay.yaml', process.env);
  */
 export async function loadRelayConfig(
   file: string,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>> = {},
   options: SubstituteEnvOptions = {},
 ): Promise<RelayConfig> {
   const path = resolve(file);

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '../cli/logger.js';
+import { type Logger, noopLogger } from '../core/logger.js';
 import type { RelayConfig } from './relayConfig.js';
 import { Deliverer } from './relayDelivery.js';
 import { RelayMetrics } from './relayMetrics.js';
@@ -36,13 +36,20 @@ export interface ReplayResult {
  */
 export async function replayDeadLetters(
   config: RelayConfig,
-  options: { keys?: readonly string[]; log?: Logger; maxAttempts?: number } = {},
+  options: {
+    keys?: readonly string[];
+    log?: Logger;
+    maxAttempts?: number;
+    /** Brokers of a Kafka step that names none. Default 127.0.0.1:9092. */
+    kafkaBrokers?: string;
+  } = {},
 ): Promise<ReplayResult> {
-  const log = (options.log ?? createLogger()).child({ component: 'relay-dlq', relay: config.name });
+  const log = (options.log ?? noopLogger).child({ component: 'relay-dlq', relay: config.name });
   const { state, ownDatabases } = await openRelayState(config);
   const factory = new PipelineFactory({
     baseDir: config.baseDir,
     log,
+    ...(options.kafkaBrokers !== undefined ? { kafkaBrokers: options.kafkaBrokers } : {}),
     retry: {
       ...config.delivery?.retry,
       ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),

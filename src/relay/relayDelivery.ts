@@ -1,4 +1,4 @@
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import type { RelayChange, ResumePoint } from './relayChange.js';
 import { isRetryableStepFailure } from './relayErrors.js';
@@ -155,11 +155,11 @@ export class Deliverer {
       } catch (error) {
         if (!(error instanceof Aborted)) {
           this.options.log.error(
-            'relay delivery failed unexpectedly; the change stays unacknowledged',
             {
               key: change.key,
               error,
             },
+            'relay delivery failed unexpectedly; the change stays unacknowledged',
           );
         }
       }
@@ -204,13 +204,16 @@ export class Deliverer {
             return 'dead-lettered';
           }
           const delayMs = backoffDelay(attempt, step.retry);
-          log.warn('relay step failed; retrying', {
-            step: step.name,
-            key: change.key,
-            attempt,
-            delayMs,
-            error: errorMessage(error),
-          });
+          log.warn(
+            {
+              step: step.name,
+              key: change.key,
+              attempt,
+              delayMs,
+              error: errorMessage(error),
+            },
+            'relay step failed; retrying',
+          );
           await sleep(delayMs, hardStop);
         }
       }
@@ -246,19 +249,22 @@ export class Deliverer {
       } catch (storeError) {
         // Never acknowledge a change that is neither delivered nor parked.
         if (hardStop.aborted) throw new Aborted();
-        log.error('cannot write the dead letter; retrying', { key: change.key, error: storeError });
+        log.error({ key: change.key, error: storeError }, 'cannot write the dead letter; retrying');
         await sleep(backoffDelay(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 }), hardStop);
       }
     }
     metrics.deadLettered++;
-    log.error('change dead-lettered', {
-      key: change.key,
-      step,
-      attempts,
-      reason,
-      ns: change.message.ns,
-      operationType: change.message.operationType,
-    });
+    log.error(
+      {
+        key: change.key,
+        step,
+        attempts,
+        reason,
+        ns: change.message.ns,
+        operationType: change.message.operationType,
+      },
+      'change dead-lettered',
+    );
   }
 }
 
@@ -299,10 +305,13 @@ export class Checkpointer {
           tracker.saved = point;
           this.metrics.checkpointsSaved++;
         } catch (error) {
-          this.log.warn('checkpoint write failed; will retry', {
-            stream: tracker.streamKey,
-            error,
-          });
+          this.log.warn(
+            {
+              stream: tracker.streamKey,
+              error,
+            },
+            'checkpoint write failed; will retry',
+          );
         }
       }
     });

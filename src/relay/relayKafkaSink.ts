@@ -1,5 +1,5 @@
 import type * as Kafka from '@platformatic/kafka';
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import { ConfigurationError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTopics.js';
 import type { KafkaStepConfig } from './relayConfig.js';
@@ -32,7 +32,11 @@ interface Pending {
  */
 export class KafkaProducers {
   #producers = new Map<string, BatchingProducer>();
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** Brokers of a step that names none (the relay CLI passes KAFKA_BROKERS). */
+    readonly defaultBrokers = '127.0.0.1:9092',
+  ) {}
 
   get(brokers: string[], config: KafkaStepConfig): BatchingProducer {
     const id = `${brokers.join(',')}|${config.clientId ?? ''}`;
@@ -199,10 +203,13 @@ export class BatchingProducer {
           const value = await readMaxMessageBytes(admin, topic);
           if (value !== undefined) return value;
         } catch (error) {
-          this.log.warn("cannot read the topic's max.message.bytes; assuming the Kafka default", {
-            topic,
-            error: describeKafkaError(error),
-          });
+          this.log.warn(
+            {
+              topic,
+              error: describeKafkaError(error),
+            },
+            "cannot read the topic's max.message.bytes; assuming the Kafka default",
+          );
           this.#limits.delete(topic);
         }
         return DEFAULT_MAX_MESSAGE_BYTES;
@@ -223,7 +230,7 @@ export class BatchingProducer {
             partitions: this.config.partitions ?? 3,
             replicas: this.config.replicationFactor ?? 1,
           });
-          this.log.info('created Kafka topic', { topic });
+          this.log.info({ topic }, 'created Kafka topic');
         } catch (error) {
           if (
             !JSON.stringify(describeKafkaError(error)).includes('TOPIC_ALREADY_EXISTS') &&
@@ -316,9 +323,9 @@ function describeKafkaError(error: unknown): string {
   return [e.code, apiId, e.message, inner].filter(Boolean).join(' ');
 }
 
-/** The step's brokers: its `brokers`, else KAFKA_BROKERS, else 127.0.0.1:9092. */
-export function kafkaBrokers(config: KafkaStepConfig): string[] {
-  const value = config.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+/** The step's brokers: its `brokers`, else the relay's default brokers. */
+export function kafkaBrokers(config: KafkaStepConfig, defaultBrokers: string): string[] {
+  const value = config.brokers ?? defaultBrokers;
   return (Array.isArray(value) ? value : value.split(',')).map((b) => b.trim()).filter(Boolean);
 }
 
@@ -332,7 +339,7 @@ export function createKafkaStep(
   retry: RetrySettings,
   producers: KafkaProducers,
 ): RelayStep {
-  const brokers = kafkaBrokers(config);
+  const brokers = kafkaBrokers(config, producers.defaultBrokers);
   const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${name}.topic`);
   const keyPath = config.key ?? 'documentKey._id';
   const producer = producers.get(brokers, config);

@@ -1,4 +1,4 @@
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import { errorMessage, sleep } from '../core/async.js';
 import type { RelayStateStore } from './relayStateStore.js';
 
@@ -46,25 +46,28 @@ export class RelayLease {
         } else if (this.isOwnDeadPredecessor(lease.owner)) {
           // Restarted after a crash: waiting out the ttl behind our own dead run gains nothing.
           if (await this.state.swapLease(lease.version, this.owner)) {
-            this.log.info("took over the lease from this relay's previous run", {
-              previous: lease.owner,
-            });
+            this.log.info(
+              {
+                previous: lease.owner,
+              },
+              "took over the lease from this relay's previous run",
+            );
             return this.#won(lease.version + 1);
           }
         } else if (observed?.version !== lease.version) {
           observed = { version: lease.version, since: Date.now() };
           if (!announced) {
-            this.log.info('standing by: another relay holds the lease', { holder: lease.owner });
+            this.log.info({ holder: lease.owner }, 'standing by: another relay holds the lease');
             announced = true;
           }
         } else if (Date.now() - observed.since >= this.ttlMs) {
           if (await this.state.swapLease(lease.version, this.owner)) {
-            this.log.warn('took over the lease from a silent relay', { previous: lease.owner });
+            this.log.warn({ previous: lease.owner }, 'took over the lease from a silent relay');
             return this.#won(lease.version + 1);
           }
         }
       } catch (error) {
-        this.log.warn('lease check failed; retrying', { error: errorMessage(error) });
+        this.log.warn({ error: errorMessage(error) }, 'lease check failed; retrying');
       }
       await sleep(pollMs, signal);
     }
@@ -102,7 +105,7 @@ export class RelayLease {
         this.#lost('another relay took the lease over');
         return;
       } catch (error) {
-        this.log.warn('lease renewal failed', { error: errorMessage(error) });
+        this.log.warn({ error: errorMessage(error) }, 'lease renewal failed');
       }
       if (!this.held) {
         this.#held = false;
@@ -121,9 +124,12 @@ export class RelayLease {
     try {
       await this.state.swapLease(this.#version, null);
     } catch (error) {
-      this.log.warn('lease release failed; a standby takes over after the ttl', {
-        error: errorMessage(error),
-      });
+      this.log.warn(
+        {
+          error: errorMessage(error),
+        },
+        'lease release failed; a standby takes over after the ttl',
+      );
     }
   }
 }

@@ -1,4 +1,6 @@
-/** Counters and gauges of one relay process, rendered as Prometheus text. */
+import { registryCounter, registryGauge, type Registry } from '../node/metricsRegistry.js';
+
+/** Counts and gauges of one relay; a registry reads them when scraped, labelled by relay. */
 export class RelayMetrics {
   processed = 0;
   filtered = 0;
@@ -15,80 +17,98 @@ export class RelayMetrics {
   oldestInFlightMs: () => number | undefined = () => undefined;
   readonly startedAt = Date.now();
 
-  render(relay: string): string {
-    const label = `{relay="${relay.replace(/["\\\n]/g, '_')}"}`;
-    const lines: string[] = [];
-    const metric = (name: string, type: 'counter' | 'gauge', help: string, value: number): void => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${value}`);
-    };
+  constructor(readonly relay = 'relay') {}
+
+  /** The age of the oldest change not yet acknowledged, seconds (0 when none). */
+  oldestInFlightSeconds(): number {
     const oldest = this.oldestInFlightMs();
-    metric(
-      'eventloom_relay_processed_total',
-      'counter',
-      'Changes delivered through every step.',
-      this.processed,
-    );
-    metric(
-      'eventloom_relay_filtered_total',
-      'counter',
-      'Changes dropped by a filter step.',
-      this.filtered,
-    );
-    metric(
-      'eventloom_relay_failed_total',
-      'counter',
-      'Failed step attempts (each retry counts).',
-      this.failedAttempts,
-    );
-    metric(
-      'eventloom_relay_dead_lettered_total',
-      'counter',
-      'Changes moved to the dead-letter store.',
-      this.deadLettered,
-    );
-    metric(
-      'eventloom_relay_history_lost_total',
-      'counter',
-      'Resume points that had fallen off the oplog.',
-      this.historyLost,
-    );
-    metric(
-      'eventloom_relay_stream_errors_total',
-      'counter',
-      'Change stream errors (the stream is reopened).',
-      this.streamErrors,
-    );
-    metric(
-      'eventloom_relay_checkpoints_saved_total',
-      'counter',
-      'Checkpoint writes.',
-      this.checkpointsSaved,
-    );
-    metric('eventloom_relay_in_flight', 'gauge', 'Changes being delivered now.', this.inFlight);
-    metric(
-      'eventloom_relay_streams',
-      'gauge',
-      'Open change streams / subscriptions.',
-      this.streams,
-    );
-    metric(
-      'eventloom_relay_active',
-      'gauge',
-      '1 while this process holds the lease.',
-      this.active ? 1 : 0,
-    );
-    metric(
-      'eventloom_relay_lag_seconds',
-      'gauge',
-      'Source write to acknowledgement of the last delivered change.',
-      this.lagSeconds,
-    );
-    metric(
-      'eventloom_relay_oldest_in_flight_seconds',
-      'gauge',
-      'Age of the oldest change not yet acknowledged (0 when none).',
-      oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000),
-    );
-    return lines.join('\n') + '\n';
+    return oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000);
   }
+}
+
+type Reading = (m: RelayMetrics) => number;
+
+const COUNTERS: [name: string, help: string, read: Reading][] = [
+  ['eventloom_relay_processed_total', 'Changes delivered through every step.', (m) => m.processed],
+  ['eventloom_relay_filtered_total', 'Changes dropped by a filter step.', (m) => m.filtered],
+  [
+    'eventloom_relay_failed_total',
+    'Failed step attempts (each retry counts).',
+    (m) => m.failedAttempts,
+  ],
+  [
+    'eventloom_relay_dead_lettered_total',
+    'Changes moved to the dead-letter store.',
+    (m) => m.deadLettered,
+  ],
+  [
+    'eventloom_relay_history_lost_total',
+    'Resume points that had fallen off the oplog.',
+    (m) => m.historyLost,
+  ],
+  [
+    'eventloom_relay_stream_errors_total',
+    'Change stream errors (the stream is reopened).',
+    (m) => m.streamErrors,
+  ],
+  ['eventloom_relay_checkpoints_saved_total', 'Checkpoint writes.', (m) => m.checkpointsSaved],
+];
+
+const GAUGES: [name: string, help: string, read: Reading][] = [
+  ['eventloom_relay_in_flight', 'Changes being delivered now.', (m) => m.inFlight],
+  ['eventloom_relay_streams', 'Open change streams / subscriptions.', (m) => m.streams],
+  ['eventloom_relay_active', '1 while this process holds the lease.', (m) => (m.active ? 1 : 0)],
+  [
+    'eventloom_relay_lag_seconds',
+    'Source write to acknowledgement of the last delivered change.',
+    (m) => m.lagSeconds,
+  ],
+  [
+    'eventloom_relay_oldest_in_flight_seconds',
+    'Age of the oldest change not yet acknowledged (0 when none).',
+    (m) => m.oldestInFlightSeconds(),
+  ],
+];
+
+/** The relays each registry reports on (several relays may share one process's registry). */
+const relaysOf = new WeakMap<Registry, Set<RelayMetrics>>();
+
+/**
+ * Reports `metrics` in `registry` until the returned function is called.
+ *
+ * @example
+ * const unregister = registerRelayMetrics(registry, metrics);
+ */
+export function registerRelayMetrics(registry: Registry, metrics: RelayMetrics): () => void {
+  let relays = relaysOf.get(registry);
+  if (relays === undefined) {
+    const all = new Set<RelayMetrics>();
+    relays = all;
+    relaysOf.set(registry, all);
+    for (const [name, help, read] of COUNTERS) {
+      registryCounter(registry, {
+        name,
+        help,
+        labelNames: ['relay'],
+        collect() {
+          this.reset();
+          for (const m of all) this.inc({ relay: m.relay }, read(m));
+        },
+      });
+    }
+    for (const [name, help, read] of GAUGES) {
+      registryGauge(registry, {
+        name,
+        help,
+        labelNames: ['relay'],
+        collect() {
+          this.reset();
+          for (const m of all) this.set({ relay: m.relay }, read(m));
+        },
+      });
+    }
+  }
+  relays.add(metrics);
+  const registered = relays;
+  return () => void registered.delete(metrics);
 }

@@ -101,11 +101,14 @@ export async function createMongoSource(
         : routing.exactDatabases()
           ? 'database'
           : 'deployment';
-  log.info('watching MongoDB', {
-    mode,
-    server: `${String(buildInfo.version ?? '?')}${replicated ? '' : ' (no replica set: per-collection streams)'}`,
-    preImages,
-  });
+  log.info(
+    {
+      mode,
+      server: `${String(buildInfo.version ?? '?')}${replicated ? '' : ' (no replica set: per-collection streams)'}`,
+      preImages,
+    },
+    'watching MongoDB',
+  );
 
   const baseOptions: ChangeStreamOptions = {
     ...MESSAGE_READ_OPTIONS,
@@ -170,7 +173,7 @@ export async function createMongoSource(
     start: SnapshotProgress,
   ): Promise<boolean> => {
     let progress = start;
-    log.info('snapshot started', { stream: key, namespaces: progress.remaining.length });
+    log.info({ stream: key, namespaces: progress.remaining.length }, 'snapshot started');
     while (progress.remaining.length > 0) {
       const nsName = progress.remaining[0] as string;
       const ns = splitNs(nsName);
@@ -207,7 +210,7 @@ export async function createMongoSource(
       progress = { id: progress.id, remaining: rest };
       tracker.pushDone(rest.length > 0 ? { time, snapshot: progress } : { time });
     }
-    log.info('snapshot copied; streaming', { stream: key });
+    log.info({ stream: key }, 'snapshot copied; streaming');
     return true;
   };
 
@@ -298,10 +301,10 @@ export async function createMongoSource(
             if (policy === 'fail') throw new HistoryLostError(spec.key, error);
             const time = await serverTime();
             log.warn(
+              { stream: spec.key, policy, error: errorMessage(error) },
               policy === 'skip'
                 ? 'resume point fell off the oplog; continuing from now (changes in between are lost)'
                 : 'resume point fell off the oplog; copying every document again',
-              { stream: spec.key, policy, error: errorMessage(error) },
             );
             resume = { time };
             if (policy === 'resnapshot') {
@@ -323,12 +326,15 @@ export async function createMongoSource(
             );
           }
           const delayMs = backoffDelay(failures, { initialDelayMs: 200, maxDelayMs: 10_000 });
-          log.warn('change stream failed; reopening', {
-            stream: spec.key,
-            attempt: failures,
-            delayMs,
-            error: errorMessage(error),
-          });
+          log.warn(
+            {
+              stream: spec.key,
+              attempt: failures,
+              delayMs,
+              error: errorMessage(error),
+            },
+            'change stream failed; reopening',
+          );
           await sleep(delayMs, signal);
         } finally {
           openStreams.delete(stream);
@@ -415,7 +421,7 @@ export async function createMongoSource(
           }
         }
       } catch (error) {
-        log.warn('listing collections failed; retrying', { error: errorMessage(error) });
+        log.warn({ error: errorMessage(error) }, 'listing collections failed; retrying');
         await sleep(intervalMs, signal);
         continue;
       }
@@ -425,7 +431,7 @@ export async function createMongoSource(
         running.add(ns);
         // A collection first seen now was created after the previous listing began.
         const start = first ? (previousRound ?? roundTime) : previousRound;
-        if (!first) log.info('new collection; watching it', { ns });
+        if (!first) log.info({ ns }, 'new collection; watching it');
         starts.push(launch(collectionSpec(ns), start, first && firstEver));
       }
       await Promise.all(starts);

@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { RetryOptions, StepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
@@ -32,6 +32,8 @@ export interface PipelineFactoryOptions {
   baseDir: string;
   log: Logger;
   retry?: RetryOptions;
+  /** Brokers of a Kafka step that names none. Default 127.0.0.1:9092. */
+  kafkaBrokers?: string;
 }
 
 /** Builds pipelines from config; owns the shared resources (Kafka producers) of their steps. */
@@ -41,7 +43,7 @@ export class PipelineFactory {
   readonly #defaults: RetrySettings;
 
   constructor(private readonly options: PipelineFactoryOptions) {
-    this.kafka = new KafkaProducers(options.log);
+    this.kafka = new KafkaProducers(options.log, options.kafkaBrokers);
     this.#defaults = { ...DEFAULT_RETRY, ...options.retry };
   }
 
@@ -72,7 +74,7 @@ export class PipelineFactory {
           const body = fields
             ? Object.fromEntries(fields.map((f) => [f, getPath(message, f)]))
             : { message };
-          context.log[level](text, { key: context.key, ...body });
+          context.log[level]({ key: context.key, ...body }, text);
           return undefined;
         },
       };
@@ -90,7 +92,7 @@ export class PipelineFactory {
         this.kafka,
       );
       // A missing client library is a start-up error, not a dead letter per change.
-      await this.kafka.get(kafkaBrokers(step.kafka), step.kafka).ready();
+      await this.kafka.get(kafkaBrokers(step.kafka, this.kafka.defaultBrokers), step.kafka).ready();
       return kafka;
     }
     return this.#custom(step.custom, where, retryOf(step.custom.retry));

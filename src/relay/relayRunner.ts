@@ -2,14 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { createLogger, type Logger } from '../cli/logger.js';
+import { type Logger, noopLogger } from '../core/logger.js';
 import { errorMessage } from '../core/async.js';
 import { StoreUnavailableError } from '../core/errors.js';
 import type { EventStore } from '../core/types.js';
 import type { RelayConfig } from './relayConfig.js';
 import { Checkpointer, Deliverer } from './relayDelivery.js';
 import { RelayLease } from './relayLease.js';
-import { RelayMetrics } from './relayMetrics.js';
+import { createMetricsRegistry, type Registry } from '../node/metricsRegistry.js';
+import { RelayMetrics, registerRelayMetrics } from './relayMetrics.js';
 import { PipelineFactory } from './relayPipeline.js';
 import { Routing } from './relayRouting.js';
 import { startOpsServer } from './relayServer.js';
@@ -44,7 +45,17 @@ export interface RelayHandle {
 }
 
 export interface StartRelayOptions {
+  /** Default: no logging. */
   log?: Logger;
+  /** Names this relay's host in lease owners when `lease.instanceId` is unset. Default: the host name. */
+  instanceId?: string;
+  /** Brokers of a Kafka step that names none. Default 127.0.0.1:9092. */
+  kafkaBrokers?: string;
+  /**
+   * The process's Prometheus registry; the relay's metrics are registered there (labelled by
+   * relay) and /metrics renders it. Default: a registry of its own with the process metrics.
+   */
+  metrics?: Registry;
   /** Lease owner id. Default `<hostname>:<pid>:<random>`. */
   owner?: string;
   /** Overrides `server.port` (0 = any free port). */
@@ -140,7 +151,7 @@ function isOwnDeadPredecessor(holder: string, instance: string): boolean {
  * then streams changes through the pipelines with at-least-once delivery.
  *
  * @example
- * const relay = await startRelay(await loadRelayConfig('relay.yaml'));
+ * const relay = await startRelay(await loadRelayConfig('relay.yaml', process.env));
  * process.on('SIGTERM', () => void relay.stop());
  * await relay.done;
  */
@@ -149,15 +160,17 @@ export async function startRelay(
   options: StartRelayOptions = {},
 ): Promise<RelayHandle> {
   const name = config.name;
-  const instance = config.lease?.instanceId ?? process.env.EVENTLOOM_RELAY_INSTANCE ?? hostname();
+  const instance = config.lease?.instanceId ?? options.instanceId ?? hostname();
   const owner = options.owner ?? `${instance}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const log = (options.log ?? createLogger()).child({ component: 'relay', relay: name });
-  const metrics = new RelayMetrics();
+  const log = (options.log ?? noopLogger).child({ component: 'relay', relay: name });
+  const metrics = new RelayMetrics(name);
+  const registry = options.metrics ?? createMetricsRegistry();
   let state: RelayState = 'starting';
   let failure: string | undefined;
   const factory = new PipelineFactory({
     baseDir: config.baseDir,
     log,
+    ...(options.kafkaBrokers !== undefined ? { kafkaBrokers: options.kafkaBrokers } : {}),
     ...(config.delivery?.retry ? { retry: config.delivery.retry } : {}),
   });
   let deliverer: Deliverer | undefined;
@@ -186,8 +199,15 @@ export async function startRelay(
             ok: state !== 'failed',
             body: { ...status(), checkpoints: checkpointsAt },
           }),
-          metrics: () => metrics.render(name),
+          metrics: () => registry.metrics(),
+          metricsContentType: registry.contentType,
         });
+  // After the port: a clash leaves nothing registered in a shared registry.
+  const unregisterMetrics = registerRelayMetrics(registry, metrics);
+  const closeOps = async (): Promise<void> => {
+    unregisterMetrics();
+    await ops?.close();
+  };
   let store: RelayStateStore;
   let ownDatabases: string[];
   let routing: Routing;
@@ -195,7 +215,7 @@ export async function startRelay(
     ({ state: store, ownDatabases } = await openRelayState(config));
   } catch (error) {
     await factory.close();
-    await ops?.close();
+    await closeOps();
     throw error;
   }
   checkpointsAt = store.description;
@@ -204,7 +224,7 @@ export async function startRelay(
   } catch (error) {
     await factory.close();
     await store.close();
-    await ops?.close();
+    await closeOps();
     throw error;
   }
   const leaseEnabled = config.lease?.enabled ?? true;
@@ -266,12 +286,12 @@ export async function startRelay(
       checkpointer.start(config.checkpoints?.intervalMs ?? 1000);
       state = 'active';
       metrics.active = true;
-      log.info('relay active', { owner });
+      log.info({ owner }, 'relay active');
       const result = await Promise.race([
         source.done.then(() => 'stopped' as const),
         stopped.then(() => 'stopped' as const),
         lost.then((reason) => {
-          log.error('lease lost; stopping deliveries and standing by', { reason });
+          log.error({ reason }, 'lease lost; stopping deliveries and standing by');
           return 'lost' as const;
         }),
       ]);
@@ -285,9 +305,12 @@ export async function startRelay(
       await source?.stop();
       const timeoutMs = config.delivery?.shutdownTimeoutMs ?? 30_000;
       if (!(await d.drain(timeoutMs))) {
-        log.warn('shutdown timeout: unfinished deliveries will be redelivered after restart', {
-          inFlight: d.inFlight,
-        });
+        log.warn(
+          {
+            inFlight: d.inFlight,
+          },
+          'shutdown timeout: unfinished deliveries will be redelivered after restart',
+        );
         hardStop.abort();
         await d.drain(5000);
       }
@@ -314,7 +337,7 @@ export async function startRelay(
     } catch (error) {
       state = 'failed';
       failure = errorMessage(error);
-      log.error('relay failed', { error: failure });
+      log.error({ error: failure }, 'relay failed');
       throw error;
     } finally {
       if (leaseEnabled) await lease.release();
@@ -333,15 +356,15 @@ export async function startRelay(
     status,
     done: done.finally(async () => {
       // Keep /health answering 'failed' a moment for supervisors; then close.
-      await ops?.close();
+      await closeOps();
     }),
     async stop() {
       if (!stopping.signal.aborted) {
-        log.info('relay stopping: finishing in-flight deliveries');
+        log.info({}, 'relay stopping: finishing in-flight deliveries');
         stopping.abort();
       }
       await done.catch(() => undefined);
-      await ops?.close();
+      await closeOps();
     },
   };
 }

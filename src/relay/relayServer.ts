@@ -7,7 +7,8 @@ export async function startOpsServer(options: {
   host: string;
   port: number;
   health: () => { ok: boolean; body: Record<string, unknown> };
-  metrics: () => string;
+  metrics: () => Promise<string>;
+  metricsContentType: string;
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -21,9 +22,13 @@ export async function startOpsServer(options: {
         .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify(body));
     } else if (path === '/metrics') {
-      res
-        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-        .end(options.metrics());
+      options.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': options.metricsContentType }).end(text),
+        (error: unknown) =>
+          res
+            .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+            .end(`metrics failed: ${error instanceof Error ? error.message : String(error)}\n`),
+      );
     } else {
       res.writeHead(404, { 'content-type': 'application/problem+json' }).end(
         JSON.stringify({

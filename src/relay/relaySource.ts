@@ -1,4 +1,4 @@
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Deliverer } from './relayDelivery.js';
 import type { RelayMetrics } from './relayMetrics.js';
 import type { Routing } from './relayRouting.js';

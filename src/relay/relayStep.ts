@@ -1,4 +1,4 @@
-import type { Logger } from '../cli/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { RelayChange } from './relayChange.js';
 
 /** What a step sees besides the message. */

@@ -2,7 +2,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ReferenceApp } from '../app/index.js';
-import { type DocumentStore, newEventId, type ProjectionTarget } from '../core/index.js';
+import {
+  type DocumentStore,
+  type Logger,
+  newEventId,
+  noopLogger,
+  type ProjectionTarget,
+} from '../core/index.js';
 import { registerAccountRoutes } from './accountRoutes.js';
 import type { ApiEnv } from './apiEnv.js';
 import { createApiRouter, type ExplorerAccess } from './apiRouter.js';
@@ -26,14 +32,6 @@ import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 
-/** The subset of a structured logger the server uses (the CLI's logger fits). */
-export interface ServerLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
 export interface ServerOptions {
   /** The reference app (its store is the one the API reads and writes). */
   app: ReferenceApp;
@@ -43,7 +41,8 @@ export interface ServerOptions {
   sessionDocuments: DocumentStore;
   /** HMAC key for CSRF tokens, at least 32 bytes, stable across restarts. */
   sessionSecret: string | Uint8Array;
-  logger?: ServerLogger;
+  /** Default: no logging. */
+  logger?: Logger;
   /** Who may use the store API (events, streams, subscriptions). Default `admin`. */
   explorerAccess?: ExplorerAccess;
   /** Origins of other pages allowed to call the API (dev servers). Default none. */
@@ -91,8 +90,6 @@ export interface EventloomServer {
   close(): Promise<void>;
 }
 
-const noop = (): void => undefined;
-const SILENT: ServerLogger = { debug: noop, info: noop, warn: noop, error: noop };
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
@@ -108,7 +105,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createServer(options: ServerOptions): EventloomServer {
   const { app: referenceApp } = options;
   const store = referenceApp.store;
-  const log = options.logger ?? SILENT;
+  const log = options.logger ?? noopLogger;
   const trustProxy = options.trustProxy ?? false;
   const secure = options.secureCookies ?? false;
   const ttlMs = options.sessionTtlMs ?? 7 * 24 * 3600_000;
@@ -130,7 +127,7 @@ export function createServer(options: ServerOptions): EventloomServer {
   const live = createLiveEvents({
     store,
     maxClients: options.maxLiveClients,
-    onError: (error) => log.warn('live event stream failed', { error }),
+    onError: (error) => log.warn({ error }, 'live event stream failed'),
   });
   const rate = createEventRateTracker(store);
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -158,13 +155,16 @@ export function createServer(options: ServerOptions): EventloomServer {
     metrics.observeRequest(c.req.method, route, c.res.status, seconds);
     // The route, not the path: paths name people (`/api/v1/users/ada`), and a log line is a
     // copy that erasing the person cannot reach. The request id ties it to the response.
-    log.debug('request', {
-      requestId: c.get('requestId'),
-      method: c.req.method,
-      route,
-      status: c.res.status,
-      ms: Math.round(seconds * 10_000) / 10,
-    });
+    log.debug(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        route,
+        status: c.res.status,
+        ms: Math.round(seconds * 10_000) / 10,
+      },
+      'request',
+    );
   });
   app.use('*', hostGuard(options.allowedHosts ?? []));
   app.use(
@@ -197,13 +197,16 @@ export function createServer(options: ServerOptions): EventloomServer {
   app.onError((error, c) => {
     const problem = toProblem(error);
     if (problem.status >= 500) {
-      log.error('request failed', {
-        requestId: c.get('requestId'),
-        method: c.req.method,
-        route: c.get('route') ?? 'unmatched',
-        error: problem.init.cause ?? error,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
+      log.error(
+        {
+          requestId: c.get('requestId'),
+          method: c.req.method,
+          route: c.get('route') ?? 'unmatched',
+          error: problem.init.cause ?? error,
+          stack: error instanceof Error ? error.stack : undefined,
+        },
+        'request failed',
+      );
     }
     return problemResponse(c, problem);
   });

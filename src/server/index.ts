@@ -1,7 +1,7 @@
 // The HTTP API of the reference app. Named exports, by hand.
 
 export { createServer } from './createServer.js';
-export type { EventloomServer, ServerLogger, ServerOptions } from './createServer.js';
+export type { EventloomServer, ServerOptions } from './createServer.js';
 export type { ExplorerAccess } from './apiRouter.js';
 export { runApp } from './runApp.js';
 export type { AppExtension, AppExtensionContext, RunAppOptions, RunningApp } from './runApp.js';

@@ -1,101 +1,76 @@
+import {
+  createMetricsRegistry,
+  registryCounter,
+  registryGauge,
+  registryHistogram,
+  type Registry,
+} from '../node/metricsRegistry.js';
+
 /** Buckets of the request latency histogram, in seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type Labels = Record<string, string>;
 
+/** A gauge whose samples are computed when /metrics is scraped. */
 export interface Gauge {
   name: string;
   help: string;
+  labelNames: readonly string[];
   samples: { labels: Labels; value: number }[];
 }
 
 export interface Metrics {
+  /** The process registry the server's metrics live in (with the default process metrics). */
+  readonly registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   countAppended(category: string, events: number): void;
-  /** Prometheus text exposition (version 0.0.4) with the gauges given at scrape time. */
-  render(gauges: readonly Gauge[]): string;
+  /** The registry in Prometheus text format, with the gauges given at scrape time. */
+  render(gauges: readonly Gauge[]): Promise<string>;
 }
 
-const escapeLabel = (v: string): string =>
-  v.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('"', '\\"');
-const labelText = (labels: Labels): string => {
-  const entries = Object.entries(labels);
-  return entries.length === 0
-    ? ''
-    : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-};
-
 /**
- * The server's Prometheus metrics, kept in process (no dependency): requests by route and
- * status, request latency, events appended through this process; gauges (subscription lag,
- * head position) are computed when scraped.
+ * The server's Prometheus metrics in the process registry: requests by route and status,
+ * request latency, events appended through this process; gauges (subscription lag, head
+ * position) are computed when scraped.
+ *
+ * @example
+ * const registry = createMetricsRegistry();
+ * const server = createServer({ ..., metrics: createMetrics(registry) });
  */
-export function createMetrics(): Metrics {
-  const requests = new Map<string, { labels: Labels; value: number }>();
-  const latency = new Map<
-    string,
-    { labels: Labels; counts: number[]; sum: number; count: number }
-  >();
-  const appended = new Map<string, number>();
+export function createMetrics(registry: Registry = createMetricsRegistry()): Metrics {
+  const requests = registryCounter(registry, {
+    name: 'eventloom_http_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['method', 'route', 'status'],
+  });
+  const latency = registryHistogram(registry, {
+    name: 'eventloom_http_request_duration_seconds',
+    help: 'HTTP request latency.',
+    labelNames: ['method', 'route'],
+    buckets: BUCKETS,
+  });
+  const appended = registryCounter(registry, {
+    name: 'eventloom_events_appended_total',
+    help: 'Events appended through this process.',
+    labelNames: ['category'],
+  });
 
   return {
+    registry,
     observeRequest(method, route, status, seconds) {
-      const labels = { method, route, status: String(status) };
-      const key = labelText(labels);
-      const counter = requests.get(key) ?? { labels, value: 0 };
-      counter.value++;
-      requests.set(key, counter);
-      const hLabels = { method, route };
-      const hKey = labelText(hLabels);
-      const h = latency.get(hKey) ?? {
-        labels: hLabels,
-        counts: BUCKETS.map(() => 0),
-        sum: 0,
-        count: 0,
-      };
-      for (let i = 0; i < BUCKETS.length; i++)
-        if (seconds <= (BUCKETS[i] as number)) h.counts[i]!++;
-      h.sum += seconds;
-      h.count++;
-      latency.set(hKey, h);
+      requests.inc({ method, route, status: String(status) });
+      latency.observe({ method, route }, seconds);
     },
     countAppended(category, events) {
-      appended.set(category, (appended.get(category) ?? 0) + events);
+      appended.inc({ category }, events);
     },
-    render(gauges) {
-      const lines: string[] = [];
-      lines.push('# HELP eventloom_http_requests_total HTTP requests by route and status.');
-      lines.push('# TYPE eventloom_http_requests_total counter');
-      for (const { labels, value } of requests.values()) {
-        lines.push(`eventloom_http_requests_total${labelText(labels)} ${value}`);
+    async render(gauges) {
+      for (const { name, help, labelNames, samples } of gauges) {
+        const gauge = registryGauge(registry, { name, help, labelNames: [...labelNames] });
+        gauge.reset();
+        for (const s of samples) gauge.set(s.labels, s.value);
       }
-      lines.push('# HELP eventloom_http_request_duration_seconds HTTP request latency.');
-      lines.push('# TYPE eventloom_http_request_duration_seconds histogram');
-      for (const h of latency.values()) {
-        BUCKETS.forEach((le, i) => {
-          lines.push(
-            `eventloom_http_request_duration_seconds_bucket${labelText({ ...h.labels, le: String(le) })} ${h.counts[i]}`,
-          );
-        });
-        lines.push(
-          `eventloom_http_request_duration_seconds_bucket${labelText({ ...h.labels, le: '+Inf' })} ${h.count}`,
-        );
-        lines.push(`eventloom_http_request_duration_seconds_sum${labelText(h.labels)} ${h.sum}`);
-        lines.push(
-          `eventloom_http_request_duration_seconds_count${labelText(h.labels)} ${h.count}`,
-        );
-      }
-      lines.push('# HELP eventloom_events_appended_total Events appended through this process.');
-      lines.push('# TYPE eventloom_events_appended_total counter');
-      for (const [category, value] of appended) {
-        lines.push(`eventloom_events_appended_total${labelText({ category })} ${value}`);
-      }
-      for (const gauge of gauges) {
-        lines.push(`# HELP ${gauge.name} ${gauge.help}`);
-        lines.push(`# TYPE ${gauge.name} gauge`);
-        for (const s of gauge.samples) lines.push(`${gauge.name}${labelText(s.labels)} ${s.value}`);
-      }
-      return lines.join('\n') + '\n';
+      return registry.metrics();
     },
   };
 }

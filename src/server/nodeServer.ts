@@ -1,7 +1,7 @@
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ServerLogger } from './createServer.js';
+import type { Logger } from '../core/logger.js';
 import { bareProblemResponse, rawProblemResponse } from './problem.js';
 
 /** What the HTTP parser's error codes mean for the client, as problems. */
@@ -33,7 +33,7 @@ function parserProblem(error: NodeJS.ErrnoException): string {
  */
 export function createNodeServer(
   fetch: (request: Request, env: unknown) => Response | Promise<Response>,
-  log: ServerLogger,
+  log: Logger,
 ): Server {
   const listener = getRequestListener(fetch, {
     errorHandler: (error) => {
@@ -45,7 +45,7 @@ export function createNodeServer(
             : `The request target is not a valid URL (${error.message})`,
         );
       }
-      log.error('request failed before it reached the app', { error });
+      log.error({ error }, 'request failed before it reached the app');
       return bareProblemResponse(
         'internal-error',
         'The request failed before it reached the app; the server log has the details',

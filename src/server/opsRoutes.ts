@@ -130,6 +130,7 @@ export function registerOpsRoutes(deps: OpsRouteDeps): void {
         {
           name: 'eventloom_live_clients',
           help: 'Open server-sent event streams.',
+          labelNames: [],
           samples: [{ labels: {}, value: deps.liveClients() }],
         },
       ];
@@ -139,11 +140,13 @@ export function registerOpsRoutes(deps: OpsRouteDeps): void {
           {
             name: 'eventloom_store_head_position',
             help: 'Highest global position in the store.',
+            labelNames: [],
             samples: [{ labels: {}, value: head }],
           },
           {
             name: 'eventloom_subscription_lag_events',
             help: 'Events between a subscription\u2019s position and the head.',
+            labelNames: ['subscription', 'kind'],
             samples: report.map((s) => ({
               labels: { subscription: s.name, kind: s.kind },
               value: s.lag,
@@ -152,6 +155,7 @@ export function registerOpsRoutes(deps: OpsRouteDeps): void {
           {
             name: 'eventloom_subscription_position',
             help: 'Last position a subscription handled.',
+            labelNames: ['subscription', 'kind'],
             samples: report.map((s) => ({
               labels: { subscription: s.name, kind: s.kind },
               value: s.position,
@@ -160,6 +164,7 @@ export function registerOpsRoutes(deps: OpsRouteDeps): void {
           {
             name: 'eventloom_subscription_parked_events',
             help: 'Events a subscription parked after its handler kept failing.',
+            labelNames: ['subscription', 'kind'],
             samples: report.map((s) => ({
               labels: { subscription: s.name, kind: s.kind },
               value: s.parked,
@@ -167,8 +172,8 @@ export function registerOpsRoutes(deps: OpsRouteDeps): void {
           },
         );
       }
-      return c.body(metrics.render(gauges), 200, {
-        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      return c.body(await metrics.render(gauges), 200, {
+        'content-type': metrics.registry.contentType,
       });
     },
   );

@@ -25,7 +25,9 @@ import {
   withAppPersonalData,
 } from './appStore.js';
 import { countingStore } from './countingStore.js';
-import { createServer, type EventloomServer, type ServerLogger } from './createServer.js';
+import { createServer, type EventloomServer } from './createServer.js';
+import type { Logger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 import { createMetrics } from './metrics.js';
 import { createNodeServer } from './nodeServer.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
@@ -41,7 +43,9 @@ export interface AppExtensionContext {
   storedEvents: EventStore;
   /** Register subscriptions here to show their lag in /api/subscriptions and /metrics. */
   registry: SubscriptionRegistry;
-  logger: ServerLogger;
+  logger: Logger;
+  /** The process's Prometheus registry (served at /metrics): register extension metrics here. */
+  metrics: Registry;
   config: AppConfig;
 }
 
@@ -52,7 +56,9 @@ export type AppExtension = (
 
 export interface RunAppOptions {
   config: AppConfig;
-  logger: ServerLogger;
+  logger: Logger;
+  /** The process's Prometheus registry. Default: a new one with the process metrics. */
+  metrics?: Registry;
   extensions?: readonly AppExtension[];
   /** Default: argon2id with production costs. */
   hasher?: PasswordHasher;
@@ -90,7 +96,7 @@ const sqliteIndex = (fields: readonly string[]): string =>
     .map((f) => `json_extract(doc, '$.${f}')`)
     .join(', ')})`;
 
-export async function openStores(config: AppConfig, log: ServerLogger): Promise<Opened> {
+export async function openStores(config: AppConfig, log: Logger): Promise<Opened> {
   const close: (() => Promise<void>)[] = [];
   // First: a bad key refuses to start before anything is opened.
   const kek = await appKeyEncryptionKey(config);
@@ -116,7 +122,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
     const store = createMongoEventStore({
       url: config.store.url,
       dbName: config.store.dbName,
-      onNotice: (message) => log.warn(message, { component: 'mongodb' }),
+      logger: log,
     });
     close.push(() => store.close());
     await store.ready();
@@ -143,7 +149,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
     const target = createPostgresProjectionTarget({
       connectionString: config.readModels.connectionString,
       schema: config.readModels.schema,
-      onPoolError: (error) => log.warn('idle PostgreSQL connection failed', { error }),
+      onPoolError: (error) => log.warn({ error }, 'idle PostgreSQL connection failed'),
     });
     close.unshift(() => target.close());
     await target.ready();
@@ -157,7 +163,7 @@ export async function openStores(config: AppConfig, log: ServerLogger): Promise<
   try {
     const rewrapped = await rotateAppKeyEncryptionKey(opened.store, config);
     if (rewrapped > 0) {
-      log.info('re-wrapped personal data keys under the current master key', { rewrapped });
+      log.info({ rewrapped }, 're-wrapped personal data keys under the current master key');
     }
   } catch (error) {
     for (const closeOne of close) await closeOne();
@@ -217,7 +223,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   };
   try {
     await opened.ensureIndexes();
-    const metrics = createMetrics();
+    const metrics = createMetrics(options.metrics);
     const store = countingStore(opened.store, (category, n) => metrics.countAppended(category, n));
     const secret = await sessionSecret(config);
     const app = createReferenceApp({
@@ -235,12 +241,12 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           ...('reason' in notice ? { reason: notice.reason } : {}),
           ...('error' in notice && notice.error !== undefined ? { error: notice.error } : {}),
         };
-        if (notice.kind === 'caught-up') log.debug('projection caught up', fields);
+        if (notice.kind === 'caught-up') log.debug(fields, 'projection caught up');
         else if (notice.kind === 'stopped' && notice.error === undefined) {
-          log.info('projection stopped', fields);
-        } else log.warn(`projection ${notice.kind}`, fields);
+          log.info(fields, 'projection stopped');
+        } else log.warn(fields, `projection ${notice.kind}`);
       },
-      onWarning: (message, error) => log.warn(message, { error }),
+      onWarning: (message, error) => log.warn({ error }, message),
     });
     const registry = createSubscriptionRegistry();
     registry.add('projection', () => app.subscriptions());
@@ -283,6 +289,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           storedEvents: opened.storedEvents,
           registry,
           logger: log,
+          metrics: metrics.registry,
           config,
         }),
       );
@@ -292,14 +299,17 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     const port = await listen(http, config.port, config.host);
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
-    log.info('eventloom started', {
-      url,
-      store:
-        config.store.kind === 'sqlite' ? config.store.path : `mongodb (${config.store.dbName})`,
-      readModels: config.readModels.kind,
-      explorerAccess: config.explorerAccess,
-      events: await store.headPosition(),
-    });
+    log.info(
+      {
+        url,
+        store:
+          config.store.kind === 'sqlite' ? config.store.path : `mongodb (${config.store.dbName})`,
+        readModels: config.readModels.kind,
+        explorerAccess: config.explorerAccess,
+        events: await store.headPosition(),
+      },
+      'eventloom started',
+    );
 
     let closing: Promise<void> | undefined;
     return {
@@ -318,12 +328,12 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
             await extension
               .stop()
               .catch((error: unknown) =>
-                log.error('extension failed to stop', { extension: extension.name, error }),
+                log.error({ extension: extension.name, error }, 'extension failed to stop'),
               );
           }
           await app.stop();
           await cleanup();
-          log.info('eventloom stopped');
+          log.info({}, 'eventloom stopped');
         })()),
     };
   } catch (error) {

@@ -375,8 +375,8 @@ const quietLog = {
   debug: noop,
   info: noop,
   warn: noop,
-  error: (msg: string, fields?: Record<string, unknown>) =>
-    process.stderr.write(`${msg} ${JSON.stringify(fields ?? {})}\n`),
+  error: (fields: Record<string, unknown>, msg: string) =>
+    process.stderr.write(`${msg} ${JSON.stringify(fields)}\n`),
   child() {
     return quietLog;
   },

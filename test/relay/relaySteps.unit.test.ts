@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { noopLogger } from '../../src/core/logger.js';
 import type { RelayChange } from '../../src/relay/relayChange.js';
 import { parseRelayConfig } from '../../src/relay/parseRelayConfig.js';
 import type { StepConfig } from '../../src/relay/relayConfig.js';
@@ -20,7 +20,7 @@ const message = {
   fullDocument: { status: 'paid', total: 120, password: 'x', lines: [{ sku: 'a' }] },
 };
 
-const silent = createLogger({ write: () => undefined });
+const silent = noopLogger;
 
 async function runSteps(steps: StepConfig[], input: unknown = message): Promise<unknown> {
   const factory = new PipelineFactory({ baseDir: process.cwd(), log: silent });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import { loadAppConfig, runApp } from '../../src/server/index.js';
 import { testHasher } from './serverHarness.js';
 
@@ -25,7 +25,7 @@ describe('command endpoints under load', () => {
         SEED_SAMPLE_DATA: 'false',
         EXPLORER_ACCESS: 'public', // reads the whole log anonymously to check it
       }),
-      logger: createLogger({ level: 'error', write: () => undefined }),
+      logger: createProcessLogger({ level: 'error', write: () => undefined }),
       hasher: testHasher(),
     });
     try {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { sendFrom } from './realSocket.js';
 import { PASSWORD, testHasher } from './serverHarness.js';
@@ -21,7 +21,7 @@ beforeAll(async () => {
       SEED_SAMPLE_DATA: 'false',
       PUBLIC_ORIGIN: 'https://shop.example.com',
     }),
-    logger: createLogger({ level: 'error', write: () => undefined }),
+    logger: createProcessLogger({ level: 'error', write: () => undefined }),
     hasher: testHasher(),
   });
 });

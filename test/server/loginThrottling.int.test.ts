@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { sendFrom } from './realSocket.js';
 import { PASSWORD, testHasher } from './serverHarness.js';
@@ -23,7 +23,7 @@ async function start(env: Record<string, string> = {}): Promise<RunningApp> {
       READ_YOUR_WRITES_MS: '0',
       ...env,
     }),
-    logger: createLogger({ level: 'error', write: () => undefined }),
+    logger: createProcessLogger({ level: 'error', write: () => undefined }),
     hasher: testHasher(),
   });
   running.push(app);

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { testHasher } from './serverHarness.js';
 
@@ -71,7 +71,7 @@ export function useRealApp(
     dir = mkdtempSync(join(tmpdir(), tempPrefix));
     app = await runApp({
       config: loadAppConfig({ PORT: '0', EVENTLOOM_DATA: dir, SEED_SAMPLE_DATA: 'false', ...env }),
-      logger: createLogger({ level: 'error', write: () => undefined }),
+      logger: createProcessLogger({ level: 'error', write: () => undefined }),
       hasher: testHasher(),
     });
   });

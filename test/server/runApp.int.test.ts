@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { DATABASE_URL, MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 import { testHasher } from './serverHarness.js';
@@ -30,7 +30,7 @@ async function start(env: Record<string, string>, logs: string[] = []): Promise<
   const config = loadAppConfig({ PORT: '0', EXPLORER_ACCESS: 'public', ...env });
   const app = await runApp({
     config,
-    logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+    logger: createProcessLogger({ level: 'debug', write: (l) => logs.push(l) }),
     hasher: testHasher(),
   });
   running.push(app);

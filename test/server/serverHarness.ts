@@ -3,7 +3,7 @@
  * requests go through Hono's `app.request`, no socket involved.
  */
 import { createArgon2Hasher, createReferenceApp, type ReferenceApp } from '../../src/app/index.js';
-import { createLogger } from '../../src/cli/logger.js';
+import { createProcessLogger } from '../../src/node/processLogger.js';
 import {
   createMemoryDocuments,
   createMemoryEventStore,
@@ -51,7 +51,7 @@ export async function createHarness(overrides: Partial<ServerOptions> = {}): Pro
   const readModels = createMemoryDocuments();
   const privateDocuments = createMemoryDocuments();
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', write: (line) => logs.push(line) });
+  const logger = createProcessLogger({ level: 'debug', write: (line) => logs.push(line) });
   const app = createReferenceApp({
     store,
     readModels: readModels.target,
@@ -59,7 +59,7 @@ export async function createHarness(overrides: Partial<ServerOptions> = {}): Pro
     hasher: testHasher(),
     admins: ['root'],
     claimKeySecret: 'test-secret-test-secret-test-secret!',
-    onWarning: (message, error) => logger.warn(message, { error }),
+    onWarning: (message, error) => logger.warn({ error }, message),
   });
   app.start();
   const server = createServer({

@@ -211,7 +211,8 @@ describe('the generic store API', () => {
       'eventloom_http_requests_total{method="POST",route="/api/v1/users",status="201"} 1',
     );
     expect(text).toMatch(
-      /eventloom_http_request_duration_seconds_bucket\{method="GET",route="\/api\/v1\/users",le="\+Inf"\} 1/,
+      // prom-client writes `le` first.
+      /eventloom_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/api\/v1\/users"\} 1/,
     );
     expect(text).toMatch(
       /eventloom_subscription_lag_events\{subscription="app-users",kind="projection"\} \d+/,

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../cli/logger.js';
 import { ConfigurationError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -18,7 +18,7 @@ function positive(value: string): number {
 
 /** Loaded on use, so that YAML and zod stay out of every other command's start-up. */
 async function loadRelayConfig(path: string, options: { runsSteps: boolean }) {
-  const { loadRelayConfig: load } = await import('./loadRelayConfig.js');
+  const { loadRelayConfig: load } = await import('../relay/loadRelayConfig.js');
   return load(path, process.env, {
     pipelineVariables: options.runsSteps ? 'required' : 'optional',
   });
@@ -33,13 +33,38 @@ function configPath(opts: { config?: string }): string {
   return opts.config;
 }
 
+/** The first SIGINT/SIGTERM stops gracefully; a second one ends the process at once. */
+function stopOnSignals(log: Logger): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      log.warn(
+        { component: 'relay', signal },
+        'second signal: exiting now; unfinished deliveries are redelivered after restart',
+      );
+      process.exit(130);
+    }
+    log.info({ component: 'relay', signal }, 'signal received: graceful shutdown');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 /**
  * Adds `relay --config FILE` and `relay dlq list|replay` to the `eventloom` command.
  *
  * @example
- * registerRelayCommand(program);
+ * registerRelayCommand(program, () => logger);
  */
-export function registerRelayCommand(program: Command): void {
+export function registerRelayCommand(program: Command, logger: () => Logger): void {
   const relay = program
     .command('relay')
     .description(
@@ -48,43 +73,20 @@ export function registerRelayCommand(program: Command): void {
     .option('--config <file>', 'relay config: .yaml, .yml, .json, .js, .mjs or .ts')
     .option('--port <port>', 'port of /health and /metrics (overrides server.port; 0 = any)', port)
     .action(async (opts: { config?: string; port?: number }) => {
-      const config = await loadRelayConfig(configPath(opts), { runsSteps: true });
-      const { startRelay } = await import('./relayRunner.js');
-      const log = createLogger();
-      const handle = await startRelay(config, {
-        log,
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-      });
-      if (handle.port !== undefined) {
-        log.info('relay health and metrics', {
-          component: 'relay',
-          health: `http://127.0.0.1:${handle.port}/health`,
-          metrics: `http://127.0.0.1:${handle.port}/metrics`,
-        });
-      }
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals): void => {
-        signals++;
-        if (signals > 1) {
-          log.warn(
-            'second signal: exiting now; unfinished deliveries are redelivered after restart',
-            {
-              component: 'relay',
-              signal,
-            },
-          );
-          process.exit(130);
-        }
-        log.info('signal received: graceful shutdown', { component: 'relay', signal });
-        void handle.stop();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const config = configPath(opts);
+      const log = logger();
+      const { runRelay } = await import('../relay/runRelay.js');
+      const signals = stopOnSignals(log);
       try {
-        await handle.done;
+        await runRelay({
+          config,
+          env: process.env,
+          logger: log,
+          stop: signals.signal,
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+        });
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        signals.dispose();
       }
     });
 
@@ -98,7 +100,7 @@ export function registerRelayCommand(program: Command): void {
       const opts = command.optsWithGlobals<{ config?: string; limit?: number }>();
       // Listing runs no step: it needs the state store, not the webhook secrets.
       const config = await loadRelayConfig(configPath(opts), { runsSteps: false });
-      const { listDeadLetters } = await import('./relayDeadLetters.js');
+      const { listDeadLetters } = await import('../relay/relayDeadLetters.js');
       const entries = await listDeadLetters(config, {
         ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
       });
@@ -120,10 +122,13 @@ export function registerRelayCommand(program: Command): void {
         maxAttempts?: number;
       }>();
       const config = await loadRelayConfig(configPath(opts), { runsSteps: true });
-      const { replayDeadLetters } = await import('./relayDeadLetters.js');
+      const { replayDeadLetters } = await import('../relay/relayDeadLetters.js');
+      const brokers = process.env.KAFKA_BROKERS;
       const result = await replayDeadLetters(config, {
+        log: logger(),
         ...(opts.key ? { keys: opts.key } : {}),
         ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+        ...(brokers ? { kafkaBrokers: brokers } : {}),
       });
       process.stdout.write(JSON.stringify(result) + '\n');
       if (result.failed.length > 0) {
