@@ -1,0 +1,158 @@
+import type { DomainEvent } from './decider.js';
+import { ValidationError } from './errors.js';
+import { describe } from './validation.js';
+import { checkInteger, checkKnownKeys, checkMillis } from './optionChecks.js';
+import { checkRunOptions } from './subscriptionOptions.js';
+import type {
+  CheckpointStore,
+  PoisonPolicy,
+  RetryPolicy,
+  Subscription,
+  SubscriptionNotice,
+  SubscriptionStart,
+  SubscriptionStatus,
+} from './types.js';
+import {
+  checkProcessorOptions,
+  createWorkflowProcessor,
+  type WorkflowProcessorOptions,
+} from './workflowProcessor.js';
+import { startWorkflowTimerLoop, type WorkflowTimerFailure } from './workflowTimerLoop.js';
+
+export interface RunWorkflowOptions<
+  State,
+  Input extends DomainEvent = DomainEvent,
+  Command extends DomainEvent = DomainEvent,
+  Event extends DomainEvent = DomainEvent,
+> extends WorkflowProcessorOptions<State, Input, Command, Event> {
+  /** The subscription's durable name. Default `workflow-<name>`. */
+  subscription?: string;
+  /** Where a first run starts. Default `'start'`. */
+  from?: SubscriptionStart;
+  /** Retries of an input whose handling failed (a command handler threw, the store failed). */
+  retry?: RetryPolicy;
+  /** After `retry.maxAttempts`: `'park'` the input (see `store.checkpoints.listParked`) or `'stop'` the runner. Default `'park'`. */
+  onPoison?: PoisonPolicy;
+  /** Keep the subscription's checkpoint elsewhere than `store.checkpoints`. */
+  checkpoints?: CheckpointStore;
+  /** Longest wait between two looks at the timer index (for timers other processes write). Default 1000. */
+  timerPollIntervalMs?: number;
+  /**
+   * Fire due timers on a loop in this runner. `false`: only `fireDueTimers()` fires them (a test
+   * that moves a clock, or a process that leaves timers to another). Default `true`.
+   */
+  autoFireTimers?: boolean;
+  /** Timers fired per index read. Default 100. */
+  timerBatchSize?: number;
+  /** Every observable thing: the subscription's notices and failed timer passes. */
+  onEvent?: (notice: WorkflowNotice) => void;
+}
+
+export type WorkflowNotice = SubscriptionNotice | WorkflowTimerFailure;
+
+export interface WorkflowRunner {
+  readonly workflow: string;
+  /** The store subscription that delivers the inputs. */
+  readonly subscription: Subscription;
+  status(): SubscriptionStatus;
+  /** Resolves once every event up to `position` of the store was handled. */
+  waitFor(position: number, timeoutMs?: number): Promise<void>;
+  /** Fires the timers due now, without waiting for the loop; resolves with how many fired. */
+  fireDueTimers(): Promise<number>;
+  /** Finishes the input in hand, stores the checkpoint, stops the timer loop. */
+  stop(): Promise<void>;
+  /** Settles when the input subscription stops: rejects if it stopped on an error. */
+  readonly done: Promise<void>;
+}
+
+const RUN_KEYS = [
+  'store',
+  'workflow',
+  'commands',
+  'timers',
+  'now',
+  'subscription',
+  'from',
+  'retry',
+  'onPoison',
+  'checkpoints',
+  'timerPollIntervalMs',
+  'timerBatchSize',
+  'autoFireTimers',
+  'onEvent',
+];
+
+/**
+ * Runs a workflow in this process on a store subscription (every store), restart-safe: the
+ * subscription's checkpoint moves past an input only once its outputs are recorded and
+ * dispatched, and timers live in `timers` (a document store), so a restart resumes both.
+ *
+ * @example
+ * const runner = runWorkflow({
+ *   store, workflow: payment, timers: store.documents.async,
+ *   commands: { CancelOrder: (c) => handleOrder(c.data.orderId, c, { idempotencyKey: c.id }) },
+ * });
+ * // … later
+ * await runner.stop();
+ */
+export function runWorkflow<
+  State,
+  Input extends DomainEvent,
+  Command extends DomainEvent,
+  Event extends DomainEvent,
+>(options: RunWorkflowOptions<State, Input, Command, Event>): WorkflowRunner {
+  const raw = options as unknown as Record<string, unknown>;
+  checkProcessorOptions(raw, 'options');
+  checkKnownKeys(raw, 'options', RUN_KEYS);
+  checkRunOptions(raw, 'options');
+  checkMillis(options.timerPollIntervalMs, 'options.timerPollIntervalMs', 1);
+  checkInteger(options.timerBatchSize, 'options.timerBatchSize', 1, 10_000);
+  if (options.autoFireTimers !== undefined && typeof options.autoFireTimers !== 'boolean') {
+    throw new ValidationError(
+      'options.autoFireTimers',
+      `must be true or false; got ${describe(options.autoFireTimers)}`,
+    );
+  }
+  const processor = createWorkflowProcessor(options);
+  const emit = (notice: WorkflowNotice): void => {
+    try {
+      options.onEvent?.(notice);
+    } catch {
+      // An observer must not break the runner.
+    }
+  };
+  const subscription = options.store.subscribe({
+    name: options.subscription ?? `workflow-${options.workflow.name}`,
+    eventTypes: options.workflow.inputs,
+    from: options.from ?? 'start',
+    onPoison: options.onPoison ?? 'park',
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.checkpoints === undefined ? {} : { checkpoints: options.checkpoints }),
+    onEvent: emit,
+    handler: async (event) => {
+      await processor.handle(event);
+    },
+  });
+  const timers = startWorkflowTimerLoop(processor, {
+    now: options.now ?? (() => new Date()),
+    pollIntervalMs: options.timerPollIntervalMs ?? 1000,
+    batchSize: options.timerBatchSize ?? 100,
+    auto: options.autoFireTimers ?? true,
+    onFailure: emit,
+  });
+  // The inputs are the runner: when they stop on an error, the timers stop too.
+  const done = subscription.done.finally(() => timers.stop());
+  done.catch(() => undefined);
+
+  return {
+    workflow: options.workflow.name,
+    subscription,
+    done,
+    status: () => subscription.status(),
+    waitFor: (position, timeoutMs) => subscription.waitFor(position, timeoutMs),
+    fireDueTimers: () => timers.fireDue(),
+    async stop() {
+      await Promise.all([subscription.stop(), timers.stop()]);
+    },
+  };
+}
