@@ -129,3 +129,18 @@ export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')): {
   let t = start;
   return { now: () => new Date(t), advance: (ms) => (t += ms) };
 }
+
+export type ReminderInput = { type: 'Snooze'; data: null } | { type: 'Remind'; data: null };
+
+/** Each snooze (re)schedules the reminder 100 ms later; a reminder emits `Reminded`. */
+export const reminderWorkflow = defineWorkflow<{ reminders: number }, ReminderInput>({
+  name: 'reminder',
+  inputs: ['Snooze'],
+  instanceOf: () => 'one',
+  initialState: () => ({ reminders: 0 }),
+  evolve: (s, input) => (input.type === 'Remind' ? { reminders: s.reminders + 1 } : s),
+  decide: (input) =>
+    input.type === 'Snooze'
+      ? [{ kind: 'schedule', timerId: 'r', afterMs: 100, message: { type: 'Remind', data: null } }]
+      : [{ kind: 'event', stream: 'reminders', type: 'Reminded', data: null }],
+});
