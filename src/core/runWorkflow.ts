@@ -1,7 +1,5 @@
 import type { DomainEvent } from './decider.js';
-import { ValidationError } from './errors.js';
-import { describe } from './validation.js';
-import { checkInteger, checkKnownKeys, checkMillis } from './optionChecks.js';
+import { checkKnownKeys } from './optionChecks.js';
 import { checkRunOptions } from './subscriptionOptions.js';
 import type {
   CheckpointStore,
@@ -17,14 +15,21 @@ import {
   createWorkflowProcessor,
   type WorkflowProcessorOptions,
 } from './workflowProcessor.js';
-import { startWorkflowTimerLoop, type WorkflowTimerFailure } from './workflowTimerLoop.js';
+import {
+  resolveTimerLoopOptions,
+  startWorkflowTimerLoop,
+  WORKFLOW_TIMER_KEYS,
+  type WorkflowTimerFailure,
+  type WorkflowTimerSettings,
+} from './workflowTimerLoop.js';
 
 export interface RunWorkflowOptions<
   State,
   Input extends DomainEvent = DomainEvent,
   Command extends DomainEvent = DomainEvent,
   Event extends DomainEvent = DomainEvent,
-> extends WorkflowProcessorOptions<State, Input, Command, Event> {
+>
+  extends WorkflowProcessorOptions<State, Input, Command, Event>, WorkflowTimerSettings {
   /** The subscription's durable name. Default `workflow-<name>`. */
   subscription?: string;
   /** Where a first run starts. Default `'start'`. */
@@ -35,15 +40,6 @@ export interface RunWorkflowOptions<
   onPoison?: PoisonPolicy;
   /** Keep the subscription's checkpoint elsewhere than `store.checkpoints`. */
   checkpoints?: CheckpointStore;
-  /** Longest wait between two looks at the timer index (for timers other processes write). Default 1000. */
-  timerPollIntervalMs?: number;
-  /**
-   * Fire due timers on a loop in this runner. `false`: only `fireDueTimers()` fires them (a test
-   * that moves a clock, or a process that leaves timers to another). Default `true`.
-   */
-  autoFireTimers?: boolean;
-  /** Timers fired per index read. Default 100. */
-  timerBatchSize?: number;
   /** Every observable thing: the subscription's notices and failed timer passes. */
   onEvent?: (notice: WorkflowNotice) => void;
 }
@@ -76,10 +72,8 @@ const RUN_KEYS = [
   'retry',
   'onPoison',
   'checkpoints',
-  'timerPollIntervalMs',
-  'timerBatchSize',
-  'autoFireTimers',
   'onEvent',
+  ...WORKFLOW_TIMER_KEYS,
 ];
 
 /**
@@ -105,14 +99,7 @@ export function runWorkflow<
   checkProcessorOptions(raw, 'options');
   checkKnownKeys(raw, 'options', RUN_KEYS);
   checkRunOptions(raw, 'options');
-  checkMillis(options.timerPollIntervalMs, 'options.timerPollIntervalMs', 1);
-  checkInteger(options.timerBatchSize, 'options.timerBatchSize', 1, 10_000);
-  if (options.autoFireTimers !== undefined && typeof options.autoFireTimers !== 'boolean') {
-    throw new ValidationError(
-      'options.autoFireTimers',
-      `must be true or false; got ${describe(options.autoFireTimers)}`,
-    );
-  }
+  const loopOptions = resolveTimerLoopOptions(options, 'options', (failure) => emit(failure));
   const processor = createWorkflowProcessor(options);
   const emit = (notice: WorkflowNotice): void => {
     try {
@@ -133,13 +120,7 @@ export function runWorkflow<
       await processor.handle(event);
     },
   });
-  const timers = startWorkflowTimerLoop(processor, {
-    now: options.now ?? (() => new Date()),
-    pollIntervalMs: options.timerPollIntervalMs ?? 1000,
-    batchSize: options.timerBatchSize ?? 100,
-    auto: options.autoFireTimers ?? true,
-    onFailure: emit,
-  });
+  const timers = startWorkflowTimerLoop(processor, loopOptions);
   // The inputs are the runner: when they stop on an error, the timers stop too.
   const done = subscription.done.finally(() => timers.stop());
   done.catch(() => undefined);

@@ -1,4 +1,7 @@
 import { backoffDelay, sleep, yieldToEventLoop } from './async.js';
+import { ValidationError } from './errors.js';
+import { checkInteger, checkMillis } from './optionChecks.js';
+import { describe } from './validation.js';
 import type { WorkflowClock, WorkflowProcessor } from './workflowProcessor.js';
 
 /** What a timer loop reports: each firing pass that failed (it is retried with backoff). */
@@ -90,5 +93,44 @@ export function startWorkflowTimerLoop(
       await running;
       await queue;
     },
+  };
+}
+
+/** The timer options every workflow runner takes. */
+export interface WorkflowTimerSettings {
+  now?: WorkflowClock;
+  /** Longest wait between two looks at the timer index (for timers other processes write). Default 1000. */
+  timerPollIntervalMs?: number;
+  /** Timers fired per index read. Default 100. */
+  timerBatchSize?: number;
+  /**
+   * Fire due timers on a loop in this runner. `false`: only `fireDueTimers()` fires them (a test
+   * that moves a clock, or a process that leaves timers to another). Default `true`.
+   */
+  autoFireTimers?: boolean;
+}
+
+export const WORKFLOW_TIMER_KEYS = ['timerPollIntervalMs', 'timerBatchSize', 'autoFireTimers'];
+
+/** Checks a runner's timer settings (paths under `path`) and fills in the defaults. */
+export function resolveTimerLoopOptions(
+  settings: WorkflowTimerSettings,
+  path: string,
+  onFailure: (failure: WorkflowTimerFailure) => void,
+): WorkflowTimerLoopOptions {
+  checkMillis(settings.timerPollIntervalMs, `${path}.timerPollIntervalMs`, 1);
+  checkInteger(settings.timerBatchSize, `${path}.timerBatchSize`, 1, 10_000);
+  if (settings.autoFireTimers !== undefined && typeof settings.autoFireTimers !== 'boolean') {
+    throw new ValidationError(
+      `${path}.autoFireTimers`,
+      `must be true or false; got ${describe(settings.autoFireTimers)}`,
+    );
+  }
+  return {
+    now: settings.now ?? (() => new Date()),
+    pollIntervalMs: settings.timerPollIntervalMs ?? 1000,
+    batchSize: settings.timerBatchSize ?? 100,
+    auto: settings.autoFireTimers ?? true,
+    onFailure,
   };
 }
