@@ -155,6 +155,54 @@ export function workflowRunnerContract(name: string, harness: WorkflowRunnerHarn
       expect(await orderEffects(store, 'o1')).toEqual(['StockReserved']);
     });
 
+    it('completes every effect once when the store fails while the effects are dispatched', async () => {
+      const { store, timers, append, clock } = await setup();
+      // The store refuses the first append of the event output and the first timer index write.
+      let storeFailures = 1;
+      let indexFailures = 1;
+      const flaky = new Proxy(store, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver) as unknown;
+          if (key !== 'appendToStream' || typeof value !== 'function') {
+            return typeof value === 'function' ? (value.bind(target) as unknown) : value;
+          }
+          return (streamId: string, ...rest: unknown[]) => {
+            if (streamId.startsWith('notices-') && storeFailures-- > 0) {
+              return Promise.reject(new Error('store unavailable for a moment'));
+            }
+            return (value as (...args: unknown[]) => unknown).call(target, streamId, ...rest);
+          };
+        },
+      });
+      const flakyTimers: DocumentStore = {
+        get: (c, id) => timers.get(c, id),
+        find: (c, f, o) => timers.find(c, f, o),
+        delete: (c, id) => timers.delete(c, id),
+        put: (c, id, doc) =>
+          indexFailures-- > 0
+            ? Promise.reject(new Error('index write failed'))
+            : timers.put(c, id, doc),
+      };
+      const runner = runWorkflow({
+        store: flaky,
+        workflow: paymentWorkflow,
+        commands: orderCommandHandlers(store),
+        timers: flakyTimers,
+        now: clock.now,
+        retry: { maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 5 },
+        onPoison: 'stop',
+      });
+      running.push(runner);
+      await runner.waitFor(await append('shop-1', placed('o1')));
+
+      expect(storeFailures).toBeLessThan(0);
+      expect(indexFailures).toBeLessThan(0);
+      expect(await orderEffects(store, 'o1')).toEqual(['StockReserved']);
+      expect(await store.readStream('notices-o1')).toHaveLength(1);
+      expect(await createWorkflowTimerIndex(timers).list('payment', 'o1')).toHaveLength(1);
+      expect((await readWorkflowInstance(store, paymentWorkflow, 'o1')).inputs).toHaveLength(1);
+    });
+
     it('fires a timer scheduled before a restart after it, once', async () => {
       const { store, start, append, clock } = await setup();
       const first = start();
