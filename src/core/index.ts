@@ -209,5 +209,14 @@ export type {
 } from './workflowTimerLoop.js';
 export { createWorkflowTimerIndex, WORKFLOW_TIMERS_COLLECTION } from './workflowTimers.js';
 export type { DueTimer, WorkflowTimerIndex } from './workflowTimers.js';
-export { readWorkflowInstance } from './workflowInspection.js';
-export type { WorkflowInputHistory, WorkflowInstanceView } from './workflowInspection.js';
+export {
+  parseWorkflowStreamId,
+  readWorkflowInstance,
+  WORKFLOW_INSTANCES_COLLECTION,
+  workflowInstancesProjection,
+} from './workflowInspection.js';
+export type {
+  WorkflowInputHistory,
+  WorkflowInstanceSummary,
+  WorkflowInstanceView,
+} from './workflowInspection.js';

@@ -1,10 +1,12 @@
 import type { DomainEvent } from './decider.js';
+import type { Projection } from './readModel.js';
 import type { EventStore } from './types.js';
 import type { Workflow, WorkflowTimer } from './workflow.js';
 import {
   applyRecord,
   emptyFold,
   toWorkflowRecord,
+  WORKFLOW_RECORD_TYPES,
   type WorkflowRecord,
 } from './workflowInstance.js';
 
@@ -74,5 +76,63 @@ export async function readWorkflowInstance<State, Input extends DomainEvent>(
     state: fold.state,
     timers: [...fold.timers.values()].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()),
     inputs,
+  };
+}
+
+/** The read-model collection `workflowInstancesProjection` writes. */
+export const WORKFLOW_INSTANCES_COLLECTION = 'eventloom_workflow_instances';
+
+/** One workflow instance as the instances projection lists it. */
+export interface WorkflowInstanceSummary {
+  [key: string]: unknown;
+  workflow: string;
+  instanceId: string;
+  streamId: string;
+  /** Inputs handled (timer firings included). */
+  inputs: number;
+  lastInputType: string;
+  /** ISO time the last input was recorded. */
+  updatedAt: string;
+}
+
+/** The workflow name and instance id of an instance stream id, or `undefined` for another stream. */
+export function parseWorkflowStreamId(
+  streamId: string,
+): { workflow: string; instanceId: string } | undefined {
+  const match = /^workflow-([A-Za-z0-9_.]+)-(.+)$/.exec(streamId);
+  return match === null
+    ? undefined
+    : { workflow: match[1] as string, instanceId: match[2] as string };
+}
+
+/**
+ * A projection listing every workflow instance (document id: the instance stream id), for the
+ * explorer's instance list: run it with `startProjection`, then
+ * `documents.find(WORKFLOW_INSTANCES_COLLECTION, { workflow: 'payment' }, { sort: { field: 'updatedAt', direction: 'desc' } })`.
+ *
+ * @example
+ * startProjection({ store, projection: workflowInstancesProjection(), target });
+ */
+export function workflowInstancesProjection(name = 'eventloom-workflow-instances'): Projection {
+  return {
+    name,
+    collections: [WORKFLOW_INSTANCES_COLLECTION],
+    eventTypes: [WORKFLOW_RECORD_TYPES.input],
+    async handle(event, docs) {
+      const parsed = parseWorkflowStreamId(event.streamId);
+      if (parsed === undefined) return;
+      const before = await docs.get<WorkflowInstanceSummary>(
+        WORKFLOW_INSTANCES_COLLECTION,
+        event.streamId,
+      );
+      const summary: WorkflowInstanceSummary = {
+        ...parsed,
+        streamId: event.streamId,
+        inputs: (before?.inputs ?? 0) + 1,
+        lastInputType: (event.data as { type?: string }).type ?? '',
+        updatedAt: event.recordedAt.toISOString(),
+      };
+      await docs.put(WORKFLOW_INSTANCES_COLLECTION, event.streamId, summary);
+    },
   };
 }
