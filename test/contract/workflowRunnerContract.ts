@@ -17,6 +17,7 @@ import {
   orderCommandHandlers,
   orderEffects,
   PAYMENT_TIMEOUT_MS,
+  paymentOptions,
   paymentWorkflow,
 } from '../support/paymentWorkflow.js';
 
@@ -98,13 +99,7 @@ export function workflowRunnerContract(name: string, harness: WorkflowRunnerHarn
       const runner = start();
       await runner.waitFor(await append('shop-1', placed('o1')));
       const [event] = await store.readStream('shop-1');
-      const again = createWorkflowProcessor({
-        store,
-        workflow: paymentWorkflow,
-        commands: orderCommandHandlers(store),
-        timers,
-        now: clock.now,
-      });
+      const again = createWorkflowProcessor(paymentOptions(store, timers, clock.now));
       const results = await Promise.all([
         again.handle(event as RecordedEvent),
         again.handle(event as RecordedEvent),
@@ -299,13 +294,7 @@ export function workflowRunnerContract(name: string, harness: WorkflowRunnerHarn
           const manual = { autoFireTimers: false };
           let runner = start(undefined, manual);
           const inputs: RecordedEvent[] = [];
-          const redeliverer = createWorkflowProcessor({
-            store,
-            workflow: paymentWorkflow,
-            commands: orderCommandHandlers(store),
-            timers,
-            now: clock.now,
-          });
+          const redeliverer = createWorkflowProcessor(paymentOptions(store, timers, clock.now));
           for (const step of schedule) {
             switch (step.op) {
               case 'place': {

@@ -11,8 +11,8 @@ import {
 } from '../../src/core/workflowInspection.js';
 import {
   manualClock,
-  orderCommandHandlers,
   PAYMENT_TIMEOUT_MS,
+  paymentOptions,
   paymentWorkflow,
 } from '../support/paymentWorkflow.js';
 
@@ -21,11 +21,7 @@ describe('workflow inspection', () => {
     const store = createMemoryEventStore();
     const clock = manualClock();
     const runner = runWorkflow({
-      store,
-      workflow: paymentWorkflow,
-      commands: orderCommandHandlers(store),
-      timers: store.documents.async,
-      now: clock.now,
+      ...paymentOptions(store, store.documents.async, clock.now),
       autoFireTimers: false,
     });
     const docs = createMemoryDocuments();

@@ -9,9 +9,9 @@ import {
 import { serviceAvailable } from '../support/services.js';
 import {
   manualClock,
-  orderCommandHandlers,
   orderEffects,
   PAYMENT_TIMEOUT_MS,
+  paymentOptions,
   paymentWorkflow,
 } from '../support/paymentWorkflow.js';
 import { BROKERS, KafkaTestKit } from './kafkaTestKit.js';
@@ -43,11 +43,7 @@ describe.skipIf(!available)('workflows on a Kafka consumer group', () => {
         brokers: BROKERS,
         topics: [topic],
         groupId,
-        store,
-        workflow: paymentWorkflow,
-        commands: orderCommandHandlers(store),
-        timers: store.documents.async,
-        now: clock.now,
+        ...paymentOptions(store, store.documents.async, clock.now),
         autoFireTimers: false,
         createTopics: false,
         deadLetterTopic: false,

@@ -5,6 +5,7 @@
  */
 import { createCommandHandler } from '../../src/core/commandHandler.js';
 import type { Decider } from '../../src/core/decider.js';
+import type { DocumentStore } from '../../src/core/readModel.js';
 import type { EventStore } from '../../src/core/types.js';
 import { defineWorkflow } from '../../src/core/workflow.js';
 import type { WorkflowCommandHandlers } from '../../src/core/workflowProcessor.js';
@@ -144,3 +145,14 @@ export const reminderWorkflow = defineWorkflow<{ reminders: number }, ReminderIn
       ? [{ kind: 'schedule', timerId: 'r', afterMs: 100, message: { type: 'Remind', data: null } }]
       : [{ kind: 'event', stream: 'reminders', type: 'Reminded', data: null }],
 });
+
+/** The processor options of the payment workflow on `store`, timers in `timers`. */
+export function paymentOptions(store: EventStore, timers: DocumentStore, now: () => Date) {
+  return {
+    store,
+    workflow: paymentWorkflow,
+    commands: orderCommandHandlers(store),
+    timers,
+    now,
+  };
+}
