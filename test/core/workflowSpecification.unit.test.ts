@@ -69,6 +69,12 @@ describe('WorkflowSpecification', () => {
       });
   });
 
+  it('treats an input given again with the same id as a redelivery: nothing happens', () =>
+    WorkflowSpecification.for(reminderWorkflow)
+      .given([{ type: 'Snooze', data: null, id: 'e1' }])
+      .when({ type: 'Snooze', data: null, id: 'e1' })
+      .thenNothingHappened());
+
   it('folds the state from the handled inputs', () =>
     spec.given([placed]).when(paid).thenState({ status: 'paid' }));
 

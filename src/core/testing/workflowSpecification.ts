@@ -8,6 +8,7 @@ import {
   type InstanceFold,
   timerInputId,
   toWorkflowRecord,
+  wasHandled,
 } from '../workflowInstance.js';
 import type { ErrorExpectation } from './deciderSpecification.js';
 import {
@@ -141,6 +142,8 @@ async function run<State, Input extends DomainEvent>(
   };
   const handle = async (input: WorkflowInput<Input>, instanceId: string): Promise<void> => {
     fold ??= emptyFold(recording, instanceId);
+    // A redelivery (an id given twice) is recognised as the runners recognise it: no outputs.
+    if (wasHandled(fold, input.id)) return;
     const records = await decideRecords(recording, fold, input, new Date(now));
     for (const record of records) {
       applyRecord(recording, fold, toWorkflowRecord(record as never) as never);
