@@ -1,6 +1,8 @@
 import type { DomainEvent } from './decider.js';
+import { errorMessage } from './async.js';
 import {
   ConfigurationError,
+  HandlerFailedError,
   isConcurrencyError,
   isIdempotencyConflictError,
   ValidationError,
@@ -286,9 +288,33 @@ export function createWorkflowProcessor<
     },
     async fireDueTimers(limit = 100) {
       let fired = 0;
+      const failed: { timer: DueTimer; error: unknown }[] = [];
+      // Each timer on its own: one that keeps failing must not hold back the others.
       for (const timer of await index.due(name, now(), limit)) {
-        const result = await fire(timer);
-        if (result.outcome === 'handled') fired++;
+        try {
+          const result = await fire(timer);
+          if (result.outcome === 'handled') fired++;
+        } catch (error) {
+          failed.push({ timer, error });
+        }
+      }
+      const first = failed[0];
+      if (first !== undefined) {
+        throw new HandlerFailedError(
+          `Workflow '${name}': ${failed.length} due timer(s) failed to fire (${fired} fired); the first, '${first.timer.timerId}' of instance '${first.timer.instanceId}', failed with: ${errorMessage(first.error)}. They stay due and are retried`,
+          {
+            cause: first.error,
+            details: {
+              workflow: name,
+              fired,
+              failed: failed.map(({ timer }) => ({
+                instanceId: timer.instanceId,
+                timerId: timer.timerId,
+                scheduleId: timer.scheduleId,
+              })),
+            },
+          },
+        );
       }
       return fired;
     },

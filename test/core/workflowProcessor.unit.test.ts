@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isConfigurationError, isValidationError } from '../../src/core/errors.js';
+import {
+  isConfigurationError,
+  isEventloomError,
+  isValidationError,
+} from '../../src/core/errors.js';
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { runWorkflow } from '../../src/core/runWorkflow.js';
 import type { RecordedEvent } from '../../src/core/types.js';
@@ -7,7 +11,15 @@ import { defineWorkflow } from '../../src/core/workflow.js';
 import { readWorkflowInstance } from '../../src/core/workflowInspection.js';
 import { createWorkflowProcessor } from '../../src/core/workflowProcessor.js';
 import { createWorkflowTimerIndex } from '../../src/core/workflowTimers.js';
-import { manualClock, paymentWorkflow, reminderWorkflow } from '../support/paymentWorkflow.js';
+import {
+  manualClock,
+  orderCommandHandlers,
+  orderEffects,
+  PAYMENT_TIMEOUT_MS,
+  paymentOptions,
+  paymentWorkflow,
+  reminderWorkflow,
+} from '../support/paymentWorkflow.js';
 
 const reminder = reminderWorkflow;
 
@@ -55,6 +67,38 @@ describe('workflow processor', () => {
       ['Remind', ['event']],
     ]);
     expect(await index.list('reminder')).toEqual([]);
+  });
+
+  it('fires the other due timers when one keeps failing, and reports the failing one', async () => {
+    const store = createMemoryEventStore();
+    const clock = manualClock();
+    const processor = createWorkflowProcessor(
+      paymentOptions(store, store.documents.async, clock.now),
+    );
+    await processor.handle(recorded('e1', 'OrderPlaced', { orderId: 'o1' }));
+    clock.advance(1);
+    await processor.handle(recorded('e2', 'OrderPlaced', { orderId: 'o2' }));
+    clock.advance(PAYMENT_TIMEOUT_MS);
+    // The order service refuses every command about o1.
+    const failing = createWorkflowProcessor({
+      ...paymentOptions(store, store.documents.async, clock.now),
+      commands: orderCommandHandlers(store, (command) => {
+        if (
+          (command as { data?: { orderId?: string } }).data?.orderId === 'o1' &&
+          command.type === 'CancelOrder'
+        )
+          throw new Error('the order service is down');
+      }),
+    });
+    const error: unknown = await failing.fireDueTimers().catch((e: unknown) => e);
+    expect(isEventloomError(error) && error.code).toBe('HANDLER_FAILED');
+    expect(String(error)).toMatch(
+      /1 due timer\(s\) failed to fire \(1 fired\).*'payment-timeout' of instance 'o1'.*the order service is down/,
+    );
+    expect(await orderEffects(store, 'o2')).toEqual(['StockReserved', 'OrderCancelled']);
+    expect(await orderEffects(store, 'o1')).toEqual(['StockReserved']);
+    expect(await processor.fireDueTimers()).toBe(0);
+    expect(await orderEffects(store, 'o1')).toEqual(['StockReserved', 'OrderCancelled']);
   });
 
   it('ignores events that are not inputs, and inputs instanceOf leaves out', async () => {
