@@ -1,5 +1,5 @@
 import type { DomainEvent } from './decider.js';
-import { checkKnownKeys } from './optionChecks.js';
+import { checkKnownKeys, checkPort } from './optionChecks.js';
 import { checkRunOptions } from './subscriptionOptions.js';
 import type {
   CheckpointStore,
@@ -97,6 +97,7 @@ export function runWorkflow<
 >(options: RunWorkflowOptions<State, Input, Command, Event>): WorkflowRunner {
   const raw = options as unknown as Record<string, unknown>;
   checkProcessorOptions(raw, 'options');
+  checkPort(options.store, 'options.store', ['appendToStream', 'readStream', 'subscribe']);
   checkKnownKeys(raw, 'options', RUN_KEYS);
   checkRunOptions(raw, 'options');
   const loopOptions = resolveTimerLoopOptions(options, 'options', (failure) => emit(failure));
