@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WorkflowSpecification } from '../../src/core/testing/index.js';
+import { createTestClock, WorkflowSpecification } from '../../src/core/testing/index.js';
 import { defineWorkflow } from '../../src/core/workflow.js';
 import {
   PAYMENT_TIMEOUT_MS,
@@ -113,5 +113,16 @@ describe('WorkflowSpecification', () => {
       .given([snooze, { advanceMs: 60 }, snooze])
       .whenTimeAdvances(100)
       .thenState({ reminders: 1 });
+  });
+});
+
+describe('createTestClock', () => {
+  it('moves only when the test moves it', () => {
+    const clock = createTestClock('2030-01-01T00:00:00Z');
+    expect(clock.now().toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    clock.advance(1500);
+    expect(clock.now().toISOString()).toBe('2030-01-01T00:00:01.500Z');
+    clock.set('2031-06-01T12:00:00Z');
+    expect(clock.now().toISOString()).toBe('2031-06-01T12:00:00.000Z');
   });
 });

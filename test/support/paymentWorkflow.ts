@@ -6,6 +6,7 @@
 import { createCommandHandler } from '../../src/core/commandHandler.js';
 import type { Decider } from '../../src/core/decider.js';
 import type { DocumentStore } from '../../src/core/readModel.js';
+import { createTestClock, type TestClock } from '../../src/core/testing/index.js';
 import type { EventStore } from '../../src/core/types.js';
 import { defineWorkflow } from '../../src/core/workflow.js';
 import type { WorkflowCommandHandlers } from '../../src/core/workflowProcessor.js';
@@ -123,13 +124,7 @@ export async function orderEffects(store: EventStore, orderId: string): Promise<
 }
 
 /** A clock the test moves by hand. */
-export function manualClock(start = Date.parse('2030-01-01T00:00:00Z')): {
-  now: () => Date;
-  advance: (ms: number) => void;
-} {
-  let t = start;
-  return { now: () => new Date(t), advance: (ms) => (t += ms) };
-}
+export const manualClock = (): TestClock => createTestClock();
 
 export type ReminderInput = { type: 'Snooze'; data: null } | { type: 'Remind'; data: null };
 

@@ -21,5 +21,6 @@ export {
   type WorkflowSpecificationThen,
   type WorkflowSpecificationWhen,
 } from './workflowSpecification.js';
+export { createTestClock, type TestClock } from './testClock.js';
 export { createMemoryEventStore, type MemoryEventStoreOptions } from '../memoryEventStore.js';
 export { createMemorySnapshotStore } from '../memorySnapshotStore.js';
