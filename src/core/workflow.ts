@@ -86,6 +86,13 @@ export interface Workflow<
   ):
     | readonly WorkflowOutput<Input, Command, Event>[]
     | Promise<readonly WorkflowOutput<Input, Command, Event>[]>;
+  /**
+   * The part of an input's `data` kept in the instance stream, which is also what `evolve`
+   * sees (`decide` sees the whole input). Default: all of it. The instance stream is not
+   * covered by personal-data declarations of the input's type, so leave out personal fields
+   * the state does not need.
+   */
+  recordedData?(input: WorkflowInput<Input>): unknown;
 }
 
 /** The state type of a workflow. */
@@ -98,7 +105,15 @@ export type WorkflowInputOf<W> =
 export type WorkflowCommandOf<W> =
   W extends Workflow<infer _S, infer _I, infer C, infer _E> ? C : never;
 
-const WORKFLOW_KEYS = ['name', 'inputs', 'instanceOf', 'initialState', 'evolve', 'decide'];
+const WORKFLOW_KEYS = [
+  'name',
+  'inputs',
+  'instanceOf',
+  'initialState',
+  'evolve',
+  'decide',
+  'recordedData',
+];
 
 /**
  * Checks a workflow definition and returns it (typed). Throws `ValidationError` naming the
@@ -158,6 +173,7 @@ export function checkWorkflow(value: unknown, path: string): void {
   checkFunction(w.initialState, `${path}.initialState`, '() => state', true);
   checkFunction(w.evolve, `${path}.evolve`, '(state, input) => state', true);
   checkFunction(w.decide, `${path}.decide`, '(input, state, context) => outputs[]', true);
+  checkFunction(w.recordedData, `${path}.recordedData`, '(input) => data');
 }
 
 /** The stream that holds one instance's inputs, outputs and timers. */

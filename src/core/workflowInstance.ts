@@ -199,7 +199,7 @@ export async function decideRecords<State, Input extends DomainEvent>(
   add(WORKFLOW_RECORD_TYPES.input, {
     inputId: input.id,
     type: input.type,
-    data: input.data,
+    data: workflow.recordedData === undefined ? input.data : workflow.recordedData(input),
     metadata: input.metadata,
     source: input.source,
   });

@@ -60,7 +60,7 @@ export interface WorkflowProcessorOptions<
   /** Holds the instance streams; `event` outputs are appended to it too. */
   store: EventStore;
   workflow: Workflow<State, Input, Command, Event>;
-  commands: WorkflowCommandHandlers<Command>;
+  commands: NoInfer<WorkflowCommandHandlers<Command>>;
   /** Where the due-time index of timers lives (e.g. `store.documents.async`, a MongoDB target's `documents`). */
   timers: DocumentStore;
   /** Default `() => new Date()`. */

@@ -101,6 +101,37 @@ describe('workflow processor', () => {
     expect(await orderEffects(store, 'o1')).toEqual(['StockReserved', 'OrderCancelled']);
   });
 
+  it('keeps only the recorded part of an input in the instance stream, while decide sees all of it', async () => {
+    type Signup = { type: 'SignedUp'; data: { userId: string; email: string } };
+    const welcome = defineWorkflow<{ seen: unknown[] }, Signup>({
+      name: 'welcome',
+      inputs: ['SignedUp'],
+      instanceOf: (input) => input.data.userId,
+      initialState: () => ({ seen: [] }),
+      evolve: (state, input) => ({ seen: [...state.seen, input.data] }),
+      decide: (input) => [{ kind: 'command', type: 'SendWelcome', data: { to: input.data.email } }],
+      recordedData: (input) => ({ userId: input.data.userId }),
+    });
+    const store = createMemoryEventStore();
+    const sent: unknown[] = [];
+    const processor = createWorkflowProcessor({
+      store,
+      workflow: welcome,
+      commands: { SendWelcome: (c) => void sent.push(c.data) },
+      timers: store.documents.async,
+    });
+    await processor.handle(recorded('u1', 'SignedUp', { userId: 'ada', email: 'ada@example.org' }));
+
+    expect(sent).toEqual([{ to: 'ada@example.org' }]);
+    const stream = await store.readStream('workflow-welcome-ada');
+    expect(JSON.stringify(stream.filter((e) => e.type === 'WorkflowInputReceived'))).not.toContain(
+      'ada@example.org',
+    );
+    expect((await readWorkflowInstance(store, welcome, 'ada')).state).toEqual({
+      seen: [{ userId: 'ada' }],
+    });
+  });
+
   it('ignores events that are not inputs, and inputs instanceOf leaves out', async () => {
     const store = createMemoryEventStore();
     const processor = createWorkflowProcessor({
