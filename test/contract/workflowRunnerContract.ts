@@ -28,6 +28,8 @@ export interface WorkflowRunnerHarness {
   skip?: boolean;
   /** Runs of the random-schedule property. Default 25. */
   propertyRuns?: number;
+  /** Most steps in one random schedule. Default 25. */
+  propertySteps?: number;
 }
 
 const placed = (orderId: string) => ({ type: 'OrderPlaced', data: { orderId } });
@@ -282,7 +284,7 @@ export function workflowRunnerContract(name: string, harness: WorkflowRunnerHarn
           fc.nat().map((pick): Op => ({ op: 'redeliver', pick })),
           fc.boolean().map((replay): Op => ({ op: 'restart', replay })),
         ),
-        { maxLength: 25 },
+        { maxLength: harness.propertySteps ?? 25 },
       );
       await fc.assert(
         fc.asyncProperty(ops, async (schedule) => {
@@ -358,8 +360,8 @@ export function workflowRunnerContract(name: string, harness: WorkflowRunnerHarn
         }),
         // A loaded shared service (the MongoDB stand-in) may make a run take seconds: stop
         // starting new runs after a time budget rather than time out mid-run.
-        { numRuns: harness.propertyRuns ?? 25, interruptAfterTimeLimit: 60_000 },
+        { numRuns: harness.propertyRuns ?? 25, interruptAfterTimeLimit: 90_000 },
       );
-    }, 150_000);
+    }, 180_000);
   });
 }

@@ -27,7 +27,9 @@ workflowRunnerContract('mongodb', {
     const store = openStore(uniqueName('el_workflow'));
     return Promise.resolve({ store, timers: timersOf(store) });
   },
+  // Each step is several round trips to the shared stand-in, slow when other suites load it.
   propertyRuns: 5,
+  propertySteps: 12,
 });
 
 workflowTimerIndexContract('mongodb', {
