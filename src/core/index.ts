@@ -178,3 +178,50 @@ export type {
   PersonalDataStoreOptions,
   SnapshotEncryptionOptions,
 } from './cryptoShredding.js';
+
+export { defineWorkflow, workflowStreamId } from './workflow.js';
+export type {
+  Workflow,
+  WorkflowCommandOf,
+  WorkflowDecideContext,
+  WorkflowInput,
+  WorkflowInputOf,
+  WorkflowInputSource,
+  WorkflowOutput,
+  WorkflowState,
+  WorkflowTimer,
+} from './workflow.js';
+export { WORKFLOW_RECORD_TYPES } from './workflowInstance.js';
+export type { WorkflowRecord } from './workflowInstance.js';
+export { createWorkflowProcessor } from './workflowProcessor.js';
+export type {
+  WorkflowClock,
+  WorkflowCommand,
+  WorkflowCommandHandler,
+  WorkflowCommandHandlers,
+  WorkflowHandleResult,
+  WorkflowInputEvent,
+  WorkflowProcessor,
+  WorkflowProcessorOptions,
+} from './workflowProcessor.js';
+export { runWorkflow } from './runWorkflow.js';
+export type { RunWorkflowOptions, WorkflowNotice, WorkflowRunner } from './runWorkflow.js';
+export { startWorkflowTimerLoop } from './workflowTimerLoop.js';
+export type {
+  WorkflowTimerFailure,
+  WorkflowTimerLoop,
+  WorkflowTimerLoopOptions,
+} from './workflowTimerLoop.js';
+export { createWorkflowTimerIndex, WORKFLOW_TIMERS_COLLECTION } from './workflowTimers.js';
+export type { DueTimer, WorkflowTimerIndex } from './workflowTimers.js';
+export {
+  parseWorkflowStreamId,
+  readWorkflowInstance,
+  WORKFLOW_INSTANCES_COLLECTION,
+  workflowInstancesProjection,
+} from './workflowInspection.js';
+export type {
+  WorkflowInputHistory,
+  WorkflowInstanceSummary,
+  WorkflowInstanceView,
+} from './workflowInspection.js';

@@ -48,3 +48,6 @@ export type { KafkaErrorReason } from './kafkaErrors.js';
 export { parseBrokers } from './kafkaClient.js';
 export type { KafkaClientSettings, KafkaConnection } from './kafkaClient.js';
 export type { TopicSettings } from './kafkaTopics.js';
+
+export { runKafkaWorkflow } from './kafkaWorkflow.js';
+export type { KafkaWorkflowOptions, KafkaWorkflowRunner } from './kafkaWorkflow.js';
