@@ -115,11 +115,5 @@ describe.skipIf(!available)('users topic end to end', () => {
     const applied = [...first.lines, ...second.lines].filter((l) => l.startsWith('applied'));
     expect(applied).toHaveLength(head);
     expect(new Set(applied).size).toBe(head);
-    console.log(
-      'DEBUG',
-      appliedBeforeKill,
-      head,
-      second.lines.filter((l) => l.startsWith('skipped')).length,
-    );
   });
 });
