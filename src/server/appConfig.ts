@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, parseKeyEncryptionKey } from '../core/index.js';
+import { type AppServicesConfig, DEFAULT_APP_SERVICES_CONFIG } from '../app/services/index.js';
 import type { ExplorerAccess } from './apiRouter.js';
 
 export type StoreConfig =
@@ -37,6 +38,8 @@ export interface AppConfig {
   webRoot: string;
   /** For the Kafka publisher (another module); the app itself does not use it. */
   kafkaBrokers: string | undefined;
+  /** The shop's services (ORDER_PAYMENT_TIMEOUT_MS, SHIPPING_DELAY_MS). */
+  services: AppServicesConfig;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
@@ -62,6 +65,23 @@ const list = (value: string | undefined): string[] =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+
+/** Longest timer delay: JavaScript fires a longer timer at once. */
+const MAX_DELAY_MS = 2_147_483_647;
+
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > MAX_DELAY_MS) {
+    throw bad(
+      name,
+      text,
+      `use a whole number of milliseconds from ${min} to ${MAX_DELAY_MS} (about 24.8 days); default ${fallback}`,
+    );
+  }
+  return value;
+}
 
 function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
   const explicit = env.EVENTLOOM_DB;
@@ -93,6 +113,8 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
  * | `WEB_ROOT` | `<package>/dist/web` | the built web UI |
  * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
+ * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
+ * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
  */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
@@ -217,5 +239,19 @@ export function loadAppConfig(
     readYourWritesMs: Number(rywText),
     webRoot: resolve(env.WEB_ROOT ?? join(PACKAGE_ROOT, 'dist', 'web')),
     kafkaBrokers: env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS,
+    services: {
+      orderPaymentTimeoutMs: millis(
+        env,
+        'ORDER_PAYMENT_TIMEOUT_MS',
+        DEFAULT_APP_SERVICES_CONFIG.orderPaymentTimeoutMs,
+        1,
+      ),
+      shippingDelayMs: millis(
+        env,
+        'SHIPPING_DELAY_MS',
+        DEFAULT_APP_SERVICES_CONFIG.shippingDelayMs,
+        0,
+      ),
+    },
   };
 }
