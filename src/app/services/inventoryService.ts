@@ -5,7 +5,7 @@ import { type AppServiceFactory, serviceWorkflow } from './appService.js';
 
 /** What the inventory service reads: orders placed and cancelled. */
 export type InventoryServiceInput =
-  | { type: 'OrderPlaced'; data: { orderId: string; items: OrderLine[] } }
+  | { type: 'OrderPlaced'; data: { orderId: string; items: readonly OrderLine[] } }
   | { type: 'OrderCancelled'; data: { orderId: string; reason: string } };
 
 /** Its own commands, on the stock (`Inventory`). */
