@@ -98,7 +98,9 @@ describe('notifications in eventloom start', () => {
       subject: 'Welcome to the Eventloom Shop',
     });
     expect(emails[0]!.raw).toContain('ada@example.com');
-    expect(readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(3);
+    await expect
+      .poll(() => readdirSync(join(data, 'outbox')).filter((f) => f.endsWith('.eml')).length)
+      .toBe(3);
 
     const theirs = (await (await bob.get('/api/dev/emails')).json()) as DevEmails;
     expect(theirs.emails.map((e) => e.raw).join()).not.toContain('ada@example.com');
