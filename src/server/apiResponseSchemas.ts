@@ -312,3 +312,23 @@ export type ApiStream = z.infer<typeof Stream>;
 export type ApiAggregateState = z.infer<typeof AggregateState>;
 export type ApiSubscriptionList = z.infer<typeof SubscriptionList>;
 export type ApiEventRate = z.infer<typeof EventRate>;
+
+export const DevEmail = named(
+  'DevEmail',
+  'A mail the notifications service handled for the user: `sent`, or `skipped` (the recipient was erased). `raw` is the RFC 5322 message from the outbox folder (outbox mode only).',
+  z.object({
+    message_id: z.string(),
+    kind: z.enum(['welcome', 'order-shipped']),
+    status: z.enum(['sent', 'skipped']),
+    reason: z.string().nullable(),
+    subject: z.string().nullable(),
+    at: z.string(),
+    raw: z.string().nullable(),
+  }),
+);
+export const DevEmailList = named(
+  'DevEmailList',
+  'The mail sent to one user, newest first.',
+  z.object({ emails: z.array(DevEmail) }),
+);
+export type ApiDevEmail = z.infer<typeof DevEmail>;

@@ -284,3 +284,9 @@ export {
   EventRate,
   Health,
 } from './apiResponseSchemas.js';
+
+export const DevEmailQuery = z.object({
+  user: uuid()
+    .optional()
+    .apply(described, 'Whose mail (default: yours); only admins may name another user'),
+});

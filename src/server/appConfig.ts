@@ -40,6 +40,10 @@ export interface AppConfig {
   kafkaBrokers: string | undefined;
   /** The shop's services (ORDER_PAYMENT_TIMEOUT_MS, SHIPPING_DELAY_MS). */
   services: AppServicesConfig;
+  /** `SMTP_URL`: the notifications' mail goes there; unset: `.eml` files in `<dataDir>/outbox/`. */
+  smtpUrl: string | undefined;
+  /** `GET /api/dev/emails` answers (`DEV_MAILBOX`; default: on exactly when there is no `SMTP_URL`). */
+  devMailbox: boolean;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
@@ -115,6 +119,8 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
  * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
  * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
+ * | `SMTP_URL` | none | where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/` |
+ * | `DEV_MAILBOX` | on without `SMTP_URL`, else off | `GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's) |
  */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
@@ -211,6 +217,15 @@ export function loadAppConfig(
     );
   }
 
+  const smtpUrl = env.SMTP_URL === '' ? undefined : env.SMTP_URL;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/\s]+\/?$/.test(smtpUrl)) {
+    throw bad(
+      'SMTP_URL',
+      smtpUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      'give the SMTP server as smtp://host:port (or smtps://user:password@host:465)',
+    );
+  }
+
   const rywText = env.READ_YOUR_WRITES_MS ?? '2000';
   if (!/^\d{1,6}$/.test(rywText)) {
     throw bad(
@@ -253,5 +268,7 @@ export function loadAppConfig(
         0,
       ),
     },
+    smtpUrl,
+    devMailbox: flag(env, 'DEV_MAILBOX', smtpUrl === undefined),
   };
 }

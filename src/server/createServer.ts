@@ -28,6 +28,7 @@ import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerShopRoutes } from './shopRoutes.js';
+import { type DevMailbox, registerDevMailRoutes } from './devMailRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
@@ -72,6 +73,8 @@ export interface ServerOptions {
   readModelKind?: string;
   /** Counts events appended (see `countingStore`); default: a new registry. */
   metrics?: Metrics;
+  /** `GET /api/dev/emails` (see `registerDevMailRoutes`). Default: off (no such route). */
+  devMailbox?: DevMailbox;
   /** Concurrent live (SSE) streams. Default 100. */
   maxLiveClients?: number;
   version?: string;
@@ -251,6 +254,7 @@ export function createServer(options: ServerOptions): EventloomServer {
   registerFeedRoutes(deps);
   registerShopRoutes(deps);
   registerStoreRoutes({ router, store, app: referenceApp, live, registry, rate });
+  if (options.devMailbox !== undefined) registerDevMailRoutes(router, options.devMailbox);
   serveWeb(app, options.webRoot);
 
   const patterns = router.specs.map((spec) => ({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -36,6 +37,7 @@ import type { Logger } from '../core/logger.js';
 import type { Registry } from '../node/metricsRegistry.js';
 import { createMetrics } from './metrics.js';
 import { createNodeServer } from './nodeServer.js';
+import { startNotifications } from './appNotifications.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 
 /** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
@@ -251,9 +253,11 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   await mkdir(config.dataDir, { recursive: true });
   const opened = await openStores(config, log);
   let services: RunningAppServices | undefined;
+  let notifications: ReturnType<typeof startNotifications> | undefined;
   const cleanup = async () => {
     // Services write to the store: they stop before it closes.
     await services?.stop().catch(() => undefined);
+    await notifications?.stop().catch(() => undefined);
     for (const close of opened.close) await close().catch(() => undefined);
   };
   try {
@@ -292,6 +296,9 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     const running = services;
     registry.add('subscription', () => running.runners.map((runner) => runner.subscription));
     if (config.seedSampleData) await seedSampleCatalog(app);
+    const mailing = startNotifications(config, app, store, opened.privateDocuments, log);
+    notifications = mailing;
+    registry.add('subscription', () => mailing.subscriptions);
 
     const server = createServer({
       app,
@@ -313,6 +320,16 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       trustProxy: config.trustProxy,
       webRoot: config.webRoot,
       readYourWritesMs: config.readYourWritesMs,
+      ...(config.devMailbox
+        ? {
+            devMailbox: {
+              sentLog: opened.privateDocuments,
+              ...(config.smtpUrl === undefined
+                ? { outboxDir: join(config.dataDir, 'outbox') }
+                : {}),
+            },
+          }
+        : {}),
       registry,
       metrics,
       storeKind: config.store.kind,

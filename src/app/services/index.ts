@@ -19,6 +19,17 @@ export { inventoryService, inventoryWorkflow } from './inventoryService.js';
 export { orderService } from './orderService.js';
 export { orderWorkflow, PAYMENT_TIMEOUT_REASON, PAYMENT_TIMER } from './orderWorkflow.js';
 export { shippingService } from './shippingService.js';
+export {
+  notificationsService,
+  notificationsWorkflow,
+  SENT_EMAILS,
+  sentEmailsOf,
+} from './notifications.js';
+export type {
+  NotificationsDependencies,
+  SendEmailCommand,
+  SentEmailRecord,
+} from './notifications.js';
 export { CARRIER_TIMER, shipmentIdOf, shippingWorkflow } from './shippingWorkflow.js';
 
 /** The shop's services by name (what `eventloom worker <name>` runs; `start` runs them all). */
