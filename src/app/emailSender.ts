@@ -37,6 +37,11 @@ export interface SentEmail {
 export interface EmailSender {
   /** Throws `EmailDeliveryError` when the message could not be handed over; retry it. */
   send(email: OutgoingEmail): Promise<SentEmail>;
+  /**
+   * Destroys a message this sender still holds (the outbox's `.eml` file), for erasing its
+   * recipient. `true` if there was one; SMTP holds nothing (the mail has left): `false`.
+   */
+  discard(messageId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -92,6 +92,27 @@ export function createOutboxEmailSender(options: OutboxEmailSenderOptions): Emai
         );
       }
     },
+    async discard(messageId) {
+      const path = join(options.dir, outboxFileName(messageId));
+      let file;
+      try {
+        file = await open(path, 'r+');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw error;
+      }
+      try {
+        // Overwritten before it is unlinked, so the address is not left in the freed blocks
+        // for a scan of the folder's files (the file system may still keep copies elsewhere).
+        const { size } = await file.stat();
+        await file.write(Buffer.alloc(size), 0, size, 0);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await unlink(path);
+      return true;
+    },
     close() {
       composer.close();
       return Promise.resolve();

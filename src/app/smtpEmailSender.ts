@@ -58,6 +58,10 @@ export function createSmtpEmailSender(options: SmtpEmailSenderOptions): EmailSen
       }
       return { messageId: email.messageId, outcome: 'sent' };
     },
+    discard() {
+      // Handed over is gone: erasing mail already delivered is the receiver's business.
+      return Promise.resolve(false);
+    },
     close() {
       transport.close();
       return Promise.resolve();

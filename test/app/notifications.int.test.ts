@@ -76,6 +76,7 @@ function counting(sender: EmailSender): EmailSender & { sent: string[] } {
       sent.push(email.messageId);
       return result;
     },
+    discard: (messageId) => sender.discard(messageId),
     close: () => sender.close(),
   };
 }
@@ -196,6 +197,37 @@ describe('notifications service', () => {
     });
   });
 
+  it('destroys the mail it still holds for a user who is deleted later, in the outbox and on redelivery', async () => {
+    const mail = counting(createOutboxEmailSender({ dir: outbox }));
+    const runner = startNotifications(mail);
+    const { value: ada } = await register('ada');
+    const { value: bob } = await register('bob');
+    await shippedOrder(ada.id, 'ada');
+    await runner.waitFor(await store.headPosition(), 5000);
+    expect(await outboxFiles()).toHaveLength(3);
+
+    await app.accounts.delete(app.accounts.actorOf(ada), ada.id);
+    await runner.waitFor(await store.headPosition(), 5000);
+    const left = await outboxFiles();
+    expect(left).toHaveLength(1);
+    const bobsMail = await readFile(join(outbox, left[0]!), 'utf8');
+    expect(bobsMail).toContain('bob@example.com');
+    const records = await sentEmailsOf(documents, ada.id);
+    expect(records.map((r) => [r.status, typeof r.erasedAt])).toEqual([
+      ['sent', 'string'],
+      ['sent', 'string'],
+    ]);
+
+    // Every input again, the deletion included: nothing is sent, nothing comes back.
+    await runner.stop();
+    const again = counting(createOutboxEmailSender({ dir: outbox }));
+    const replay = startNotifications(again, 'workflow-notifications-replay');
+    await replay.waitFor(await store.headPosition(), 5000);
+    expect(again.sent).toEqual([]);
+    expect(await outboxFiles()).toEqual(left);
+    expect(bob.id).not.toBe(ada.id);
+  });
+
   const binary = mailpitBinary();
   it.skipIf(binary === undefined)(
     'over SMTP, a failure between the server accepting the mail and the sent-log sends the same Message-ID again, which a deduplicating receiver keeps once',
@@ -212,6 +244,7 @@ describe('notifications service', () => {
             if (attempts === 1) throw new Error('lost after the SMTP accept');
             return result;
           },
+          discard: (messageId) => smtp.discard(messageId),
           close: () => smtp.close(),
         });
         const runner = startNotifications(crashy);

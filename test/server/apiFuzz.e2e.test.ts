@@ -124,8 +124,11 @@ describe.skipIf(missing !== undefined)('the API under Schemathesis', () => {
         CHECKS,
         '--max-examples',
         '5',
+        // One worker: Schemathesis runs workers as threads, and CPython 3.11 builds ASTs in
+        // threads unsafely ("AST constructor recursion depth mismatch", python/cpython#106905),
+        // which failed runs at random with an internal error that says nothing about the API.
         '--workers',
-        '4',
+        '1',
         '--seed',
         process.env.EVENTLOOM_FUZZ_SEED ?? '1',
         '--generation-database',

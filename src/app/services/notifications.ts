@@ -32,12 +32,14 @@ export interface SentEmailRecord {
   status: 'sent' | 'skipped';
   reason?: 'recipient-erased';
   subject?: string;
+  /** ISO time the mail was destroyed where this app still held it, after its recipient was deleted. */
+  erasedAt?: string;
   /** ISO time the entry was written. */
   at: string;
 }
 
 type NotificationInput =
-  | Extract<UserEvent, { type: 'UserRegistered' }>
+  | Extract<UserEvent, { type: 'UserRegistered' | 'UserDeleted' }>
   | Extract<OrderEvent, { type: 'OrderPlaced' | 'OrderShipped' }>;
 
 /** What the order-shipped mail shows: no personal field (the username stays in the store). */
@@ -47,6 +49,9 @@ interface OrderSummary {
   items: OrderLine[];
   totalCents: number;
 }
+
+/** Destroys the mail this app still holds for a deleted user (the outbox's files). */
+export type EraseEmailsCommand = { type: 'EraseEmails'; data: { userId: string } };
 
 export type SendEmailCommand = {
   type: 'SendEmail';
@@ -74,16 +79,19 @@ interface NotificationState {
 export const notificationsWorkflow = defineWorkflow<
   NotificationState,
   NotificationInput,
-  SendEmailCommand
+  SendEmailCommand | EraseEmailsCommand
 >({
   name: 'notifications',
-  inputs: ['UserRegistered', 'OrderPlaced', 'OrderShipped'],
+  inputs: ['UserRegistered', 'UserDeleted', 'OrderPlaced', 'OrderShipped'],
   instanceOf: (input) =>
-    input.type === 'UserRegistered' ? `user.${input.data.userId}` : `order.${input.data.orderId}`,
+    input.type === 'UserRegistered' || input.type === 'UserDeleted'
+      ? `user.${input.data.userId}`
+      : `order.${input.data.orderId}`,
   initialState: () => ({ order: null }),
   recordedData(input) {
     switch (input.type) {
       case 'UserRegistered':
+      case 'UserDeleted':
         return { userId: input.data.userId };
       case 'OrderPlaced': {
         const { orderId, userId, items, totalCents } = input.data;
@@ -110,6 +118,9 @@ export const notificationsWorkflow = defineWorkflow<
             data: { kind: 'welcome', userId: input.data.userId, causingEventId: input.id, date },
           },
         ];
+      case 'UserDeleted':
+        // Mail sent before the deletion is a copy of the person's address: erased too.
+        return [{ kind: 'command', type: 'EraseEmails', data: { userId: input.data.userId } }];
       case 'OrderPlaced':
         return [];
       case 'OrderShipped': {
@@ -224,6 +235,30 @@ export function sendEmailHandler(
 }
 
 /**
+ * Destroys every mail the sender still holds for a deleted user and marks its sent-log entry;
+ * idempotent, so a redelivery finds nothing left to destroy. Mail sent after this finds the
+ * recipient erased and is not sent (the inputs are handled in order).
+ */
+export function eraseEmailsHandler(
+  deps: NotificationsDependencies,
+  logger: Logger,
+  now: WorkflowClock,
+): (command: EraseEmailsCommand) => Promise<void> {
+  return async ({ data }) => {
+    let destroyed = 0;
+    for (const record of await sentEmailsOf(deps.sentLog, data.userId)) {
+      if (record.status !== 'sent' || record.erasedAt !== undefined) continue;
+      if (await deps.mail.discard(record.messageId)) destroyed += 1;
+      await deps.sentLog.put(SENT_EMAILS, record.messageId, {
+        ...record,
+        erasedAt: now().toISOString(),
+      });
+    }
+    logger.info({ userId: data.userId, destroyed }, 'mail of a deleted user erased');
+  };
+}
+
+/**
  * The notifications service: a welcome mail after `UserRegistered`, a shipped mail after
  * `OrderShipped`, each once per event (see `sendEmailHandler`).
  *
@@ -238,6 +273,11 @@ export const notificationsService =
       serviceWorkflow(notificationsWorkflow, {
         SendEmail: sendEmailHandler(
           context.store,
+          deps,
+          context.logger.child({ component: 'notifications' }),
+          context.now,
+        ),
+        EraseEmails: eraseEmailsHandler(
           deps,
           context.logger.child({ component: 'notifications' }),
           context.now,
