@@ -27,10 +27,12 @@ import { HttpProblem, problemResponse } from './problem.js';
 import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
+import { registerShopLiveRoutes } from './shopLiveRoutes.js';
 import { registerShopRoutes } from './shopRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
+import { type AnyWorkflow, registerWorkflowRoutes } from './workflowRoutes.js';
 
 export interface ServerOptions {
   /** The reference app (its store is the one the API reads and writes). */
@@ -74,6 +76,8 @@ export interface ServerOptions {
   metrics?: Metrics;
   /** Concurrent live (SSE) streams. Default 100. */
   maxLiveClients?: number;
+  /** The workflows the explorer shows instances of (`/api/workflows`). Default none. */
+  workflows?: readonly AnyWorkflow[];
   version?: string;
 }
 
@@ -250,7 +254,14 @@ export function createServer(options: ServerOptions): EventloomServer {
   registerSessionRoutes(deps);
   registerFeedRoutes(deps);
   registerShopRoutes(deps);
+  registerShopLiveRoutes({ router, app: referenceApp, live });
   registerStoreRoutes({ router, store, app: referenceApp, live, registry, rate });
+  registerWorkflowRoutes({
+    router,
+    store,
+    readModels: options.readModels.documents,
+    workflows: options.workflows ?? [],
+  });
   serveWeb(app, options.webRoot);
 
   const patterns = router.specs.map((spec) => ({
