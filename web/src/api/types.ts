@@ -16,6 +16,9 @@ import type {
   ApiSubscriptionList,
   ApiTweet,
   ApiUser,
+  ApiWorkflowInstance,
+  ApiWorkflowInstanceList,
+  ApiWorkflowOutput,
 } from '../../../src/server/apiResponseSchemas.ts';
 
 export { PAYMENT_METHODS, type PaymentMethod } from '../../../src/app/paymentMethods.ts';
@@ -51,3 +54,24 @@ export type SubscriptionKind = SubscriptionStatus['kind'];
 export type SubscriptionState = SubscriptionStatus['state'];
 
 export type EventRate = ApiEventRate;
+
+export type WorkflowInstanceList = ApiWorkflowInstanceList;
+export type WorkflowInstanceSummary = WorkflowInstanceList['instances'][number];
+export type WorkflowInstance = ApiWorkflowInstance;
+export type WorkflowInputEntry = WorkflowInstance['inputs'][number];
+export type WorkflowOutput = ApiWorkflowOutput;
+export type OrderTimelineEntry = Order['timeline'][number];
+
+/**
+ * One email of the development mailbox (`GET /api/dev/emails`, served only in development):
+ * what the notifications service sent the signed-in user.
+ */
+export interface DevEmail {
+  id: string;
+  kind?: string;
+  to: string;
+  subject: string;
+  text?: string;
+  sent_at: string;
+  event_id?: string;
+}

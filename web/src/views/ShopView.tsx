@@ -13,6 +13,7 @@ import {
 import { formatCents, parseCents } from '../lib/format.ts';
 import type { FormState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
+import { LiveBadge } from './LiveBadge.tsx';
 import { useForm } from './useForm.ts';
 
 const STATUS_LABELS: Record<OrderStatus, string> = {
@@ -23,6 +24,40 @@ const STATUS_LABELS: Record<OrderStatus, string> = {
   shipped: 'Shipped',
   cancelled: 'Cancelled',
 };
+
+const STEP_LABELS: Record<OrderStatus, string> = {
+  placed: 'Placed',
+  reserved: 'Reserved',
+  rejected: 'Rejected',
+  paid: 'Paid',
+  shipped: 'Shipped',
+  cancelled: 'Cancelled',
+};
+
+/** The order's steps, each with its time and the event that made it (opened in the explorer). */
+function OrderTimeline({ order }: { order: Order }) {
+  return (
+    <ol className="timeline" aria-label={`Timeline of order ${order.id.slice(0, 8)}`}>
+      {order.timeline.map((step) => (
+        <li key={step.event_id} data-status={step.status}>
+          <span className={`badge badge-${step.status}`}>{STEP_LABELS[step.status]}</span>{' '}
+          <RelativeTime iso={step.at} /> ·{' '}
+          <Link
+            to={{
+              name: 'stream',
+              streamId: `order-${order.id}`,
+              version: undefined,
+              event: step.event_id,
+            }}
+            title={`The event that made it ${step.status}: ${step.event_id}`}
+          >
+            event
+          </Link>
+        </li>
+      ))}
+    </ol>
+  );
+}
 
 const METHOD_LABELS: Record<PaymentMethod, string> = {
   card: 'Card',
@@ -105,9 +140,13 @@ function ProductCard({ product, loggedIn }: { product: Product; loggedIn: boolea
       <h3>{product.name}</h3>
       {product.description !== '' ? <p>{product.description}</p> : null}
       <p className="price">{formatCents(product.price_cents)}</p>
-      {product.stock !== null ? (
-        <p className="muted">{product.stock === 0 ? 'Sold out' : `${product.stock} left`}</p>
-      ) : null}
+      <p className="muted stock" data-testid="stock" data-stock={product.stock ?? 'unlimited'}>
+        {product.stock === null
+          ? 'In stock: unlimited'
+          : product.stock === 0
+            ? 'Sold out'
+            : `${product.stock} left`}
+      </p>
       <p className="muted small">
         Added by @{product.added_by.username}
         {product.added_by.role === 'admin' ? ' (admin)' : ''},{' '}
@@ -250,6 +289,7 @@ function Orders() {
                 </li>
               ))}
             </ul>
+            <OrderTimeline order={order} />
             <p>
               Total <strong>{formatCents(order.total_cents)}</strong> · placed{' '}
               <RelativeTime iso={order.placed_at} /> ·{' '}
@@ -275,12 +315,15 @@ function Orders() {
 
 export function ShopView() {
   const products = useAppState((s) => s.shop.products);
+  const live = useAppState((s) => s.shop.live);
   const session = useAppState((s) => s.session);
   const loggedIn = session.status === 'authenticated';
   const userId = session.user?.id;
 
   useEffect(() => {
     void commands.loadProducts();
+    commands.startShopLive();
+    return () => commands.stopShopLive();
   }, []);
   useEffect(() => {
     if (userId !== undefined) void commands.loadOrders();
@@ -290,7 +333,10 @@ export function ShopView() {
   return (
     <div className="shop">
       <section aria-labelledby="products-heading" className="shop-products">
-        <h1 id="products-heading">Shop</h1>
+        <div className="heading-row">
+          <h1 id="products-heading">Shop</h1>
+          <LiveBadge status={live} />
+        </div>
         {!loggedIn && session.status === 'anonymous' ? (
           <p className="card muted">
             <Link to={{ name: 'login' }}>Log in</Link> to add products, fill a cart and order.
