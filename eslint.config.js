@@ -19,8 +19,9 @@ import tseslint from 'typescript-eslint';
  * | postgres | core, node                                         | pg                             |
  * | kafka    | core, node                                         | @platformatic/kafka            |
  * | app      | core, node                                         | – (argon2, node:crypto)        |
+ * | app/services | core, node, app                                | – (the shop's services)        |
  * | relay    | core, node, sqlite, mongodb, kafka                 | mongodb, better-sqlite3, kafka |
- * | server   | core, node, app, sqlite, mongodb, postgres         | hono, the stores' drivers      |
+ * | server   | core, node, app, app/services, sqlite, mongodb, postgres | hono, the stores' drivers      |
  * | bench    | everything below cli                               | all                            |
  * | cli      | everything                                         | all                            |
  */
@@ -32,16 +33,30 @@ export const LAYERS = {
   postgres: { imports: ['core', 'node'], packages: ['pg'] },
   kafka: { imports: ['core', 'node'], packages: ['@platformatic/kafka'] },
   app: { imports: ['core', 'node'], packages: [] },
+  // A sub-layer: the shop's services sit on the app's modules and are started by the server
+  // (in-process) or the CLI (`eventloom worker`); the app's modules never import them.
+  'app/services': { imports: ['core', 'node', 'app'], packages: [] },
   relay: {
     imports: ['core', 'node', 'sqlite', 'mongodb', 'kafka'],
     packages: ['mongodb', 'better-sqlite3', '@platformatic/kafka'],
   },
   server: {
-    imports: ['core', 'node', 'app', 'sqlite', 'mongodb', 'postgres'],
+    imports: ['core', 'node', 'app', 'app/services', 'sqlite', 'mongodb', 'postgres'],
     packages: ['hono', '@hono/node-server', 'mongodb', 'better-sqlite3', 'pg'],
   },
   bench: {
-    imports: ['core', 'node', 'sqlite', 'mongodb', 'postgres', 'kafka', 'app', 'relay', 'server'],
+    imports: [
+      'core',
+      'node',
+      'sqlite',
+      'mongodb',
+      'postgres',
+      'kafka',
+      'app',
+      'app/services',
+      'relay',
+      'server',
+    ],
     packages: 'all',
     edge: true,
   },
@@ -54,6 +69,7 @@ export const LAYERS = {
       'postgres',
       'kafka',
       'app',
+      'app/services',
       'relay',
       'server',
       'bench',
@@ -84,10 +100,16 @@ function layerConfigs() {
   return Object.entries(LAYERS).map(([folder, layer]) => {
     const forbidden = folders.filter((f) => f !== folder && !layer.imports.includes(f));
     const patterns = [];
+    const message = `src/${folder} may import only ${layer.imports.join(', ') || 'itself'} (the layer table in eslint.config.js): move the code to the lowest layer both need, or pass it in as an option.`;
     if (forbidden.length > 0) {
+      patterns.push({ regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`, message });
+    }
+    // A sub-layer above this folder (app/services above app) is reached by a `./` import.
+    const above = forbidden.filter((f) => f.startsWith(`${folder}/`));
+    if (above.length > 0) {
       patterns.push({
-        regex: `^(\\.\\./)+(${forbidden.join('|')})(/|$)`,
-        message: `src/${folder} may import only ${layer.imports.join(', ') || 'itself'} (the layer table in eslint.config.js): move the code to the lowest layer both need, or pass it in as an option.`,
+        regex: `^\\./(${above.map((f) => f.slice(folder.length + 1)).join('|')})(/|$)`,
+        message,
       });
     }
     if (layer.packages === 'none') {

@@ -8,6 +8,8 @@
 #   bash scripts/services/smtp.sh up|down|status|mail
 #
 # `mail` lists what it received (subject, recipients, Message-ID), newest first.
+# --ignore-duplicate-ids: like real receivers, it keeps one copy of a Message-ID, so the app's
+# at-least-once sends (a crash after the SMTP accept re-sends the same id) land once.
 # Env: SMTP_PORT (1025), MAILPIT_HTTP_PORT (8025), MAILPIT_VERSION (v1.33.1), MAILPIT_MAX (5000).
 # State: .services/smtp/ (mailpit.db, mailpit.log, pid, build.log); the binary in .services/bin.
 # Messages persist across down/up in mailpit.db; `rm -rf .services/smtp` (while down) forgets them.
@@ -90,7 +92,8 @@ svc_smtp_up() {
     "$MAILPIT_BIN" --database "$SMTP_DB" \
     --smtp "$SVC_BIND_HOST:$SMTP_PORT" --listen "$SVC_BIND_HOST:$MAILPIT_HTTP_PORT" \
     --max "${MAILPIT_MAX:-5000}" --disable-version-check \
-    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns ||
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns \
+    --ignore-duplicate-ids ||
     fail smtp "could not launch $MAILPIT_BIN" "$SMTP_LOG"
   pid=$(<"$SMTP_PIDFILE")
   wait_for smtp 30 "$pid" "$SMTP_LOG" mailpit_ready

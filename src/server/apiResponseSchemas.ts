@@ -390,3 +390,23 @@ export type ApiEventRate = z.infer<typeof EventRate>;
 export type ApiWorkflowInstanceList = z.infer<typeof WorkflowInstanceList>;
 export type ApiWorkflowInstance = z.infer<typeof WorkflowInstance>;
 export type ApiWorkflowOutput = z.infer<typeof WorkflowOutputRecord>;
+
+export const DevEmail = named(
+  'DevEmail',
+  'A mail the notifications service handled for the user: `sent`, or `skipped` (the recipient was erased). `raw` is the RFC 5322 message from the outbox folder (outbox mode only).',
+  z.object({
+    message_id: z.string(),
+    kind: z.enum(['welcome', 'order-shipped']),
+    status: z.enum(['sent', 'skipped']),
+    reason: z.string().nullable(),
+    subject: z.string().nullable(),
+    at: z.string(),
+    raw: z.string().nullable(),
+  }),
+);
+export const DevEmailList = named(
+  'DevEmailList',
+  'The mail sent to one user, newest first.',
+  z.object({ emails: z.array(DevEmail) }),
+);
+export type ApiDevEmail = z.infer<typeof DevEmail>;

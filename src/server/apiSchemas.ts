@@ -312,3 +312,9 @@ export {
   WorkflowInstance,
   WorkflowInstanceList,
 } from './apiResponseSchemas.js';
+
+export const DevEmailQuery = z.object({
+  user: uuid()
+    .optional()
+    .apply(described, 'Whose mail (default: yours); only admins may name another user'),
+});

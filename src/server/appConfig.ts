@@ -37,6 +37,10 @@ export interface AppConfig {
   webRoot: string;
   /** For the Kafka publisher (another module); the app itself does not use it. */
   kafkaBrokers: string | undefined;
+  /** `SMTP_URL`: the notifications' mail goes there; unset: `.eml` files in `<dataDir>/outbox/`. */
+  smtpUrl: string | undefined;
+  /** `GET /api/dev/emails` answers (`DEV_MAILBOX`; default: on exactly when there is no `SMTP_URL`). */
+  devMailbox: boolean;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
@@ -93,6 +97,8 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
  * | `WEB_ROOT` | `<package>/dist/web` | the built web UI |
  * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
+ * | `SMTP_URL` | none | where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/` |
+ * | `DEV_MAILBOX` | on without `SMTP_URL`, else off | `GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's) |
  */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
@@ -189,6 +195,15 @@ export function loadAppConfig(
     );
   }
 
+  const smtpUrl = env.SMTP_URL === '' ? undefined : env.SMTP_URL;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/\s]+\/?$/.test(smtpUrl)) {
+    throw bad(
+      'SMTP_URL',
+      smtpUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      'give the SMTP server as smtp://host:port (or smtps://user:password@host:465)',
+    );
+  }
+
   const rywText = env.READ_YOUR_WRITES_MS ?? '2000';
   if (!/^\d{1,6}$/.test(rywText)) {
     throw bad(
@@ -217,5 +232,7 @@ export function loadAppConfig(
     readYourWritesMs: Number(rywText),
     webRoot: resolve(env.WEB_ROOT ?? join(PACKAGE_ROOT, 'dist', 'web')),
     kafkaBrokers: env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS,
+    smtpUrl,
+    devMailbox: flag(env, 'DEV_MAILBOX', smtpUrl === undefined),
   };
 }

@@ -29,6 +29,7 @@ import { createSessionStore } from './sessionStore.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerShopLiveRoutes } from './shopLiveRoutes.js';
 import { registerShopRoutes } from './shopRoutes.js';
+import { type DevMailbox, registerDevMailRoutes } from './devMailRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
@@ -74,6 +75,8 @@ export interface ServerOptions {
   readModelKind?: string;
   /** Counts events appended (see `countingStore`); default: a new registry. */
   metrics?: Metrics;
+  /** `GET /api/dev/emails` (see `registerDevMailRoutes`). Default: off (no such route). */
+  devMailbox?: DevMailbox;
   /** Concurrent live (SSE) streams. Default 100. */
   maxLiveClients?: number;
   /** The workflows the explorer shows instances of (`/api/workflows`). Default none. */
@@ -262,6 +265,7 @@ export function createServer(options: ServerOptions): EventloomServer {
     readModels: options.readModels.documents,
     workflows: options.workflows ?? [],
   });
+  if (options.devMailbox !== undefined) registerDevMailRoutes(router, options.devMailbox);
   serveWeb(app, options.webRoot);
 
   const patterns = router.specs.map((spec) => ({

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -30,6 +31,7 @@ import type { Logger } from '../core/logger.js';
 import type { Registry } from '../node/metricsRegistry.js';
 import { createMetrics } from './metrics.js';
 import { createNodeServer } from './nodeServer.js';
+import { startNotifications } from './appNotifications.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 
 /** What an extension (e.g. the Kafka publisher) gets to hook into a running app. */
@@ -218,7 +220,9 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   const { config, logger: log } = options;
   await mkdir(config.dataDir, { recursive: true });
   const opened = await openStores(config, log);
+  let notifications: ReturnType<typeof startNotifications> | undefined;
   const cleanup = async () => {
+    await notifications?.stop().catch(() => undefined);
     for (const close of opened.close) await close().catch(() => undefined);
   };
   try {
@@ -252,6 +256,9 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     registry.add('projection', () => app.subscriptions());
     app.start();
     if (config.seedSampleData) await seedSampleCatalog(app);
+    const mailing = startNotifications(config, app, store, opened.privateDocuments, log);
+    notifications = mailing;
+    registry.add('subscription', () => mailing.subscriptions);
 
     const server = createServer({
       app,
@@ -273,6 +280,18 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       trustProxy: config.trustProxy,
       webRoot: config.webRoot,
       readYourWritesMs: config.readYourWritesMs,
+      ...(config.devMailbox
+        ? {
+            devMailbox: {
+              sentLog: opened.privateDocuments,
+              ...(config.smtpUrl === undefined
+                ? { outboxDir: join(config.dataDir, 'outbox') }
+                : {}),
+            },
+          }
+        : {}),
+      // The explorer shows the instances of every workflow this process runs.
+      workflows: mailing.workflows,
       registry,
       metrics,
       storeKind: config.store.kind,

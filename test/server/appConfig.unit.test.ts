@@ -3,6 +3,18 @@ import { isConfigurationError } from '../../src/core/index.js';
 import { loadAppConfig } from '../../src/server/index.js';
 
 describe('loadAppConfig', () => {
+  it('sends mail to SMTP_URL with the dev mailbox off, or to the outbox with it on, and refuses a malformed SMTP_URL naming it without its password', () => {
+    expect(loadAppConfig({})).toMatchObject({ smtpUrl: undefined, devMailbox: true });
+    expect(loadAppConfig({ SMTP_URL: 'smtp://127.0.0.1:1025' })).toMatchObject({
+      smtpUrl: 'smtp://127.0.0.1:1025',
+      devMailbox: false,
+    });
+    expect(loadAppConfig({ SMTP_URL: 'smtp://mx:25', DEV_MAILBOX: 'true' }).devMailbox).toBe(true);
+    expect(() => loadAppConfig({ SMTP_URL: 'http://user:secret@mx/path' })).toThrow(
+      'SMTP_URL="http://***@mx/path" is not valid: give the SMTP server as smtp://host:port',
+    );
+  });
+
   it('defaults to the embedded store in ./data on 127.0.0.1:3000 with an admin-only explorer', () => {
     const config = loadAppConfig({});
     expect(config.store).toMatchObject({ kind: 'sqlite' });

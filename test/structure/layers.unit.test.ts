@@ -59,6 +59,12 @@ describe('the layers of src/', () => {
     ['server', "export const cli = () => import('../cli/main.js');", 'src/server may import'],
     ['bench', "export { cliLogger } from '../cli/cliLogger.js';", 'src/bench may import'],
     ['app', "export { createServer } from '../server/index.js';", 'src/app may import'],
+    ['app', "export { runAppServices } from './services/runAppServices.js';", 'src/app may'],
+    [
+      'app/services',
+      "export { createServer } from '../../server/index.js';",
+      'src/app/services may import',
+    ],
     ['mongodb', "export { Hono } from 'hono';", 'may not use this driver'],
   ])('fails lint for an upward or sideways import from src/%s: %s', async (folder, code, why) => {
     const messages = await lintProbe(folder, code);

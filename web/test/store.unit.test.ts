@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Order, StoredEvent } from '../src/api/types.ts';
+import type { Order, StoredEvent, WorkflowInstance } from '../src/api/types.ts';
 import {
   type Action,
   type AppState,
@@ -163,20 +163,19 @@ describe('the reducer', () => {
 
 describe('workflows and the mailbox in the state', () => {
   it('shows the instance asked for last, not a slower answer for another one', () => {
-    const instance = (instanceId: string) =>
-      ({
-        workflow: 'order',
-        instanceId,
-        streamId: `workflow-order-${instanceId}`,
-        version: 1,
-        state: {},
-        timers: [],
-        inputs: [],
-      }) as const;
+    const instance = (instanceId: string): WorkflowInstance => ({
+      workflow: 'order',
+      instanceId,
+      streamId: `workflow-order-${instanceId}`,
+      version: 1,
+      state: {},
+      timers: [],
+      inputs: [],
+    });
     const state = apply(
       { type: 'workflow/loading', key: 'order/a' },
       { type: 'workflow/loading', key: 'order/b' },
-      { type: 'workflow/loaded', key: 'order/a', instance: { ...instance('a'), inputs: [] } },
+      { type: 'workflow/loaded', key: 'order/a', instance: instance('a') },
     );
     expect(state.explorer.workflow).toMatchObject({ key: 'order/b', status: 'loading' });
     expect(state.explorer.workflow.data).toBeUndefined();

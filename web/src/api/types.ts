@@ -4,6 +4,7 @@
 // shows events as the library types them.
 import type {
   ApiAggregateState,
+  ApiDevEmail,
   ApiEvent,
   ApiEventPage,
   ApiEventRate,
@@ -62,16 +63,5 @@ export type WorkflowInputEntry = WorkflowInstance['inputs'][number];
 export type WorkflowOutput = ApiWorkflowOutput;
 export type OrderTimelineEntry = Order['timeline'][number];
 
-/**
- * One email of the development mailbox (`GET /api/dev/emails`, served only in development):
- * what the notifications service sent the signed-in user.
- */
-export interface DevEmail {
-  id: string;
-  kind?: string;
-  to: string;
-  subject: string;
-  text?: string;
-  sent_at: string;
-  event_id?: string;
-}
+/** One mail of the development mailbox (`GET /api/dev/emails`, on development servers only). */
+export type DevEmail = ApiDevEmail;

@@ -1,8 +1,14 @@
 import { useEffect } from 'react';
 import { Link } from '../components/Link.tsx';
+import type { DevEmail } from '../api/types.ts';
 import { ProblemMessage } from '../components/ProblemMessage.tsx';
 import { RelativeTime } from '../components/RelativeTime.tsx';
 import { commands, useAppState } from '../store/appStore.ts';
+
+const KIND_LABELS: Record<DevEmail['kind'], string> = {
+  welcome: 'Welcome',
+  'order-shipped': 'Your order has shipped',
+};
 
 /** The emails the signed-in user received (development servers keep a mailbox). */
 export function MailboxView() {
@@ -33,12 +39,23 @@ export function MailboxView() {
       ) : (
         <ol className="emails" aria-label="Emails">
           {emails.map((email) => (
-            <li key={email.id} className="card email" data-kind={email.kind}>
-              <h2 className="email-subject">{email.subject}</h2>
+            <li
+              key={email.message_id}
+              className="card email"
+              data-kind={email.kind}
+              data-status={email.status}
+            >
+              <h2 className="email-subject">{email.subject ?? KIND_LABELS[email.kind]}</h2>
               <p className="muted small">
-                To {email.to} · <RelativeTime iso={email.sent_at} />
+                {email.status === 'sent' ? 'Sent' : `Not sent (${email.reason ?? 'skipped'})`} ·{' '}
+                <RelativeTime iso={email.at} />
               </p>
-              {email.text !== undefined ? <pre className="email-text">{email.text}</pre> : null}
+              {email.raw !== null ? (
+                <details>
+                  <summary>The message as sent</summary>
+                  <pre className="email-text">{email.raw}</pre>
+                </details>
+              ) : null}
             </li>
           ))}
         </ol>
