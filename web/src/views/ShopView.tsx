@@ -266,6 +266,8 @@ function PayForm({ order }: { order: Order }) {
 function Orders() {
   const orders = useAppState((s) => s.shop.orders);
   const list = orders.data ?? [];
+  // The services move orders on asynchronously: the shop's live feed (see ShopView) reloads
+  // the orders when one of their events arrives, so nothing here polls.
   return (
     <section aria-labelledby="orders-heading">
       <h2 id="orders-heading">Your orders</h2>
