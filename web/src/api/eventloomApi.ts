@@ -53,6 +53,8 @@ export interface NewProduct {
   name: string;
   description?: string;
   price_cents: number;
+  /** Units to sell; omitted: unlimited. */
+  stock?: number;
 }
 
 /** Eventloom's HTTP API, one typed function per operation of /api/openapi.json. */

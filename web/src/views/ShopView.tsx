@@ -70,31 +70,41 @@ function AddProductForm() {
     name: '',
     description: '',
     price: '',
+    stock: '',
   });
-  const [priceError, setPriceError] = useState<string>();
+  // Checked here because they are typed as text: the API's errors name the same fields.
+  const [localError, setLocalError] = useState<{ field: string; message: string }>();
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const cents = parseCents(values.price);
     if (cents === undefined) {
-      setPriceError('Enter a price like 12.50');
+      setLocalError({ field: 'price_cents', message: 'Enter a price like 12.50' });
       return;
     }
-    setPriceError(undefined);
+    const stock = values.stock.trim();
+    if (stock !== '' && !/^\d{1,9}$/.test(stock)) {
+      setLocalError({
+        field: 'stock',
+        message: 'Enter a whole number of units, or nothing for unlimited',
+      });
+      return;
+    }
+    setLocalError(undefined);
     void commands.addProduct({
       name: values.name,
       price_cents: cents,
       ...(values.description.trim() !== '' ? { description: values.description } : {}),
+      ...(stock !== '' ? { stock: Number(stock) } : {}),
     });
   };
-  // The price is typed in dollars; the API's errors name `price_cents`.
-  const priceProblem =
-    priceError !== undefined
+  const fieldProblem =
+    localError !== undefined
       ? {
           type: 'local',
           title: '',
           status: 0,
           detail: '',
-          errors: [{ pointer: '/price_cents', field: 'price_cents', message: priceError }],
+          errors: [{ pointer: `/${localError.field}`, ...localError }],
         }
       : problem;
   return (
@@ -120,10 +130,19 @@ function AddProductForm() {
         name="price_cents"
         value={values.price}
         onChange={set('price')}
-        problem={priceProblem}
+        problem={fieldProblem}
         inputMode="decimal"
         placeholder="12.50"
         required
+      />
+      <Field
+        label="Stock"
+        name="stock"
+        value={values.stock}
+        onChange={set('stock')}
+        problem={fieldProblem}
+        inputMode="numeric"
+        placeholder="unlimited"
       />
       <ProblemMessage problem={problem} />
       <button type="submit" disabled={pending}>
