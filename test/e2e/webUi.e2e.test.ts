@@ -335,6 +335,18 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await shot(explorer, '16-explorer-resumed-after-restart');
   });
 
+  it('lists the welcome mail in the signed-in user\u2019s mailbox (a development server keeps one)', async () => {
+    await page.bringToFront();
+    await page
+      .getByRole('navigation', { name: 'Account' })
+      .getByRole('link', { name: 'Mailbox' })
+      .click();
+    await page.getByRole('heading', { name: 'Mailbox' }).waitFor();
+    const emails = page.getByRole('list', { name: 'Emails' });
+    await emails.locator('li[data-kind="welcome"][data-status="sent"]').waitFor();
+    await shot(page, '16b-mailbox');
+  });
+
   it('edits the profile, then logs out', async () => {
     await page.bringToFront();
     await page.getByRole('link', { name: `@${user.username}` }).click();
