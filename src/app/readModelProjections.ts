@@ -1,4 +1,9 @@
-import { ERASED, type Projection, type RecordedEvent } from '../core/index.js';
+import {
+  ERASED,
+  type Projection,
+  type RecordedEvent,
+  workflowInstancesProjection,
+} from '../core/index.js';
 import {
   type OrderEvent,
   type OrderStatus,
@@ -305,4 +310,6 @@ export const APP_PROJECTIONS: readonly Projection[] = [
   usersProjection,
   tweetsProjection,
   shopProjection,
+  // The explorer's list of workflow instances (whichever workflows run on this store).
+  workflowInstancesProjection('app-workflow-instances'),
 ];

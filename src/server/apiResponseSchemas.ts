@@ -251,6 +251,81 @@ export const AggregateState = named(
     state: z.unknown(),
   }),
 );
+export const WorkflowInstanceSummary = named(
+  'WorkflowInstanceSummary',
+  'One workflow instance: how many inputs it handled, and the last one.',
+  z.object({
+    workflow: z.string(),
+    instanceId: z.string(),
+    streamId: z.string(),
+    inputs: z.number().int(),
+    lastInputType: z.string(),
+    updatedAt: z.string(),
+  }),
+);
+export const WorkflowInstanceList = named(
+  'WorkflowInstanceList',
+  'The workflows this process runs, and their instances, most recently active first.',
+  z.object({ workflows: z.array(z.string()), instances: z.array(WorkflowInstanceSummary) }),
+);
+const WorkflowMessage = z.object({ type: z.string(), data: z.unknown() });
+export const WorkflowOutputRecord = named(
+  'WorkflowOutputRecord',
+  'What an input caused: a command, an event appended to `stream` (`eventId`), a timer scheduled (`dueAt`) or cancelled. `id` is the record’s event id in the instance stream.',
+  z.object({
+    kind: z.enum(['command', 'event', 'schedule', 'cancel']),
+    id: z.string(),
+    type: z.string().optional(),
+    data: z.unknown().optional(),
+    target: z.string().optional(),
+    stream: z.string().optional(),
+    eventId: z.string().optional(),
+    timerId: z.string().optional(),
+    scheduleId: z.string().optional(),
+    dueAt: z.string().optional(),
+    message: WorkflowMessage.optional(),
+  }),
+);
+export const WorkflowInstance = named(
+  'WorkflowInstance',
+  'A workflow instance folded from its stream: state, pending timers, and each input with the outputs it caused. Personal fields of other people are `[redacted]`, as in events.',
+  z.object({
+    workflow: z.string(),
+    instanceId: z.string(),
+    streamId: z.string(),
+    version: z.number().int(),
+    state: z.unknown(),
+    timers: z.array(
+      z.object({
+        timerId: z.string(),
+        scheduleId: z.string(),
+        dueAt: z.string(),
+        message: WorkflowMessage,
+      }),
+    ),
+    inputs: z.array(
+      z.object({
+        id: z.string().apply(described, 'The input record’s event id in the instance stream'),
+        inputId: z
+          .string()
+          .apply(described, 'The input event’s id (derived from the schedule for a timer)'),
+        type: z.string(),
+        data: z.unknown(),
+        source: z.union([
+          z.object({
+            kind: z.literal('event'),
+            streamId: z.string(),
+            position: z.number().int().optional(),
+          }),
+          z.object({ kind: z.literal('timer'), timerId: z.string(), scheduleId: z.string() }),
+        ]),
+        recordedAt: z.string(),
+        position: z.number().int(),
+        outputs: z.array(WorkflowOutputRecord),
+      }),
+    ),
+  }),
+);
 export const SubscriptionList = named(
   'SubscriptionList',
   'Every projection, publisher and subscription of this process, with its lag.',
@@ -312,6 +387,9 @@ export type ApiStream = z.infer<typeof Stream>;
 export type ApiAggregateState = z.infer<typeof AggregateState>;
 export type ApiSubscriptionList = z.infer<typeof SubscriptionList>;
 export type ApiEventRate = z.infer<typeof EventRate>;
+export type ApiWorkflowInstanceList = z.infer<typeof WorkflowInstanceList>;
+export type ApiWorkflowInstance = z.infer<typeof WorkflowInstance>;
+export type ApiWorkflowOutput = z.infer<typeof WorkflowOutputRecord>;
 
 export const DevEmail = named(
   'DevEmail',

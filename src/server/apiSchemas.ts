@@ -236,6 +236,15 @@ export const LiveQuery = z.object({
     .apply(described, 'Comma-separated event types to receive (default: all)'),
 });
 
+export const ShopLiveQuery = z.object({
+  from: intParam(0, Number.MAX_SAFE_INTEGER)
+    .optional()
+    .apply(
+      described,
+      'First position (inclusive); default: only new events. Last-Event-ID wins over it',
+    ),
+});
+
 export const StreamQuery = z.object({
   from: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
@@ -248,6 +257,23 @@ export const StateQuery = z.object({
   version: intParam(0, Number.MAX_SAFE_INTEGER)
     .optional()
     .apply(described, 'Fold the stream up to this version (default: all of it)'),
+});
+
+/** As `workflow-<name>-<instanceId>` stream ids spell it (see parseWorkflowStreamId). */
+const workflowName = () =>
+  z.string().regex(/^[A-Za-z0-9_.]{1,100}$/, 'must be a workflow name (letters, digits, _ and .)');
+
+export const WorkflowParams = z.object({
+  name: workflowName().apply(described, 'A workflow name, e.g. order'),
+  instanceId: noControl(z.string().min(1).max(400)).apply(
+    described,
+    'The instance (correlation id), e.g. an order id',
+  ),
+});
+
+export const WorkflowsQuery = z.object({
+  workflow: workflowName().optional().apply(described, 'Only the instances of this workflow'),
+  limit: intParam(1, 1000).optional().apply(described, 'Default 100, most recently active first'),
 });
 
 export const RateQuery = z.object({
@@ -283,6 +309,8 @@ export {
   SubscriptionList,
   EventRate,
   Health,
+  WorkflowInstance,
+  WorkflowInstanceList,
 } from './apiResponseSchemas.js';
 
 export const DevEmailQuery = z.object({

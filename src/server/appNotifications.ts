@@ -3,10 +3,13 @@ import { DEFAULT_APP_SERVICES_CONFIG, runAppServices } from '../app/services/ind
 import { notificationsService } from '../app/services/notifications.js';
 import type { DocumentStore, EventStore, Logger, Subscription } from '../core/index.js';
 import type { AppConfig } from './appConfig.js';
+import type { AnyWorkflow } from './workflowRoutes.js';
 
 export interface RunningNotifications {
   readonly mail: EmailSender;
   readonly subscriptions: readonly Subscription[];
+  /** Its workflows, for the explorer's instance views. */
+  readonly workflows: readonly AnyWorkflow[];
   stop(): Promise<void>;
 }
 
@@ -41,6 +44,7 @@ export function startNotifications(
   return {
     mail,
     subscriptions: running.runners.map((r) => r.subscription),
+    workflows: service.workflows.map((w) => w.workflow),
     async stop() {
       await running.stop();
       await mail.close();

@@ -27,11 +27,13 @@ import { HttpProblem, problemResponse } from './problem.js';
 import type { CookieSettings, RouteDeps } from './routeDeps.js';
 import { createSessionStore } from './sessionStore.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
+import { registerShopLiveRoutes } from './shopLiveRoutes.js';
 import { registerShopRoutes } from './shopRoutes.js';
 import { type DevMailbox, registerDevMailRoutes } from './devMailRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
+import { type AnyWorkflow, registerWorkflowRoutes } from './workflowRoutes.js';
 
 export interface ServerOptions {
   /** The reference app (its store is the one the API reads and writes). */
@@ -77,6 +79,8 @@ export interface ServerOptions {
   devMailbox?: DevMailbox;
   /** Concurrent live (SSE) streams. Default 100. */
   maxLiveClients?: number;
+  /** The workflows the explorer shows instances of (`/api/workflows`). Default none. */
+  workflows?: readonly AnyWorkflow[];
   version?: string;
 }
 
@@ -253,7 +257,14 @@ export function createServer(options: ServerOptions): EventloomServer {
   registerSessionRoutes(deps);
   registerFeedRoutes(deps);
   registerShopRoutes(deps);
+  registerShopLiveRoutes({ router, app: referenceApp, live });
   registerStoreRoutes({ router, store, app: referenceApp, live, registry, rate });
+  registerWorkflowRoutes({
+    router,
+    store,
+    readModels: options.readModels.documents,
+    workflows: options.workflows ?? [],
+  });
   if (options.devMailbox !== undefined) registerDevMailRoutes(router, options.devMailbox);
   serveWeb(app, options.webRoot);
 

@@ -21,12 +21,34 @@ export interface LiveEvents {
     c: Context<ApiEnv>,
     from: number | undefined,
     types: readonly string[] | undefined,
-    /** What the caller may see of each event (e.g. personal data redacted). */
-    show?: (event: RecordedEvent) => RecordedEvent,
+    /** What the caller may see of each event (e.g. personal data redacted); `undefined` skips it. */
+    show?: (event: RecordedEvent) => RecordedEvent | undefined | Promise<RecordedEvent | undefined>,
   ): Response;
   /** Ends every open stream (server shutdown). */
   closeAll(): Promise<void>;
   readonly clients: number;
+}
+
+/**
+ * Where a live stream starts: right after the `Last-Event-ID` a reconnecting EventSource sends,
+ * else at `from` (undefined: only new events).
+ */
+export function resumePosition(c: Context<ApiEnv>, from: number | undefined): number | undefined {
+  const lastId = c.req.header('last-event-id');
+  if (lastId === undefined || lastId.trim() === '') return from;
+  if (!/^\d{1,15}$/.test(lastId.trim())) {
+    throw new HttpProblem('validation-failed', {
+      detail: 'Last-Event-ID must be the position of an event this stream sent',
+      errors: [
+        {
+          pointer: 'header:Last-Event-ID',
+          field: 'headers.last-event-id',
+          message: 'must be a position',
+        },
+      ],
+    });
+  }
+  return Number(lastId.trim()) + 1;
 }
 
 /**
@@ -79,9 +101,11 @@ export function createLiveEvents(options: LiveEventsOptions): LiveEvents {
             onPoison: 'stop',
             handler: async (event: RecordedEvent) => {
               if (stream.aborted) return;
+              const shown = await show(event);
+              if (shown === undefined || stream.aborted) return;
               await stream.writeSSE({
                 id: String(event.position),
-                data: JSON.stringify(toApiEvent(show(event))),
+                data: JSON.stringify(toApiEvent(shown)),
               });
             },
           });

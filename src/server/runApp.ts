@@ -10,12 +10,7 @@ import {
   type ReferenceApp,
   seedSampleCatalog,
 } from '../app/index.js';
-import {
-  APP_SERVICES,
-  type AppServiceContext,
-  runAppServices,
-  type RunningAppServices,
-} from '../app/services/index.js';
+import { APP_SERVICES, type AppServiceContext, runAppServices } from '../app/services/index.js';
 import {
   ConfigurationError,
   type CryptoShreddingEventStore,
@@ -235,7 +230,10 @@ function startServices(
     logger: log.child({ component: 'services' }),
   };
   const services = Object.values(APP_SERVICES).map((service) => service(context));
-  return runAppServices(services, context);
+  return {
+    ...runAppServices(services, context),
+    workflows: services.flatMap((s) => s.workflows.map((w) => w.workflow)),
+  };
 }
 
 /**
@@ -252,7 +250,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   const { config, logger: log } = options;
   await mkdir(config.dataDir, { recursive: true });
   const opened = await openStores(config, log);
-  let services: RunningAppServices | undefined;
+  let services: ReturnType<typeof startServices> | undefined;
   let notifications: ReturnType<typeof startNotifications> | undefined;
   const cleanup = async () => {
     // Services write to the store: they stop before it closes.
@@ -330,6 +328,8 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
             },
           }
         : {}),
+      // The explorer shows the instances of every workflow this process runs.
+      workflows: [...running.workflows, ...mailing.workflows],
       registry,
       metrics,
       storeKind: config.store.kind,

@@ -22,7 +22,7 @@ import {
 import type { ApiRouter } from './apiRouter.js';
 import type { EventRateTracker } from './eventRate.js';
 import { etagOf } from './httpHelpers.js';
-import type { LiveEvents } from './liveEvents.js';
+import { type LiveEvents, resumePosition } from './liveEvents.js';
 import { HttpProblem } from './problem.js';
 import type { SubscriptionRegistry } from './subscriptionRegistry.js';
 import { toApiEvent } from './wireFormat.js';
@@ -84,23 +84,7 @@ export function registerStoreRoutes({ router, store, live, registry, rate }: Sto
       },
     },
     async (c, { query, actor }) => {
-      const lastId = c.req.header('last-event-id');
-      let from = query.from;
-      if (lastId !== undefined && lastId.trim() !== '') {
-        if (!/^\d{1,15}$/.test(lastId.trim())) {
-          throw new HttpProblem('validation-failed', {
-            detail: 'Last-Event-ID must be the position of an event this stream sent',
-            errors: [
-              {
-                pointer: 'header:Last-Event-ID',
-                field: 'headers.last-event-id',
-                message: 'must be a position',
-              },
-            ],
-          });
-        }
-        from = Number(lastId.trim()) + 1;
-      }
+      const from = resumePosition(c, query.from);
       const types = query.types
         ?.split(',')
         .map((t) => t.trim())

@@ -175,9 +175,18 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
       .getByLabel('Description', { exact: true })
       .fill('Rebuilds any read model from scratch.');
     await add.getByLabel('Price (USD)', { exact: true }).fill('12.50');
+    await add.getByLabel('Stock', { exact: true }).fill('5');
     await add.getByRole('button', { name: 'Add product' }).click();
     const addToCart = page.getByRole('button', { name: `Add ${productName} to cart` });
     await addToCart.waitFor();
+    const stock = page
+      .getByRole('list', { name: 'Products' })
+      .getByRole('listitem')
+      .filter({ hasText: productName })
+      .getByTestId('stock');
+    expect(await stock.textContent()).toBe('5 left');
+    // The shop follows its live feed (server-sent events), so nothing below reloads the page.
+    await page.locator('[data-live-status="open"]').waitFor();
 
     await addToCart.click();
     await addToCart.click();
@@ -191,15 +200,58 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await cart.getByRole('button', { name: 'Place order' }).click();
     const orders = page.getByRole('list', { name: 'Orders' });
     const order = orders.getByRole('listitem').filter({ hasText: productName }).first();
-    // The inventory service reserves the stock after the order is placed; the page follows.
+    // The inventory service reserves the stock after the order is placed; the page follows
+    // live: the timeline gets its `reserved` step and the product two units fewer.
     await order.getByText('Awaiting payment').waitFor({ timeout: 15_000 });
     await page.getByText('Your cart is empty.').waitFor();
+    const timeline = order.getByRole('list', { name: /^Timeline of order/ });
+    await timeline.locator('li[data-status="reserved"]').waitFor();
+    const steps = await timeline.locator('li').all();
+    expect(await Promise.all(steps.map((li) => li.getAttribute('data-status')))).toEqual([
+      'placed',
+      'reserved',
+    ]);
+    await expect.poll(() => stock.textContent()).toBe('3 left');
+    const reservedBy = timeline
+      .locator('li[data-status="reserved"]')
+      .getByRole('link', { name: 'event' });
+    expect(await reservedBy.getAttribute('href')).toMatch(
+      /^\/explorer\/streams\/order-[0-9a-f-]+\?event=/,
+    );
     await shot(page, '11-order-placed');
+
+    // The order workflow's instance waits for the payment on a durable timer.
+    const orderId = /order-([0-9a-f-]+)/.exec((await reservedBy.getAttribute('href')) ?? '')?.[1];
+    expect(orderId).toBeDefined();
+    await explorer.bringToFront();
+    await explorer.getByRole('link', { name: '← Event explorer' }).click();
+    await explorer
+      .getByRole('navigation', { name: 'Explorer' })
+      .getByRole('link', { name: 'Workflows' })
+      .click();
+    const instances = explorer.getByRole('region', { name: 'Workflow instances' });
+    const instance = instances
+      .locator(`tr[data-instance="${orderId}"]`)
+      .filter({ hasText: 'orders' });
+    await instance.waitFor();
+    await instance.getByRole('link', { name: orderId }).click();
+    await explorer.getByRole('heading', { name: /^Workflow orders/ }).waitFor();
+    const timers = explorer.getByRole('list', { name: 'Pending timers' });
+    await timers.locator('li[data-timer="payment-timeout"]').waitFor();
+    await explorer
+      .locator('li[data-input-type="ReservationConfirmed"] li[data-output-kind="schedule"]')
+      .waitFor();
+    await shot(explorer, '11b-order-workflow-instance');
+    // Back on a stream page, where the next steps expect the tab (it never reloaded).
+    await explorer.getByRole('link', { name: `workflow-orders-${orderId}` }).click();
+    await explorer.getByRole('heading', { name: /^Stream workflow-orders-/ }).waitFor();
+    await page.bringToFront();
 
     await order.getByRole('combobox', { name: 'Pay with' }).selectOption('card');
     await order.getByRole('button', { name: 'Pay $25.00' }).click();
-    await order.getByText('Paid', { exact: true }).waitFor();
+    await order.getByText('Paid', { exact: true }).first().waitFor();
     await order.getByText(/Paid \$25\.00 by Card/).waitFor();
+    await timeline.locator('li[data-status="paid"]').waitFor();
     await shot(page, '12-order-paid');
   });
 
@@ -225,9 +277,9 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await paid.getByRole('link', { name: 'PaymentProcessed' }).click();
     await explorer.getByRole('heading', { name: /^Stream order-/ }).waitFor();
     const state = explorer.getByLabel('Aggregate state', { exact: true });
-    // OrderPlaced, OrderReserved (by the order workflow), PaymentProcessed (the event linked
-    // to), then ShipmentRequested (the order workflow, on the payment; the slow carrier has
-    // not shipped it yet).
+    // OrderPlaced, OrderReserved (by the order workflow), PaymentProcessed, ShipmentRequested
+    // (the order workflow, on the payment; the slow carrier has not shipped it yet). The link
+    // opens the stream at the payment's version.
     await explorer.getByText('Version 3 of 4').waitFor();
     await state.getByText('"paid"', { exact: false }).waitFor();
     await shot(explorer, '14-order-state-v2');
@@ -281,6 +333,18 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     const sent = (await Promise.all(reconnects)).map((headers) => headers['last-event-id']);
     expect(sent).toContain(String(last));
     await shot(explorer, '16-explorer-resumed-after-restart');
+  });
+
+  it('lists the welcome mail in the signed-in user\u2019s mailbox (a development server keeps one)', async () => {
+    await page.bringToFront();
+    await page
+      .getByRole('navigation', { name: 'Account' })
+      .getByRole('link', { name: 'Mailbox' })
+      .click();
+    await page.getByRole('heading', { name: 'Mailbox' }).waitFor();
+    const emails = page.getByRole('list', { name: 'Emails' });
+    await emails.locator('li[data-kind="welcome"][data-status="sent"]').waitFor();
+    await shot(page, '16b-mailbox');
   });
 
   it('edits the profile, then logs out', async () => {

@@ -117,9 +117,12 @@ describe.skipIf(missing !== undefined)('the API under Schemathesis', () => {
         `${server.url}/api/openapi.json`,
         '--url',
         server.url,
-        // A live event stream never ends: it is tested in storeApi and the browser suite.
+        // A live event stream never ends: they are tested in storeApi, shopLive and the
+        // browser suite.
         '--exclude-path',
         '/api/events/live',
+        '--exclude-path',
+        '/api/shop/live',
         '--checks',
         CHECKS,
         '--max-examples',

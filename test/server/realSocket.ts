@@ -5,10 +5,13 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { noopLogger } from '../../src/core/index.js';
 import { createProcessLogger } from '../../src/node/processLogger.js';
+import { createNodeServer } from '../../src/server/nodeServer.js';
 import { loadAppConfig, runApp, type RunningApp } from '../../src/server/index.js';
 import { testHasher } from './serverHarness.js';
 
@@ -85,5 +88,21 @@ export function useRealApp(
         throw new Error('the app is not running: call useRealApp at file level');
       return app;
     },
+  };
+}
+
+/** Serves `fetch` (a server's handler) on a free port of 127.0.0.1; `close` stops it. */
+export async function serveOnSocket(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+): Promise<{ base: string; close(): Promise<void> }> {
+  const http = createNodeServer(fetch, noopLogger);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
   };
 }

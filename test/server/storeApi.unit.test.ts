@@ -178,7 +178,12 @@ describe('the generic store API', () => {
   it('reports the projections with position, head and lag', async () => {
     await h.register('ada');
     const body = SubscriptionList.parse(await (await h.request('/api/subscriptions')).json());
-    expect(body.subscriptions.map((s) => s.name)).toEqual(['app-shop', 'app-tweets', 'app-users']);
+    expect(body.subscriptions.map((s) => s.name)).toEqual([
+      'app-shop',
+      'app-tweets',
+      'app-users',
+      'app-workflow-instances',
+    ]);
     for (const s of body.subscriptions) {
       expect(s).toMatchObject({ kind: 'projection', head: body.head, lag: body.head - s.position });
     }

@@ -10,6 +10,8 @@ import { ProfileView } from './views/ProfileView.tsx';
 import { ShopView } from './views/ShopView.tsx';
 import { SignUpView } from './views/SignUpView.tsx';
 import { StreamView } from './views/StreamView.tsx';
+import { MailboxView } from './views/MailboxView.tsx';
+import { WorkflowInstanceView, WorkflowsView } from './views/WorkflowsView.tsx';
 
 const TITLES: Record<Route['name'], string> = {
   feed: 'Feed',
@@ -20,6 +22,9 @@ const TITLES: Record<Route['name'], string> = {
   shop: 'Shop',
   explorer: 'Event explorer',
   stream: 'Stream',
+  workflows: 'Workflows',
+  workflow: 'Workflow instance',
+  mailbox: 'Mailbox',
   notFound: 'Not found',
 };
 
@@ -40,7 +45,13 @@ function Page({ route }: { route: Route }) {
     case 'explorer':
       return <ExplorerView />;
     case 'stream':
-      return <StreamView streamId={route.streamId} version={route.version} />;
+      return <StreamView streamId={route.streamId} version={route.version} event={route.event} />;
+    case 'workflows':
+      return <WorkflowsView />;
+    case 'workflow':
+      return <WorkflowInstanceView workflow={route.workflow} instanceId={route.instanceId} />;
+    case 'mailbox':
+      return <MailboxView />;
     case 'notFound':
       return <NotFoundView path={route.path} />;
   }
@@ -48,7 +59,10 @@ function Page({ route }: { route: Route }) {
 
 function NavLink({ to, children }: { to: Route; children: string }) {
   const current = useAppState((s) => s.route.name);
-  const active = current === to.name || (to.name === 'explorer' && current === 'stream');
+  const active =
+    current === to.name ||
+    (to.name === 'explorer' &&
+      (current === 'stream' || current === 'workflows' || current === 'workflow'));
   return (
     <Link to={to} aria-current={active ? 'page' : undefined}>
       {children}
@@ -74,6 +88,15 @@ function Notice() {
   );
 }
 
+/** Shown only where the server keeps a development mailbox (it answers 404 elsewhere). */
+function MailboxLink({ userId }: { userId: string }) {
+  const available = useAppState((s) => s.mailbox.available);
+  useEffect(() => {
+    void commands.loadMailbox();
+  }, [userId]);
+  return available === true ? <NavLink to={{ name: 'mailbox' }}>Mailbox</NavLink> : null;
+}
+
 function SessionMenu() {
   const session = useAppState((s) => s.session);
   const loggingOut = useAppState((s) => s.forms.logout?.pending ?? false);
@@ -89,6 +112,7 @@ function SessionMenu() {
   }
   return (
     <>
+      <MailboxLink userId={session.user.id} />
       <NavLink to={{ name: 'profile' }}>{`@${session.user.username}`}</NavLink>
       <button
         type="button"

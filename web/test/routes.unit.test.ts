@@ -36,10 +36,30 @@ describe('routes', () => {
       { name: 'explorer' },
       { name: 'stream', streamId: 'odd/stream id?#%', version: undefined },
       { name: 'stream', streamId: 'order-1', version: 3 },
+      { name: 'stream', streamId: 'order-1', version: undefined, event: 'e/1?' },
+      { name: 'workflows' },
+      { name: 'workflow', workflow: 'order', instanceId: 'odd/id?#%' },
+      { name: 'mailbox' },
     ];
     for (const route of routes) {
       const url = new URL(routePath(route), 'http://localhost');
       expect(parseRoute(url.pathname, url.search)).toEqual(route);
     }
+  });
+
+  it('reads the workflow pages and a stream opened at one of its events', () => {
+    expect(parseRoute('/explorer/workflows')).toEqual({ name: 'workflows' });
+    expect(parseRoute('/explorer/workflows/order/0190-1')).toEqual({
+      name: 'workflow',
+      workflow: 'order',
+      instanceId: '0190-1',
+    });
+    expect(parseRoute('/explorer/streams/order-1', '?event=abc')).toEqual({
+      name: 'stream',
+      streamId: 'order-1',
+      version: undefined,
+      event: 'abc',
+    });
+    expect(parseRoute('/mailbox')).toEqual({ name: 'mailbox' });
   });
 });

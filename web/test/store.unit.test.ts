@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Order, StoredEvent } from '../src/api/types.ts';
+import type { Order, StoredEvent, WorkflowInstance } from '../src/api/types.ts';
 import {
   type Action,
   type AppState,
@@ -158,5 +158,37 @@ describe('the reducer', () => {
       'o2:placed',
       'o1:paid',
     ]);
+  });
+});
+
+describe('workflows and the mailbox in the state', () => {
+  it('shows the instance asked for last, not a slower answer for another one', () => {
+    const instance = (instanceId: string): WorkflowInstance => ({
+      workflow: 'order',
+      instanceId,
+      streamId: `workflow-order-${instanceId}`,
+      version: 1,
+      state: {},
+      timers: [],
+      inputs: [],
+    });
+    const state = apply(
+      { type: 'workflow/loading', key: 'order/a' },
+      { type: 'workflow/loading', key: 'order/b' },
+      { type: 'workflow/loaded', key: 'order/a', instance: instance('a') },
+    );
+    expect(state.explorer.workflow).toMatchObject({ key: 'order/b', status: 'loading' });
+    expect(state.explorer.workflow.data).toBeUndefined();
+  });
+
+  it('marks the mailbox unavailable on a server without one, and forgets it when the user changes', () => {
+    const user = { id: 'u1', username: 'ada', role: 'user' as const };
+    const state = apply(
+      { type: 'session/loaded', user, csrfToken: 't' },
+      { type: 'mailbox/unavailable' },
+    );
+    expect(state.mailbox.available).toBe(false);
+    const next = reducer(state, { type: 'session/loaded', user: undefined, csrfToken: undefined });
+    expect(next.mailbox).toEqual({ status: 'idle' });
   });
 });

@@ -12,6 +12,9 @@ import type {
   SubscriptionList,
   Tweet,
   User,
+  DevEmail,
+  WorkflowInstance,
+  WorkflowInstanceList,
 } from './types.ts';
 
 const q = (params: Record<string, string | number | undefined>): string => {
@@ -50,6 +53,8 @@ export interface NewProduct {
   name: string;
   description?: string;
   price_cents: number;
+  /** Units to sell; omitted: unlimited. */
+  stock?: number;
 }
 
 /** Eventloom's HTTP API, one typed function per operation of /api/openapi.json. */
@@ -118,6 +123,13 @@ export function createEventloomApi(client: ApiClient) {
       client.get<EventRate>(
         `/api/stats/event-rate${q({ window: windowSeconds, bucket: bucketSeconds })}`,
       ),
+    workflows: (workflow?: string) =>
+      client.get<WorkflowInstanceList>(`/api/workflows${q({ workflow })}`),
+    workflowInstance: (workflow: string, instanceId: string) =>
+      client.get<WorkflowInstance>(`/api/workflows/${seg(workflow)}/${seg(instanceId)}`),
+
+    /** Development only: the 404 of a production server means there is no mailbox. */
+    devEmails: () => client.get<{ emails: DevEmail[] }>('/api/dev/emails'),
   };
 }
 

@@ -4,6 +4,7 @@
 // shows events as the library types them.
 import type {
   ApiAggregateState,
+  ApiDevEmail,
   ApiEvent,
   ApiEventPage,
   ApiEventRate,
@@ -16,6 +17,9 @@ import type {
   ApiSubscriptionList,
   ApiTweet,
   ApiUser,
+  ApiWorkflowInstance,
+  ApiWorkflowInstanceList,
+  ApiWorkflowOutput,
 } from '../../../src/server/apiResponseSchemas.ts';
 
 export { PAYMENT_METHODS, type PaymentMethod } from '../../../src/app/paymentMethods.ts';
@@ -51,3 +55,13 @@ export type SubscriptionKind = SubscriptionStatus['kind'];
 export type SubscriptionState = SubscriptionStatus['state'];
 
 export type EventRate = ApiEventRate;
+
+export type WorkflowInstanceList = ApiWorkflowInstanceList;
+export type WorkflowInstanceSummary = WorkflowInstanceList['instances'][number];
+export type WorkflowInstance = ApiWorkflowInstance;
+export type WorkflowInputEntry = WorkflowInstance['inputs'][number];
+export type WorkflowOutput = ApiWorkflowOutput;
+export type OrderTimelineEntry = Order['timeline'][number];
+
+/** One mail of the development mailbox (`GET /api/dev/emails`, on development servers only). */
+export type DevEmail = ApiDevEmail;

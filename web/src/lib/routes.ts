@@ -7,7 +7,11 @@ export type Route =
   | { name: 'profile' }
   | { name: 'shop' }
   | { name: 'explorer' }
-  | { name: 'stream'; streamId: string; version: number | undefined }
+  /** `event`: open the stream at the version of this event (a link from an order's timeline). */
+  | { name: 'stream'; streamId: string; version: number | undefined; event?: string }
+  | { name: 'workflows' }
+  | { name: 'workflow'; workflow: string; instanceId: string }
+  | { name: 'mailbox' }
   | { name: 'notFound'; path: string };
 
 const decode = (segment: string): string | undefined => {
@@ -36,6 +40,16 @@ export function parseRoute(pathname: string, search = ''): Route {
       return { name: 'shop' };
     case '/explorer':
       return { name: 'explorer' };
+    case '/explorer/workflows':
+      return { name: 'workflows' };
+    case '/mailbox':
+      return { name: 'mailbox' };
+  }
+  const instance = /^\/explorer\/workflows\/([^/]+)\/([^/]+)$/.exec(path);
+  const workflow = instance?.[1] === undefined ? undefined : decode(instance[1]);
+  const instanceId = instance?.[2] === undefined ? undefined : decode(instance[2]);
+  if (workflow !== undefined && instanceId !== undefined) {
+    return { name: 'workflow', workflow, instanceId };
   }
   const user = /^\/users\/([^/]+)$/.exec(path);
   const username = user?.[1] === undefined ? undefined : decode(user[1]);
@@ -45,7 +59,10 @@ export function parseRoute(pathname: string, search = ''): Route {
   if (streamId !== undefined) {
     const v = new URLSearchParams(search).get('version');
     const version = v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
-    return { name: 'stream', streamId, version };
+    const event = new URLSearchParams(search).get('event');
+    return event === null
+      ? { name: 'stream', streamId, version }
+      : { name: 'stream', streamId, version, event };
   }
   return { name: 'notFound', path: pathname };
 }
@@ -66,14 +83,24 @@ export function routePath(route: Route): string {
     case 'shop':
     case 'explorer':
       return `/${route.name}`;
-    case 'stream':
-      return `/explorer/streams/${encodeURIComponent(route.streamId)}${
-        route.version !== undefined ? `?version=${route.version}` : ''
-      }`;
+    case 'stream': {
+      const search = new URLSearchParams();
+      if (route.version !== undefined) search.set('version', String(route.version));
+      if (route.event !== undefined) search.set('event', route.event);
+      const query = search.toString();
+      return `/explorer/streams/${encodeURIComponent(route.streamId)}${query === '' ? '' : `?${query}`}`;
+    }
+    case 'workflows':
+      return '/explorer/workflows';
+    case 'workflow':
+      return `/explorer/workflows/${encodeURIComponent(route.workflow)}/${encodeURIComponent(route.instanceId)}`;
+    case 'mailbox':
+      return '/mailbox';
     case 'notFound':
       return route.path;
   }
 }
 
 /** Pages that need a logged-in user. */
-export const needsLogin = (route: Route): boolean => route.name === 'profile';
+export const needsLogin = (route: Route): boolean =>
+  route.name === 'profile' || route.name === 'mailbox';

@@ -1,5 +1,6 @@
 import type {
   AggregateState,
+  DevEmail,
   EventRate,
   Order,
   Problem,
@@ -10,6 +11,8 @@ import type {
   SubscriptionList,
   Tweet,
   User,
+  WorkflowInstance,
+  WorkflowInstanceList,
 } from '../api/types.ts';
 import type { Route } from '../lib/routes.ts';
 
@@ -61,7 +64,11 @@ export interface AppState {
     orders: Remote<Order[]>;
     /** Product id → quantity. */
     cart: Record<string, number>;
+    /** The shop's live feed (`/api/shop/live`): products and orders refresh when it speaks. */
+    live: LiveStatus;
   };
+  /** The signed-in user's emails (development servers only; `available: false` elsewhere). */
+  mailbox: Remote<DevEmail[]> & { available?: boolean };
   explorer: {
     live: {
       status: LiveStatus;
@@ -75,6 +82,9 @@ export interface AppState {
     rate: Remote<EventRate>;
     stream: Remote<StreamPage> & { streamId?: string };
     state: Remote<AggregateState> & { streamId?: string; version?: number };
+    workflows: Remote<WorkflowInstanceList>;
+    /** `key`: `<workflow>/<instanceId>` of the instance shown. */
+    workflow: Remote<WorkflowInstance> & { key?: string };
   };
 }
 
@@ -114,7 +124,17 @@ export type Action =
   | { type: 'stream/failed'; streamId: string; problem: Problem }
   | { type: 'state/loading'; streamId: string; version: number | undefined }
   | { type: 'state/loaded'; state: AggregateState }
-  | { type: 'state/failed'; streamId: string; problem: Problem };
+  | { type: 'state/failed'; streamId: string; problem: Problem }
+  | { type: 'shopLive/status'; status: LiveStatus }
+  | { type: 'workflows/loaded'; list: WorkflowInstanceList }
+  | { type: 'workflows/failed'; problem: Problem }
+  | { type: 'workflow/loading'; key: string }
+  | { type: 'workflow/loaded'; key: string; instance: WorkflowInstance }
+  | { type: 'workflow/failed'; key: string; problem: Problem }
+  | { type: 'mailbox/loading' }
+  | { type: 'mailbox/loaded'; emails: DevEmail[] }
+  | { type: 'mailbox/unavailable' }
+  | { type: 'mailbox/failed'; problem: Problem };
 
 export function initialState(route: Route, now: number): AppState {
   return {
@@ -124,13 +144,16 @@ export function initialState(route: Route, now: number): AppState {
     forms: {},
     feed: { status: 'idle' },
     profile: { status: 'idle' },
-    shop: { products: { status: 'idle' }, orders: { status: 'idle' }, cart: {} },
+    shop: { products: { status: 'idle' }, orders: { status: 'idle' }, cart: {}, live: 'idle' },
+    mailbox: { status: 'idle' },
     explorer: {
       live: { status: 'idle', events: [] },
       subscriptions: { status: 'idle' },
       rate: { status: 'idle' },
       stream: { status: 'idle' },
       state: { status: 'idle' },
+      workflows: { status: 'idle' },
+      workflow: { status: 'idle' },
     },
   };
 }
@@ -189,6 +212,7 @@ export function reducer(state: AppState, action: Action): AppState {
           session: { status: 'anonymous' },
           profile: { status: 'idle' },
           shop: { ...state.shop, orders: { status: 'idle' }, cart: {} },
+          mailbox: { status: 'idle' },
         };
       }
       const sameUser = state.session.user?.id === action.user.id;
@@ -200,6 +224,7 @@ export function reducer(state: AppState, action: Action): AppState {
           : {
               profile: { status: 'idle' },
               shop: { ...state.shop, orders: { status: 'idle' }, cart: {} },
+              mailbox: { status: 'idle' },
             }),
       };
     }
@@ -351,5 +376,41 @@ export function reducer(state: AppState, action: Action): AppState {
       return withExplorer(state, {
         state: { ...state.explorer.state, status: 'failed', problem: action.problem },
       });
+
+    case 'shopLive/status':
+      return withShop(state, { live: action.status });
+    case 'workflows/loaded':
+      return withExplorer(state, { workflows: ready(action.list) });
+    case 'workflows/failed':
+      return withExplorer(state, { workflows: failed(state.explorer.workflows, action.problem) });
+    case 'workflow/loading': {
+      const current = state.explorer.workflow;
+      return withExplorer(state, {
+        workflow:
+          current.key === action.key
+            ? { ...loading(current), key: action.key }
+            : { status: 'loading', key: action.key },
+      });
+    }
+    case 'workflow/loaded':
+      // An answer for an instance no longer shown changes nothing.
+      if (state.explorer.workflow.key !== action.key) return state;
+      return withExplorer(state, { workflow: { ...ready(action.instance), key: action.key } });
+    case 'workflow/failed':
+      if (state.explorer.workflow.key !== action.key) return state;
+      return withExplorer(state, {
+        workflow: { ...failed(state.explorer.workflow, action.problem), key: action.key },
+      });
+    case 'mailbox/loading':
+      return {
+        ...state,
+        mailbox: { ...loading(state.mailbox), available: state.mailbox.available },
+      };
+    case 'mailbox/loaded':
+      return { ...state, mailbox: { ...ready(action.emails), available: true } };
+    case 'mailbox/unavailable':
+      return { ...state, mailbox: { status: 'ready', data: [], available: false } };
+    case 'mailbox/failed':
+      return { ...state, mailbox: { ...failed(state.mailbox, action.problem) } };
   }
 }

@@ -3,6 +3,7 @@ import type { EventloomApi, NewProduct, NewUser, UserChanges } from '../api/even
 import type { Order, PaymentMethod, SessionInfo } from '../api/types.ts';
 import { openLiveTail, type LiveTail } from '../lib/liveTail.ts';
 import { parseRoute, type Route, routePath } from '../lib/routes.ts';
+import { staleShopData } from '../lib/shopLive.ts';
 import type { Action, AppState, FormId } from './appState.ts';
 import type { Store } from './createStore.ts';
 
@@ -28,6 +29,7 @@ export function createCommands(
   let liveTail: LiveTail | undefined;
   let liveUsers = 0;
   let liveStarting = false;
+  let shopLive: LiveTail | undefined;
 
   /** Runs a form's request, recording pending/problem/success for the form. */
   async function submit<T>(form: FormId, run: () => Promise<T>): Promise<T | undefined> {
@@ -233,6 +235,35 @@ export function createCommands(
       dispatch({ type: 'notice/shown', text: 'Payment processed. Thank you!' });
     },
 
+    /**
+     * Follows the shop's live feed while the shop is shown: stock and order changes refresh the
+     * products and orders (reading the read models at the event's position).
+     */
+    startShopLive(): void {
+      if (shopLive !== undefined) return;
+      const refresh = (stale: { products?: number; orders?: number }) => {
+        if (stale.products !== undefined) void commands.loadProducts(stale.products);
+        if (stale.orders !== undefined) void commands.loadOrders(stale.orders);
+      };
+      shopLive = openLiveTail({
+        from: undefined,
+        url: (at) => `/api/shop/live${at === undefined ? '' : `?from=${at}`}`,
+        onEvents: (events) => refresh(staleShopData(events)),
+        onStatus: (status) => {
+          dispatch({ type: 'shopLive/status', status });
+          // What changed while (re)connecting came before the feed: read it all once.
+          if (status === 'open') refresh({ products: 0, orders: 0 });
+        },
+        // Anyone may follow the shop: a refusal is the server's trouble, so try again later.
+        diagnose: () => Promise.resolve(undefined),
+      });
+    },
+
+    stopShopLive(): void {
+      shopLive?.close();
+      shopLive = undefined;
+    },
+
     // ------------------------------------------------------------------ event explorer
 
     /** Starts the live tail (once for every caller; `stopLive` when done). */
@@ -318,6 +349,40 @@ export function createCommands(
         dispatch({ type: 'stream/loaded', stream: data });
       } catch (error) {
         dispatch({ type: 'stream/failed', streamId, problem: toProblem(error) });
+      }
+    },
+
+    async loadWorkflows(): Promise<void> {
+      try {
+        const { data } = await api.workflows();
+        dispatch({ type: 'workflows/loaded', list: data });
+      } catch (error) {
+        dispatch({ type: 'workflows/failed', problem: toProblem(error) });
+      }
+    },
+
+    async loadWorkflowInstance(workflow: string, instanceId: string): Promise<void> {
+      const key = `${workflow}/${instanceId}`;
+      dispatch({ type: 'workflow/loading', key });
+      try {
+        const { data } = await api.workflowInstance(workflow, instanceId);
+        dispatch({ type: 'workflow/loaded', key, instance: data });
+      } catch (error) {
+        dispatch({ type: 'workflow/failed', key, problem: toProblem(error) });
+      }
+    },
+
+    /** The signed-in user's emails; a server without the dev mailbox (404) hides it. */
+    async loadMailbox(): Promise<void> {
+      if (getState().session.status !== 'authenticated') return;
+      dispatch({ type: 'mailbox/loading' });
+      try {
+        const { data } = await api.devEmails();
+        dispatch({ type: 'mailbox/loaded', emails: data.emails });
+      } catch (error) {
+        const problem = toProblem(error);
+        if (problem.status === 404) dispatch({ type: 'mailbox/unavailable' });
+        else dispatch({ type: 'mailbox/failed', problem });
       }
     },
 

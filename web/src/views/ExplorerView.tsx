@@ -5,6 +5,7 @@ import { RelativeTime } from '../components/RelativeTime.tsx';
 import { Sparkline } from '../components/Sparkline.tsx';
 import { streamCategory } from '../../../src/core/streamCategory.ts';
 import { commands, useAppState } from '../store/appStore.ts';
+import { ExplorerTabs } from './ExplorerTabs.tsx';
 import { LiveBadge } from './LiveBadge.tsx';
 import { useLiveTail } from './useLiveTail.ts';
 import { usePolling } from './usePolling.ts';
@@ -226,6 +227,7 @@ export function ExplorerView() {
   return (
     <div className="explorer">
       <h1>Event explorer</h1>
+      <ExplorerTabs current="events" />
       <div className="explorer-top">
         <EventRateCard />
         <OpenStreamForm />

@@ -13,6 +13,7 @@ import {
 import { formatCents, parseCents } from '../lib/format.ts';
 import type { FormState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
+import { LiveBadge } from './LiveBadge.tsx';
 import { useForm } from './useForm.ts';
 
 const STATUS_LABELS: Record<OrderStatus, string> = {
@@ -23,6 +24,40 @@ const STATUS_LABELS: Record<OrderStatus, string> = {
   shipped: 'Shipped',
   cancelled: 'Cancelled',
 };
+
+const STEP_LABELS: Record<OrderStatus, string> = {
+  placed: 'Placed',
+  reserved: 'Reserved',
+  rejected: 'Rejected',
+  paid: 'Paid',
+  shipped: 'Shipped',
+  cancelled: 'Cancelled',
+};
+
+/** The order's steps, each with its time and the event that made it (opened in the explorer). */
+function OrderTimeline({ order }: { order: Order }) {
+  return (
+    <ol className="timeline" aria-label={`Timeline of order ${order.id.slice(0, 8)}`}>
+      {order.timeline.map((step) => (
+        <li key={step.event_id} data-status={step.status}>
+          <span className={`badge badge-${step.status}`}>{STEP_LABELS[step.status]}</span>{' '}
+          <RelativeTime iso={step.at} /> ·{' '}
+          <Link
+            to={{
+              name: 'stream',
+              streamId: `order-${order.id}`,
+              version: undefined,
+              event: step.event_id,
+            }}
+            title={`The event that made it ${step.status}: ${step.event_id}`}
+          >
+            event
+          </Link>
+        </li>
+      ))}
+    </ol>
+  );
+}
 
 const METHOD_LABELS: Record<PaymentMethod, string> = {
   card: 'Card',
@@ -35,31 +70,41 @@ function AddProductForm() {
     name: '',
     description: '',
     price: '',
+    stock: '',
   });
-  const [priceError, setPriceError] = useState<string>();
+  // Checked here because they are typed as text: the API's errors name the same fields.
+  const [localError, setLocalError] = useState<{ field: string; message: string }>();
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     const cents = parseCents(values.price);
     if (cents === undefined) {
-      setPriceError('Enter a price like 12.50');
+      setLocalError({ field: 'price_cents', message: 'Enter a price like 12.50' });
       return;
     }
-    setPriceError(undefined);
+    const stock = values.stock.trim();
+    if (stock !== '' && !/^\d{1,9}$/.test(stock)) {
+      setLocalError({
+        field: 'stock',
+        message: 'Enter a whole number of units, or nothing for unlimited',
+      });
+      return;
+    }
+    setLocalError(undefined);
     void commands.addProduct({
       name: values.name,
       price_cents: cents,
       ...(values.description.trim() !== '' ? { description: values.description } : {}),
+      ...(stock !== '' ? { stock: Number(stock) } : {}),
     });
   };
-  // The price is typed in dollars; the API's errors name `price_cents`.
-  const priceProblem =
-    priceError !== undefined
+  const fieldProblem =
+    localError !== undefined
       ? {
           type: 'local',
           title: '',
           status: 0,
           detail: '',
-          errors: [{ pointer: '/price_cents', field: 'price_cents', message: priceError }],
+          errors: [{ pointer: `/${localError.field}`, ...localError }],
         }
       : problem;
   return (
@@ -85,10 +130,19 @@ function AddProductForm() {
         name="price_cents"
         value={values.price}
         onChange={set('price')}
-        problem={priceProblem}
+        problem={fieldProblem}
         inputMode="decimal"
         placeholder="12.50"
         required
+      />
+      <Field
+        label="Stock"
+        name="stock"
+        value={values.stock}
+        onChange={set('stock')}
+        problem={fieldProblem}
+        inputMode="numeric"
+        placeholder="unlimited"
       />
       <ProblemMessage problem={problem} />
       <button type="submit" disabled={pending}>
@@ -105,9 +159,13 @@ function ProductCard({ product, loggedIn }: { product: Product; loggedIn: boolea
       <h3>{product.name}</h3>
       {product.description !== '' ? <p>{product.description}</p> : null}
       <p className="price">{formatCents(product.price_cents)}</p>
-      {product.stock !== null ? (
-        <p className="muted">{product.stock === 0 ? 'Sold out' : `${product.stock} left`}</p>
-      ) : null}
+      <p className="muted stock" data-testid="stock" data-stock={product.stock ?? 'unlimited'}>
+        {product.stock === null
+          ? 'In stock: unlimited'
+          : product.stock === 0
+            ? 'Sold out'
+            : `${product.stock} left`}
+      </p>
       <p className="muted small">
         Added by @{product.added_by.username}
         {product.added_by.role === 'admin' ? ' (admin)' : ''},{' '}
@@ -224,20 +282,11 @@ function PayForm({ order }: { order: Order }) {
   );
 }
 
-/** Statuses the shop's services move on by themselves (stock reservation, shipping). */
-const MOVING_ON: readonly OrderStatus[] = ['placed', 'paid'];
-const ORDER_REFRESH_MS = 1000;
-
 function Orders() {
   const orders = useAppState((s) => s.shop.orders);
   const list = orders.data ?? [];
-  // The services answer asynchronously: reload while an order waits for them.
-  const waiting = list.some((order) => MOVING_ON.includes(order.status));
-  useEffect(() => {
-    if (!waiting) return;
-    const timer = setInterval(() => void commands.loadOrders(), ORDER_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [waiting]);
+  // The services move orders on asynchronously: the shop's live feed (see ShopView) reloads
+  // the orders when one of their events arrives, so nothing here polls.
   return (
     <section aria-labelledby="orders-heading">
       <h2 id="orders-heading">Your orders</h2>
@@ -261,6 +310,7 @@ function Orders() {
                 </li>
               ))}
             </ul>
+            <OrderTimeline order={order} />
             <p>
               Total <strong>{formatCents(order.total_cents)}</strong> · placed{' '}
               <RelativeTime iso={order.placed_at} /> ·{' '}
@@ -286,12 +336,15 @@ function Orders() {
 
 export function ShopView() {
   const products = useAppState((s) => s.shop.products);
+  const live = useAppState((s) => s.shop.live);
   const session = useAppState((s) => s.session);
   const loggedIn = session.status === 'authenticated';
   const userId = session.user?.id;
 
   useEffect(() => {
     void commands.loadProducts();
+    commands.startShopLive();
+    return () => commands.stopShopLive();
   }, []);
   useEffect(() => {
     if (userId !== undefined) void commands.loadOrders();
@@ -301,7 +354,10 @@ export function ShopView() {
   return (
     <div className="shop">
       <section aria-labelledby="products-heading" className="shop-products">
-        <h1 id="products-heading">Shop</h1>
+        <div className="heading-row">
+          <h1 id="products-heading">Shop</h1>
+          <LiveBadge status={live} />
+        </div>
         {!loggedIn && session.status === 'anonymous' ? (
           <p className="card muted">
             <Link to={{ name: 'login' }}>Log in</Link> to add products, fill a cart and order.

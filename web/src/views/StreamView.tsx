@@ -23,9 +23,12 @@ const liveVersionOf = (streamId: string) => (s: AppState) => {
 export function StreamView({
   streamId,
   version,
+  event,
 }: {
   streamId: string;
   version: number | undefined;
+  /** Opens the stream at this event's version (when no version is given). */
+  event?: string;
 }) {
   useLiveTail();
   const stream = useAppState((s) => s.explorer.stream);
@@ -35,8 +38,9 @@ export function StreamView({
 
   const page = stream.streamId === streamId ? stream.data : undefined;
   const current = page?.version ?? 0;
-  // The slider follows the URL; without a version in it, the latest version.
-  const selected = Math.min(version ?? current, current);
+  // The slider follows the URL; without a version in it, the named event's or the latest.
+  const eventVersion = page?.events.find((e) => e.id === event)?.version;
+  const selected = Math.min(version ?? eventVersion ?? current, current);
   const [slider, setSlider] = useState(selected);
   useEffect(() => setSlider(selected), [selected]);
 
