@@ -36,6 +36,12 @@ export interface ReferenceAppOptions {
    * (see `withCryptoShredding` and `APP_PERSONAL_DATA`).
    */
   forget?: (userId: string) => Promise<unknown>;
+  /**
+   * Whether placing an order reserves its stock at once (default true: an app without the
+   * shop's services). `runApp` sets it false and runs the services, which reserve from
+   * `OrderPlaced`; orders are then answered `placed` and become `reserved` shortly after.
+   */
+  reserveOnPlace?: boolean;
   /** Projection notices (retries, parked events, stops). */
   onNotice?: (notice: SubscriptionNotice) => void;
   /** Clean-ups that failed but did not fail the command. */
@@ -98,7 +104,7 @@ export function createReferenceApp(options: ReferenceAppOptions): ReferenceApp {
       onWarning: options.onWarning,
     }),
     feed: createFeed({ store }),
-    shop: createShop({ store }),
+    shop: createShop({ store, reserveOnPlace: options.reserveOnPlace ?? true }),
     queries: createReadModelQueries(readModels.documents),
     projections: APP_PROJECTIONS,
     start() {

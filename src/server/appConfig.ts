@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError, parseKeyEncryptionKey } from '../core/index.js';
+import { type AppServicesConfig, DEFAULT_APP_SERVICES_CONFIG } from '../app/services/index.js';
 import type { ExplorerAccess } from './apiRouter.js';
 
 export type StoreConfig =
@@ -41,6 +42,8 @@ export interface AppConfig {
   smtpUrl: string | undefined;
   /** `GET /api/dev/emails` answers (`DEV_MAILBOX`; default: on exactly when there is no `SMTP_URL`). */
   devMailbox: boolean;
+  /** The shop's services (ORDER_PAYMENT_TIMEOUT_MS, SHIPPING_DELAY_MS). */
+  services: AppServicesConfig;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
@@ -66,6 +69,23 @@ const list = (value: string | undefined): string[] =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+
+/** Longest timer delay: JavaScript fires a longer timer at once. */
+const MAX_DELAY_MS = 2_147_483_647;
+
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > MAX_DELAY_MS) {
+    throw bad(
+      name,
+      text,
+      `use a whole number of milliseconds from ${min} to ${MAX_DELAY_MS} (about 24.8 days); default ${fallback}`,
+    );
+  }
+  return value;
+}
 
 function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
   const explicit = env.EVENTLOOM_DB;
@@ -99,6 +119,8 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
  * | `SMTP_URL` | none | where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/` |
  * | `DEV_MAILBOX` | on without `SMTP_URL`, else off | `GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's) |
+ * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
+ * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
  */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
@@ -234,5 +256,19 @@ export function loadAppConfig(
     kafkaBrokers: env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS,
     smtpUrl,
     devMailbox: flag(env, 'DEV_MAILBOX', smtpUrl === undefined),
+    services: {
+      orderPaymentTimeoutMs: millis(
+        env,
+        'ORDER_PAYMENT_TIMEOUT_MS',
+        DEFAULT_APP_SERVICES_CONFIG.orderPaymentTimeoutMs,
+        1,
+      ),
+      shippingDelayMs: millis(
+        env,
+        'SHIPPING_DELAY_MS',
+        DEFAULT_APP_SERVICES_CONFIG.shippingDelayMs,
+        0,
+      ),
+    },
   };
 }

@@ -11,6 +11,12 @@ import {
   seedSampleCatalog,
 } from '../app/index.js';
 import {
+  APP_SERVICES,
+  type AppServiceContext,
+  runAppServices,
+  type RunningAppServices,
+} from '../app/services/index.js';
+import {
   ConfigurationError,
   type CryptoShreddingEventStore,
   type DocumentStore,
@@ -208,8 +214,34 @@ function listen(http: Server, port: number, host: string): Promise<number> {
 }
 
 /**
+ * The shop's services, in this process, each workflow on a store subscription; their timers
+ * are indexed in the app's private document store (the event store's own database), so a
+ * restart on the same data resumes them.
+ */
+function startServices(
+  app: ReferenceApp,
+  store: EventStore,
+  timers: DocumentStore,
+  config: AppConfig,
+  log: Logger,
+) {
+  const context: AppServiceContext = {
+    store,
+    shop: app.shop,
+    inventory: app.shop.inventory,
+    timers,
+    now: () => new Date(),
+    config: config.services,
+    logger: log.child({ component: 'services' }),
+  };
+  const services = Object.values(APP_SERVICES).map((service) => service(context));
+  return runAppServices(services, context);
+}
+
+/**
  * Runs the reference app and its API: opens the configured stores, starts the read-model
- * projections (each continues from its checkpoint), the extensions and the HTTP server.
+ * projections (each continues from its checkpoint), the shop's services (inventory, orders,
+ * shipping: see `APP_SERVICES`), the extensions and the HTTP server.
  *
  * @example
  * const running = await runApp({ config: loadAppConfig(process.env), logger });
@@ -220,9 +252,12 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   const { config, logger: log } = options;
   await mkdir(config.dataDir, { recursive: true });
   const opened = await openStores(config, log);
+  let services: RunningAppServices | undefined;
   let notifications: ReturnType<typeof startNotifications> | undefined;
   const cleanup = async () => {
+    // Services write to the store: they stop before it closes.
     await notifications?.stop().catch(() => undefined);
+    await services?.stop().catch(() => undefined);
     for (const close of opened.close) await close().catch(() => undefined);
   };
   try {
@@ -237,6 +272,8 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       hasher: options.hasher,
       admins: config.admins,
       claimKeySecret: secret,
+      // The shop's services reserve stock from OrderPlaced (started below).
+      reserveOnPlace: false,
       forget: (userId) => opened.store.forget(userId),
       onNotice: (notice) => {
         const fields = {
@@ -255,6 +292,9 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     const registry = createSubscriptionRegistry();
     registry.add('projection', () => app.subscriptions());
     app.start();
+    services = startServices(app, store, opened.privateDocuments, config, log);
+    const running = services;
+    registry.add('subscription', () => running.runners.map((runner) => runner.subscription));
     if (config.seedSampleData) await seedSampleCatalog(app);
     const mailing = startNotifications(config, app, store, opened.privateDocuments, log);
     notifications = mailing;
@@ -348,6 +388,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
                 log.error({ extension: extension.name, error }, 'extension failed to stop'),
               );
           }
+          await running.stop();
           await app.stop();
           await cleanup();
           log.info({}, 'eventloom stopped');

@@ -23,6 +23,8 @@ export interface EventloomProcess {
   dataDir: string;
   /** What the server printed so far (to explain a failure). */
   output(): string;
+  /** Sends `signal` (e.g. SIGKILL: no shutdown at all) and resolves once the process is gone; keeps the data folder. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,8 +86,12 @@ export async function startEventloom(options: EventloomOptions = {}): Promise<Ev
     port: Number(new URL(url).port),
     dataDir,
     output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;

@@ -195,6 +195,18 @@ describe('the reference app keeps personal data private and erases a deleted acc
       const placed = (await order.json()) as { order: { id: string; total_cents: number } };
       const orderId = placed.order.id;
       const orderTotal = placed.order.total_cents;
+      // The inventory service reserves the order after it is placed; only then can it be paid.
+      await expect
+        .poll(
+          async () =>
+            (
+              (await (
+                await call(server, 'GET', `/api/shop/orders/${orderId}`, { as: alice })
+              ).json()) as { order: { status: string } }
+            ).order.status,
+          { timeout: 20_000, interval: 100 },
+        )
+        .toBe('reserved');
       const paid = await call(server, 'POST', `/api/shop/orders/${orderId}/payments`, {
         as: alice,
         body: { amount_cents: orderTotal, method: 'card' },

@@ -8,7 +8,8 @@ import { type Browser, chromiumAvailable, launchChromium } from './chromium.js';
 import { type EventloomProcess, startEventloom } from './eventloomProcess.js';
 
 // The explorer needs a login here, so the live stream is authorized by the session cookie.
-const SERVER_ENV = { EXPLORER_ACCESS: 'authenticated' };
+// The carrier is slow, so the paid order stays paid while the tests look at it.
+const SERVER_ENV = { EXPLORER_ACCESS: 'authenticated', SHIPPING_DELAY_MS: '600000' };
 const SCREENSHOTS = fileURLToPath(new URL('../../test-output/screenshots/', import.meta.url));
 const run = Date.now().toString(36);
 const user = {
@@ -190,7 +191,8 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await cart.getByRole('button', { name: 'Place order' }).click();
     const orders = page.getByRole('list', { name: 'Orders' });
     const order = orders.getByRole('listitem').filter({ hasText: productName }).first();
-    await order.getByText('Awaiting payment').waitFor();
+    // The inventory service reserves the stock after the order is placed; the page follows.
+    await order.getByText('Awaiting payment').waitFor({ timeout: 15_000 });
     await page.getByText('Your cart is empty.').waitFor();
     await shot(page, '11-order-placed');
 
@@ -223,13 +225,15 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await paid.getByRole('link', { name: 'PaymentProcessed' }).click();
     await explorer.getByRole('heading', { name: /^Stream order-/ }).waitFor();
     const state = explorer.getByLabel('Aggregate state', { exact: true });
-    // OrderPlaced, OrderReserved (the shop reserves stock as the order is placed), PaymentProcessed.
-    await explorer.getByText('Version 3 of 3').waitFor();
+    // OrderPlaced, OrderReserved (by the order workflow), PaymentProcessed (the event linked
+    // to), then ShipmentRequested (the order workflow, on the payment; the slow carrier has
+    // not shipped it yet).
+    await explorer.getByText('Version 3 of 4').waitFor();
     await state.getByText('"paid"', { exact: false }).waitFor();
     await shot(explorer, '14-order-state-v2');
 
     await explorer.getByRole('button', { name: 'Previous version' }).click();
-    await explorer.getByText('Version 2 of 3').waitFor();
+    await explorer.getByText('Version 2 of 4').waitFor();
     await expect.poll(() => state.textContent()).toContain('"reserved"');
     expect(await state.textContent()).not.toContain('"paid"');
     await shot(explorer, '15-order-state-v1');

@@ -28,6 +28,16 @@ describe('loadAppConfig', () => {
     });
   });
 
+  it('gives the shop services a 15-minute payment timeout and a 2-second carrier unless told otherwise', () => {
+    expect(loadAppConfig({}).services).toEqual({
+      orderPaymentTimeoutMs: 900_000,
+      shippingDelayMs: 2000,
+    });
+    expect(
+      loadAppConfig({ ORDER_PAYMENT_TIMEOUT_MS: '500', SHIPPING_DELAY_MS: '0' }).services,
+    ).toEqual({ orderPaymentTimeoutMs: 500, shippingDelayMs: 0 });
+  });
+
   it('switches to MongoDB with EVENTLOOM_STORE, taking the database from the URL or EVENTLOOM_DB', () => {
     expect(loadAppConfig({ EVENTLOOM_STORE: 'mongodb://h:27017/shop?x=1' }).store).toEqual({
       kind: 'mongodb',
@@ -71,6 +81,10 @@ describe('loadAppConfig', () => {
     [{ PUBLIC_ORIGIN: 'https://shop.example.com/app' }, /PUBLIC_ORIGIN.*no path/],
     [{ EXPLORER_ACCESS: 'everyone' }, /EXPLORER_ACCESS/],
     [{ EVENTLOOM_MASTER_KEY: 'not-a-key' }, /EVENTLOOM_MASTER_KEY is malformed.*randomBytes\(32\)/],
+    [{ ORDER_PAYMENT_TIMEOUT_MS: '15m' }, /ORDER_PAYMENT_TIMEOUT_MS="15m".*whole number of milli/],
+    [{ ORDER_PAYMENT_TIMEOUT_MS: '0' }, /ORDER_PAYMENT_TIMEOUT_MS="0".*from 1 to/],
+    [{ SHIPPING_DELAY_MS: '-5' }, /SHIPPING_DELAY_MS="-5".*from 0 to 2147483647/],
+    [{ SHIPPING_DELAY_MS: '9999999999' }, /SHIPPING_DELAY_MS.*24\.8 days/],
   ])('refuses %j with a configuration error naming the variable', (env, message) => {
     let error: unknown;
     try {

@@ -37,6 +37,15 @@ async function start(env: Record<string, string>, logs: string[] = []): Promise<
   return app;
 }
 
+/** Closes the running apps, then drops their MongoDB database. */
+async function closeAndDrop(dbName: string): Promise<void> {
+  const { MongoClient } = await import('mongodb');
+  for (const app of running.splice(0)) await app.close();
+  const client = new MongoClient(MONGODB_URL);
+  await client.db(dbName).dropDatabase();
+  await client.close();
+}
+
 async function send(
   url: string,
   method: string,
@@ -260,13 +269,91 @@ describe('eventloom start with other read-model stores', async () => {
       const health = (await (await fetch(`${app.url}/health`)).json()) as { store: string };
       expect(health.store).toBe('mongodb');
     } finally {
-      const { MongoClient } = await import('mongodb');
-      for (const a of running.splice(0)) await a.close();
-      const client = new MongoClient(MONGODB_URL);
-      await client.db(dbName).dropDatabase();
-      await client.close();
+      await closeAndDrop(dbName);
     }
   });
+});
+
+describe('the shop services of eventloom start on MongoDB', async () => {
+  const mongodb = await serviceAvailable('mongodb');
+
+  it.skipIf(!mongodb)(
+    'reserves, ships and cancels orders with the workflows and timers in MongoDB',
+    async () => {
+      const dbName = uniqueName('el_orders');
+      const app = await start({
+        EVENTLOOM_DATA: tempDir(),
+        EVENTLOOM_STORE: MONGODB_URL,
+        EVENTLOOM_DB: dbName,
+        SEED_SAMPLE_DATA: 'false',
+        ORDER_PAYMENT_TIMEOUT_MS: '1500',
+        SHIPPING_DELAY_MS: '100',
+      });
+      try {
+        await send(`${app.url}/api/v1/users`, 'POST', {
+          username: 'ada',
+          email: 'ada@example.com',
+          name: 'Ada',
+          password: PASSWORD,
+        });
+        const auth = {
+          authorization: `Basic ${Buffer.from(`ada:${PASSWORD}`).toString('base64')}`,
+        };
+        const product = (await (
+          await send(
+            `${app.url}/api/shop/products`,
+            'POST',
+            { name: 'Mug', price_cents: 300, stock: 4 },
+            auth,
+          )
+        ).json()) as { product: { id: string } };
+        const place = async () =>
+          (
+            (await (
+              await send(
+                `${app.url}/api/shop/orders`,
+                'POST',
+                { items: [{ product_id: product.product.id, quantity: 2 }] },
+                auth,
+              )
+            ).json()) as { order: { id: string } }
+          ).order.id;
+        const status = async (id: string) =>
+          (
+            (await (
+              await send(`${app.url}/api/shop/orders/${id}`, 'GET', undefined, auth)
+            ).json()) as {
+              order: { status: string };
+            }
+          ).order.status;
+        const stock = async () =>
+          (
+            (await (
+              await send(`${app.url}/api/shop/products/${product.product.id}`, 'GET')
+            ).json()) as {
+              product: { stock: number };
+            }
+          ).product.stock;
+        const wait = { timeout: 20_000, interval: 100 };
+
+        const paid = await place();
+        const unpaid = await place();
+        await expect.poll(() => status(paid), wait).toBe('reserved');
+        const pay = await send(
+          `${app.url}/api/shop/orders/${paid}/payments`,
+          'POST',
+          { amount_cents: 600, method: 'card' },
+          auth,
+        );
+        expect(pay.status).toBe(201);
+        await expect.poll(() => status(paid), wait).toBe('shipped');
+        await expect.poll(() => status(unpaid), wait).toBe('cancelled');
+        await expect.poll(stock, wait).toBe(2);
+      } finally {
+        await closeAndDrop(dbName);
+      }
+    },
+  );
 });
 
 describe('the eventloom start command', () => {

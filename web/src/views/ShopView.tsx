@@ -224,9 +224,20 @@ function PayForm({ order }: { order: Order }) {
   );
 }
 
+/** Statuses the shop's services move on by themselves (stock reservation, shipping). */
+const MOVING_ON: readonly OrderStatus[] = ['placed', 'paid'];
+const ORDER_REFRESH_MS = 1000;
+
 function Orders() {
   const orders = useAppState((s) => s.shop.orders);
   const list = orders.data ?? [];
+  // The services answer asynchronously: reload while an order waits for them.
+  const waiting = list.some((order) => MOVING_ON.includes(order.status));
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setInterval(() => void commands.loadOrders(), ORDER_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [waiting]);
   return (
     <section aria-labelledby="orders-heading">
       <h2 id="orders-heading">Your orders</h2>
