@@ -136,7 +136,7 @@ export function registerShopRoutes({ router, app, readYourWritesMs }: RouteDeps)
       operationId: 'placeOrder',
       summary: 'Place an order',
       description:
-        'Appends OrderPlaced with the products\u2019 current prices, then reserves their stock: the order answers reserved, or rejected when a line is short (nothing held).',
+        'Appends OrderPlaced with the products\u2019 current prices. The inventory service then reserves their stock: the order, answered placed, becomes reserved, or rejected when a line is short (nothing held). An app without the services answers it reserved or rejected at once.',
       tags: ['shop'],
       auth: 'required',
       body: PlaceOrderBody,
