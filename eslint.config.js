@@ -44,6 +44,12 @@ export const LAYERS = {
     imports: ['core', 'node', 'app', 'app/services', 'sqlite', 'mongodb', 'postgres'],
     packages: ['hono', '@hono/node-server', 'mongodb', 'better-sqlite3', 'pg'],
   },
+  // The services as their own processes over Kafka (`eventloom worker`), and the app's side
+  // of their commands: process wiring above the server, started by the CLI.
+  workers: {
+    imports: ['core', 'node', 'sqlite', 'mongodb', 'kafka', 'app', 'app/services', 'server'],
+    packages: [],
+  },
   bench: {
     imports: [
       'core',
@@ -72,6 +78,7 @@ export const LAYERS = {
       'app/services',
       'relay',
       'server',
+      'workers',
       'bench',
     ],
     packages: 'all',

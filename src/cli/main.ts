@@ -48,6 +48,18 @@ function buildProgram(): Command {
     });
 
   program
+    .command('worker')
+    .description(
+      "run one of the shop's services (inventory, orders, shipping, notifications) as its own process over Kafka (needs KAFKA_BROKERS; own store in EVENTLOOM_DATA or EVENTLOOM_STORE)",
+    )
+    .argument('<name>', 'inventory, orders, shipping or notifications')
+    .option('--data <dir>', "data folder of the worker's own embedded store")
+    .action(async (name: string, opts: { data?: string }) => {
+      const { workerCommand } = await import('./workerCommand.js');
+      await workerCommand(name, opts, cliLogger());
+    });
+
+  program
     .command('demo')
     .description('run the small account demo on the embedded SQLite store, then exit')
     .option('--data <dir>', 'data folder for the embedded store')

@@ -25,14 +25,16 @@ function packageVersion(): string {
  * own durable subscription (the store is the outbox); its lag shows in /api/subscriptions.
  */
 async function kafkaPublisherExtension(
-  { storedEvents, registry, logger, metrics }: AppExtensionContext,
+  { storedEvents, registry, logger, metrics, config }: AppExtensionContext,
   brokers: string,
 ): Promise<{ name: string; stop(): Promise<void> }> {
   const { startKafkaPublisher } = await import('../kafka/index.js');
+  const { eventTopicFor } = await import('../workers/index.js');
   const publisher = startKafkaPublisher({
     // As stored: topics carry personal fields encrypted, so a forget reaches them too.
     store: storedEvents,
     brokers,
+    topicFor: eventTopicFor(config.kafkaTopicPrefix),
     logger: logger.child({ component: 'kafka-publisher' }),
     metrics,
   });
@@ -76,7 +78,7 @@ async function kafkaPublisherExtension(
 }
 
 /** Resolves with the first SIGINT or SIGTERM; a second one ends the process at once. */
-function nextSignal(log: Logger): Promise<NodeJS.Signals> {
+export function nextSignal(log: Logger): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const first = (signal: NodeJS.Signals) => {
       process.off('SIGINT', first);
@@ -105,8 +107,15 @@ export async function startCommand(
   const config = loadAppConfig(process.env, flags);
   const extensions: AppExtension[] = [];
   const brokers = config.kafkaBrokers;
-  if (brokers !== undefined)
+  if (brokers !== undefined) {
     extensions.push((context) => kafkaPublisherExtension(context, brokers));
+    if (config.serviceMode === 'workers') {
+      extensions.push(async (context) => {
+        const { startAppCommands } = await import('../workers/index.js');
+        return startAppCommands(context, brokers);
+      });
+    }
+  }
   const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
   process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
   const signal = await nextSignal(log);

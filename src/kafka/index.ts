@@ -50,4 +50,6 @@ export type { KafkaClientSettings, KafkaConnection } from './kafkaClient.js';
 export type { TopicSettings } from './kafkaTopics.js';
 
 export { runKafkaWorkflow } from './kafkaWorkflow.js';
+export { createKafkaMessageSender } from './kafkaMessageSender.js';
+export type { KafkaMessageSender, KafkaMessageSenderOptions } from './kafkaMessageSender.js';
 export type { KafkaWorkflowOptions, KafkaWorkflowRunner } from './kafkaWorkflow.js';

@@ -38,12 +38,24 @@ export interface AppConfig {
   webRoot: string;
   /** For the Kafka publisher (another module); the app itself does not use it. */
   kafkaBrokers: string | undefined;
-  /** The shop's services (ORDER_PAYMENT_TIMEOUT_MS, SHIPPING_DELAY_MS). */
-  services: AppServicesConfig;
   /** `SMTP_URL`: the notifications' mail goes there; unset: `.eml` files in `<dataDir>/outbox/`. */
   smtpUrl: string | undefined;
   /** `GET /api/dev/emails` answers (`DEV_MAILBOX`; default: on exactly when there is no `SMTP_URL`). */
   devMailbox: boolean;
+  /** The shop's services (ORDER_PAYMENT_TIMEOUT_MS, SHIPPING_DELAY_MS). */
+  services: AppServicesConfig;
+  /**
+   * `EVENTLOOM_SERVICES`: `in-process` (default, also with Kafka) runs the services in `start`;
+   * `workers` leaves them to `eventloom worker <name>` processes and runs only their commands.
+   */
+  serviceMode: 'in-process' | 'workers';
+  /** `KAFKA_TOPIC_PREFIX` (default `eventloom`): topics `<prefix>.<category>`, `<prefix>.commands`. */
+  kafkaTopicPrefix: string;
+  /**
+   * `EVENTLOOM_KEY_STORE`: where a worker finds the app's data keys (the app's SQLite file or
+   * its `mongodb://` URL); unset: this process's own store.
+   */
+  keyStore: StoreConfig | undefined;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres:postgres@127.0.0.1:5432/eventloom';
@@ -117,10 +129,13 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
  * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
  * | `WEB_ROOT` | `<package>/dist/web` | the built web UI |
  * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
- * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
- * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
  * | `SMTP_URL` | none | where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/` |
  * | `DEV_MAILBOX` | on without `SMTP_URL`, else off | `GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's) |
+ * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
+ * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
+ * | `EVENTLOOM_SERVICES` | `in-process` | `workers`: the services run as `eventloom worker <name>` processes over Kafka (needs `KAFKA_BROKERS`) |
+ * | `KAFKA_TOPIC_PREFIX` | `eventloom` | the topics' prefix (`<prefix>.order`, `<prefix>.commands`) and the consumer groups' |
+ * | `EVENTLOOM_KEY_STORE` | the own store | a worker's way to the app's data keys: the app's SQLite file or `mongodb://` URL |
  */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
@@ -226,6 +241,35 @@ export function loadAppConfig(
     );
   }
 
+  const kafkaBrokers = env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS;
+  const serviceMode =
+    env.EVENTLOOM_SERVICES === undefined || env.EVENTLOOM_SERVICES === ''
+      ? 'in-process'
+      : env.EVENTLOOM_SERVICES;
+  if (serviceMode !== 'in-process' && serviceMode !== 'workers') {
+    throw bad('EVENTLOOM_SERVICES', serviceMode, 'use in-process (the default) or workers');
+  }
+  if (serviceMode === 'workers' && kafkaBrokers === undefined) {
+    throw new ConfigurationError(
+      'EVENTLOOM_SERVICES=workers needs KAFKA_BROKERS: the workers get their events and send their commands over Kafka; set KAFKA_BROKERS=host:port, or leave EVENTLOOM_SERVICES unset to run the services in this process',
+      { details: { variable: 'EVENTLOOM_SERVICES' } },
+    );
+  }
+  const kafkaTopicPrefix =
+    env.KAFKA_TOPIC_PREFIX === undefined || env.KAFKA_TOPIC_PREFIX === ''
+      ? 'eventloom'
+      : env.KAFKA_TOPIC_PREFIX;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(kafkaTopicPrefix)) {
+    throw bad('KAFKA_TOPIC_PREFIX', kafkaTopicPrefix, 'use 1-100 of letters, digits, ., _ and -');
+  }
+  const keyStoreText = env.EVENTLOOM_KEY_STORE ?? '';
+  let keyStore: StoreConfig | undefined;
+  if (/^mongodb(\+srv)?:\/\//.test(keyStoreText)) {
+    keyStore = { kind: 'mongodb', url: keyStoreText, dbName: mongoDbName(keyStoreText, {}) };
+  } else if (keyStoreText !== '') {
+    keyStore = { kind: 'sqlite', path: resolve(keyStoreText) };
+  }
+
   const rywText = env.READ_YOUR_WRITES_MS ?? '2000';
   if (!/^\d{1,6}$/.test(rywText)) {
     throw bad(
@@ -253,7 +297,12 @@ export function loadAppConfig(
     seedSampleData: flag(env, 'SEED_SAMPLE_DATA', true),
     readYourWritesMs: Number(rywText),
     webRoot: resolve(env.WEB_ROOT ?? join(PACKAGE_ROOT, 'dist', 'web')),
-    kafkaBrokers: env.KAFKA_BROKERS === '' ? undefined : env.KAFKA_BROKERS,
+    kafkaBrokers,
+    serviceMode,
+    kafkaTopicPrefix,
+    keyStore,
+    smtpUrl,
+    devMailbox: flag(env, 'DEV_MAILBOX', smtpUrl === undefined),
     services: {
       orderPaymentTimeoutMs: millis(
         env,
@@ -268,7 +317,5 @@ export function loadAppConfig(
         0,
       ),
     },
-    smtpUrl,
-    devMailbox: flag(env, 'DEV_MAILBOX', smtpUrl === undefined),
   };
 }

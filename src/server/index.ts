@@ -3,8 +3,14 @@
 export { createServer } from './createServer.js';
 export type { EventloomServer, ServerOptions } from './createServer.js';
 export type { ExplorerAccess } from './apiRouter.js';
-export { runApp } from './runApp.js';
-export type { AppExtension, AppExtensionContext, RunAppOptions, RunningApp } from './runApp.js';
+export { openStores, runApp } from './runApp.js';
+export type {
+  AppExtension,
+  AppExtensionContext,
+  Opened,
+  RunAppOptions,
+  RunningApp,
+} from './runApp.js';
 export { loadAppConfig } from './appConfig.js';
 export type { AppConfig, ReadModelConfig, StoreConfig } from './appConfig.js';
 export { createSubscriptionRegistry } from './subscriptionRegistry.js';

@@ -16,6 +16,7 @@ import {
   type CryptoShreddingEventStore,
   type DocumentStore,
   type EventStore,
+  type KeyStore,
   type ProjectionTarget,
 } from '../core/index.js';
 import type { AppConfig } from './appConfig.js';
@@ -50,6 +51,10 @@ export interface AppExtensionContext {
   /** The process's Prometheus registry (served at /metrics): register extension metrics here. */
   metrics: Registry;
   config: AppConfig;
+  /** The app: what the shop's services' commands act on (`app.shop`, `app.shop.inventory`). */
+  app: ReferenceApp;
+  /** The app's private documents (credentials, sent-log, timers): not for read models. */
+  privateDocuments: DocumentStore;
 }
 
 /** Started after the app, stopped before it. */
@@ -99,7 +104,15 @@ const sqliteIndex = (fields: readonly string[]): string =>
     .map((f) => `json_extract(doc, '$.${f}')`)
     .join(', ')})`;
 
-export async function openStores(config: AppConfig, log: Logger): Promise<Opened> {
+/**
+ * Opens the configured store. `options.keyStore` puts the personal data keys elsewhere than
+ * the store's own database (a worker uses the app's, so an erasure there reaches its copies).
+ */
+export async function openStores(
+  config: AppConfig,
+  log: Logger,
+  options: { keyStore?: KeyStore } = {},
+): Promise<Opened> {
   const close: (() => Promise<void>)[] = [];
   // First: a bad key refuses to start before anything is opened.
   const kek = await appKeyEncryptionKey(config);
@@ -111,7 +124,12 @@ export async function openStores(config: AppConfig, log: Logger): Promise<Opened
     const store = createSqliteEventStore({ path: config.store.path });
     close.push(() => store.close());
     opened = {
-      store: withAppPersonalData(store, createSqliteKeyStore(store.database), kek, previousKeks),
+      store: withAppPersonalData(
+        store,
+        options.keyStore ?? createSqliteKeyStore(store.database),
+        kek,
+        previousKeks,
+      ),
       storedEvents: store,
       readModels: createSqliteProjectionTarget(store.database),
       privateDocuments: store.documents.async,
@@ -131,7 +149,12 @@ export async function openStores(config: AppConfig, log: Logger): Promise<Opened
     await store.ready();
     const target = createMongoProjectionTarget({ db: store.db, ready: () => store.ready() });
     opened = {
-      store: withAppPersonalData(store, createMongoKeyStore(store.db), kek, previousKeks),
+      store: withAppPersonalData(
+        store,
+        options.keyStore ?? createMongoKeyStore(store.db),
+        kek,
+        previousKeks,
+      ),
       storedEvents: store,
       readModels: target,
       privateDocuments: target.documents,
@@ -254,8 +277,8 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   let notifications: ReturnType<typeof startNotifications> | undefined;
   const cleanup = async () => {
     // Services write to the store: they stop before it closes.
-    await services?.stop().catch(() => undefined);
     await notifications?.stop().catch(() => undefined);
+    await services?.stop().catch(() => undefined);
     for (const close of opened.close) await close().catch(() => undefined);
   };
   try {
@@ -290,13 +313,19 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
     const registry = createSubscriptionRegistry();
     registry.add('projection', () => app.subscriptions());
     app.start();
-    services = startServices(app, store, opened.privateDocuments, config, log);
-    const running = services;
-    registry.add('subscription', () => running.runners.map((runner) => runner.subscription));
+    // With `workers`, the services run in `eventloom worker` processes; an extension runs
+    // their commands here.
+    if (config.serviceMode === 'in-process') {
+      const running = startServices(app, store, opened.privateDocuments, config, log);
+      services = running;
+      registry.add('subscription', () => running.runners.map((runner) => runner.subscription));
+    }
     if (config.seedSampleData) await seedSampleCatalog(app);
-    const mailing = startNotifications(config, app, store, opened.privateDocuments, log);
-    notifications = mailing;
-    registry.add('subscription', () => mailing.subscriptions);
+    if (config.serviceMode === 'in-process') {
+      const mailing = startNotifications(config, app, store, opened.privateDocuments, log);
+      notifications = mailing;
+      registry.add('subscription', () => mailing.subscriptions);
+    }
 
     const server = createServer({
       app,
@@ -329,7 +358,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           }
         : {}),
       // The explorer shows the instances of every workflow this process runs.
-      workflows: [...running.workflows, ...mailing.workflows],
+      workflows: [...(services?.workflows ?? []), ...(notifications?.workflows ?? [])],
       registry,
       metrics,
       storeKind: config.store.kind,
@@ -348,6 +377,8 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           logger: log,
           metrics: metrics.registry,
           config,
+          app,
+          privateDocuments: opened.privateDocuments,
         }),
       );
     }
@@ -388,7 +419,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
                 log.error({ extension: extension.name, error }, 'extension failed to stop'),
               );
           }
-          await running.stop();
+          await services?.stop();
           await app.stop();
           await cleanup();
           log.info({}, 'eventloom stopped');

@@ -104,4 +104,22 @@ describe('loadAppConfig', () => {
       /secret/,
     );
   });
+
+  it('runs the services in-process by default, even with Kafka, and refuses EVENTLOOM_SERVICES=workers without KAFKA_BROKERS', () => {
+    expect(loadAppConfig({ KAFKA_BROKERS: '127.0.0.1:9092' }).serviceMode).toBe('in-process');
+    const workers = loadAppConfig({ KAFKA_BROKERS: 'k:9092', EVENTLOOM_SERVICES: 'workers' });
+    expect(workers.serviceMode).toBe('workers');
+    expect(workers.kafkaTopicPrefix).toBe('eventloom');
+    expect(() => loadAppConfig({ EVENTLOOM_SERVICES: 'workers' })).toThrow(
+      /EVENTLOOM_SERVICES=workers needs KAFKA_BROKERS/,
+    );
+    expect(() => loadAppConfig({ EVENTLOOM_SERVICES: 'wrkers' })).toThrow(
+      /EVENTLOOM_SERVICES="wrkers" is not valid: use in-process \(the default\) or workers/,
+    );
+    expect(loadAppConfig({ EVENTLOOM_KEY_STORE: 'mongodb://h/app' }).keyStore).toEqual({
+      kind: 'mongodb',
+      url: 'mongodb://h/app',
+      dbName: 'app',
+    });
+  });
 });

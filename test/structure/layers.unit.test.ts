@@ -58,6 +58,8 @@ describe('the layers of src/', () => {
     ['relay', "export { cliLogger } from '../cli/cliLogger.js';", 'src/relay may import'],
     ['server', "export const cli = () => import('../cli/main.js');", 'src/server may import'],
     ['bench', "export { cliLogger } from '../cli/cliLogger.js';", 'src/bench may import'],
+    ['workers', "export { cliLogger } from '../cli/cliLogger.js';", 'src/workers may import'],
+    ['server', "export { WORKER_NAMES } from '../workers/index.js';", 'src/server may import'],
     ['app', "export { createServer } from '../server/index.js';", 'src/app may import'],
     ['app', "export { runAppServices } from './services/runAppServices.js';", 'src/app may'],
     [
