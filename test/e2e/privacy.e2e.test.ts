@@ -83,6 +83,27 @@ async function readLive(server: EventloomProcess, head: number, as?: Person): Pr
   return text;
 }
 
+/**
+ * A live feed that has no "until" (the shop's: it sends what the caller may see), read until
+ * it has been quiet for a moment: a bound on the read, not a synchronisation.
+ */
+async function readQuietFeed(server: EventloomProcess, path: string, as?: Person): Promise<string> {
+  const res = await fetch(`${server.url}${path}`, {
+    headers: as !== undefined ? { authorization: basic(as) } : {},
+  });
+  if (res.status !== 200) return `${res.status} ${await res.text()}`;
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  for (;;) {
+    const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 500));
+    const next = await Promise.race([reader.read(), quiet]);
+    if (next === 'quiet' || next.done) break;
+    text += next.value;
+  }
+  await reader.cancel();
+  return text;
+}
+
 /** Every GET route the OpenAPI document lists, with each path parameter filled in every known way. */
 async function readEverything(
   server: EventloomProcess,
@@ -98,7 +119,15 @@ async function readEverything(
   const doc = (await (await call(server, 'GET', '/api/openapi.json')).json()) as {
     paths: Record<string, Record<string, unknown>>;
   };
+  const workflows = (await (await call(server, 'GET', '/api/workflows', { as: admin })).json()) as {
+    instances: { workflow: string; instanceId: string }[];
+  };
+  expect(workflows.instances.length, 'the shop services ran workflows').toBeGreaterThan(0);
   const candidates: Record<string, string[]> = {
+    '/api/workflows/{name}/{instanceId}': workflows.instances.map(
+      (i) => `/api/workflows/${encodeURIComponent(i.workflow)}/${encodeURIComponent(i.instanceId)}`,
+    ),
+    '/api/dev/emails': ['/api/dev/emails', ...ids.users.map((id) => `/api/dev/emails?user=${id}`)],
     '/api/v1/users/{id}': [...ids.users, ...ids.usernames],
     '/api/v2/tweets/{user}': [...ids.users, ...ids.usernames],
     '/api/shop/products/{id}': ids.products,
@@ -119,11 +148,18 @@ async function readEverything(
       seen.push({ path: template, body: await readLive(server, headNow, reader.who) });
       continue;
     }
-    const paths = template.includes('{')
-      ? (candidates[template] ?? expect.fail(`no ids to try for ${template}`)).map((id) =>
-          template.replace(/\{[^}]+\}/, encodeURIComponent(id)),
-        )
-      : [template === '/api/events' ? '/api/events?limit=1000' : template];
+    if (template === '/api/shop/live') {
+      seen.push({ path: template, body: await readQuietFeed(server, template, reader.who) });
+      continue;
+    }
+    const paths =
+      template === '/api/workflows/{name}/{instanceId}' || template === '/api/dev/emails'
+        ? candidates[template]!
+        : template.includes('{')
+          ? (candidates[template] ?? expect.fail(`no ids to try for ${template}`)).map((id) =>
+              template.replace(/\{[^}]+\}/, encodeURIComponent(id)),
+            )
+          : [template === '/api/events' ? '/api/events?limit=1000' : template];
     for (const path of paths) {
       const res = await call(server, 'GET', path, { as: reader.who });
       seen.push({ path: `${path} (${reader.label}, ${res.status})`, body: await res.text() });
