@@ -80,6 +80,8 @@ svc_smtp_up() {
   if port_open "$SVC_BIND_HOST" "$SMTP_PORT" || port_open "$SVC_BIND_HOST" "$MAILPIT_HTTP_PORT"; then
     if mailpit_ready; then
       say "smtp: a Mailpit not started by this script already serves $SVC_BIND_HOST:$SMTP_PORT and $MAILPIT_API; using it"
+      # Suites also start private Mailpits (with their own options) from .services/bin.
+      mailpit_install
       return 0
     fi
     fail smtp "port $SVC_BIND_HOST:$SMTP_PORT or $MAILPIT_HTTP_PORT is in use by another program that is not Mailpit; stop it or set SMTP_PORT / MAILPIT_HTTP_PORT"
