@@ -129,9 +129,9 @@ export function extractTraceparent(
   carrier: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | undefined,
 ): ExtractedTrace {
   const get = (key: string): unknown => {
-    const value =
+    const value: unknown =
       carrier instanceof Map
-        ? carrier.get(key)
+        ? (carrier as ReadonlyMap<string, unknown>).get(key)
         : (carrier as Record<string, unknown> | undefined)?.[key];
     return value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
   };
