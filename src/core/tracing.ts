@@ -8,30 +8,53 @@ import {
   type Span,
   type SpanContext,
   type SpanKind,
+  INVALID_SPAN_CONTEXT,
   SpanStatusCode,
   trace,
   TraceFlags,
   type Tracer,
+  type ProxyTracerProvider,
 } from '@opentelemetry/api';
+import type { RecordedEvent } from './types.js';
 
 /** The library's version, reported as the tracer's version (kept in step with package.json). */
 export const EVENTLOOM_VERSION = '0.1.0';
 
+const NAME = 'eventloom';
+
 /**
- * The library's tracer. Without an OpenTelemetry SDK registered, `@opentelemetry/api` hands
- * out a no-op tracer: spans are not recorded and cost a few allocations. It asks the global
- * provider on every span rather than holding one tracer, so a provider registered (or
- * replaced, after `trace.disable()`) later is the one used.
+ * The SDK's tracer, or `undefined` when no SDK is registered: then the library skips span
+ * work entirely (no span objects, no attribute building, no context switches), which keeps
+ * the cost for users who do not trace at one global lookup per operation.
+ */
+function activeTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider();
+  // The API's global is a proxy until an SDK registers; it has no delegate without one.
+  if ('getDelegateTracer' in provider && typeof provider.getDelegateTracer === 'function') {
+    return (provider as ProxyTracerProvider).getDelegateTracer(NAME, EVENTLOOM_VERSION);
+  }
+  return provider.getTracer(NAME, EVENTLOOM_VERSION);
+}
+
+/** Whether an OpenTelemetry SDK is registered (spans may be recorded). */
+export function tracingEnabled(): boolean {
+  return activeTracer() !== undefined;
+}
+
+const noopTracer = (): Tracer => trace.getTracer(NAME, EVENTLOOM_VERSION);
+
+/**
+ * The library's tracer (`eventloom`, the library's version). Without an OpenTelemetry SDK
+ * registered, `@opentelemetry/api` hands out no-op spans. It asks the global provider on
+ * every span rather than holding one tracer, so a provider registered (or replaced, after
+ * `trace.disable()`) later is the one used.
  */
 export const tracer: Tracer = {
-  startSpan: (name, options, ctx) =>
-    trace.getTracer('eventloom', EVENTLOOM_VERSION).startSpan(name, options, ctx),
+  startSpan: (name, options, ctx) => (activeTracer() ?? noopTracer()).startSpan(name, options, ctx),
   startActiveSpan: ((...args: Parameters<Tracer['startActiveSpan']>) =>
-    (
-      trace.getTracer('eventloom', EVENTLOOM_VERSION).startActiveSpan as (
-        ...a: unknown[]
-      ) => unknown
-    )(...args)) as Tracer['startActiveSpan'],
+    ((activeTracer() ?? noopTracer()).startActiveSpan as (...a: unknown[]) => unknown)(
+      ...args,
+    )) as Tracer['startActiveSpan'],
 };
 
 /** The metadata / header keys of the W3C trace context. */
@@ -106,6 +129,15 @@ export function injectTraceparent(
   return true;
 }
 
+/**
+ * The trace context of the active span as event metadata (`traceparent`, maybe
+ * `tracestate`), or `undefined` outside any span: what an append stores with its events.
+ */
+export function activeTraceMetadata(): Record<string, string> | undefined {
+  const carrier: Record<string, string> = {};
+  return injectTraceparent(carrier) ? carrier : undefined;
+}
+
 /** What {@link extractTraceparent} found in a carrier. */
 export interface ExtractedTrace {
   /** A context whose parent is the carrier's span context; the root context otherwise. */
@@ -128,13 +160,8 @@ export interface ExtractedTrace {
 export function extractTraceparent(
   carrier: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | undefined,
 ): ExtractedTrace {
-  const get = (key: string): unknown => {
-    const value: unknown =
-      carrier instanceof Map
-        ? (carrier as ReadonlyMap<string, unknown>).get(key)
-        : (carrier as Record<string, unknown> | undefined)?.[key];
-    return value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
-  };
+  const get = (key: string): unknown => carrierValue(carrier, key);
+
   const raw = carrier === undefined ? undefined : get(TRACEPARENT);
   if (raw === undefined || raw === null) {
     return { context: ROOT_CONTEXT, spanContext: undefined, malformed: false };
@@ -158,24 +185,40 @@ export interface InSpanOptions {
   links?: Link[];
   /** The parent context; default the active one. */
   parent?: Context;
-  /** Start a new trace (ignoring the active span); links keep the relation. */
-  root?: boolean;
+  /**
+   * Event metadata or message headers to continue the trace of: their `traceparent` becomes
+   * the parent (overriding `parent`). A malformed one starts a new trace and calls
+   * `onMalformedTraceparent`, even without an SDK so that it is always counted.
+   */
+  carrier?: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>;
+  onMalformedTraceparent?: (value: unknown) => void;
 }
+
+const NON_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Runs `fn` in a new active span named `name`: ended when `fn` settles, with an error status
- * and the exception recorded when it throws.
+ * and the exception recorded when it throws. Without an SDK, `fn` runs directly with a
+ * non-recording span.
  */
 export function inSpan<T>(
   name: string,
   options: InSpanOptions,
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
-  const parent = options.parent ?? context.active();
-  return tracer.startActiveSpan(
+  const active = activeTracer();
+  let parent = options.parent;
+  if (options.carrier !== undefined && (active !== undefined || options.onMalformedTraceparent)) {
+    const found = extractTraceparent(options.carrier);
+    if (found.malformed)
+      options.onMalformedTraceparent?.(carrierValue(options.carrier, TRACEPARENT));
+    if (found.spanContext !== undefined || found.malformed) parent = found.context;
+  }
+  if (active === undefined) return fn(NON_RECORDING);
+  return active.startActiveSpan(
     name,
-    { kind: options.kind, links: options.links, root: options.root },
-    parent,
+    { kind: options.kind, links: options.links },
+    parent ?? context.active(),
     async (span) => {
       if (options.attributes !== undefined && span.isRecording()) {
         span.setAttributes(options.attributes());
@@ -196,4 +239,27 @@ export function inSpan<T>(
       }
     },
   );
+}
+
+/** A carrier's value for `key`, decoded when Kafka hands it out as bytes. */
+function carrierValue(
+  carrier: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | undefined,
+  key: string,
+): unknown {
+  const value: unknown =
+    carrier instanceof Map
+      ? (carrier as ReadonlyMap<string, unknown>).get(key)
+      : (carrier as Record<string, unknown> | undefined)?.[key];
+  return value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
+}
+
+/** The attributes naming a recorded event on a span: its id, type, stream and positions. */
+export function eventAttributes(event: RecordedEvent): Attributes {
+  return {
+    'messaging.message.id': event.id,
+    'eventloom.event.type': event.type,
+    'eventloom.stream.id': event.streamId,
+    'eventloom.event.version': event.version,
+    'eventloom.position': event.position,
+  };
 }
