@@ -9,24 +9,12 @@ import { tracer } from '../../src/core/tracing.js';
 import type { EventStore } from '../../src/core/types.js';
 import { startKafkaConsumer } from '../../src/kafka/kafkaConsumer.js';
 import type { KafkaConsumerOptions } from '../../src/kafka/kafkaConsumerTypes.js';
-import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
 import { createMetricsRegistry } from '../../src/node/metricsRegistry.js';
 import { serviceAvailable } from '../support/services.js';
 import { registerTestTracing, type TestTracing } from '../support/tracing.js';
-import { BROKERS, KafkaTestKit } from './kafkaTestKit.js';
+import { BROKERS, KafkaTestKit, publishStore } from './kafkaTestKit.js';
 
 const available = await serviceAvailable('kafka');
-
-async function publishAll(store: EventStore, topic: string): Promise<void> {
-  const publisher = startKafkaPublisher({
-    store,
-    brokers: BROKERS,
-    topicFor: () => topic,
-    name: `pub-${topic}`,
-  });
-  await publisher.waitFor(await store.headPosition());
-  await publisher.stop();
-}
 
 /** Appends one event inside a `command` span; its trace id. */
 async function appendTraced(store: EventStore, streamId: string): Promise<string> {
@@ -62,7 +50,7 @@ describe.skipIf(!available)('tracing over Kafka', () => {
     const topic = await kit.createTopic('traced', 1);
     const store = createMemoryEventStore();
     const traceId = await appendTraced(store, 'user-1');
-    await publishAll(store, topic);
+    await publishStore(store, topic);
     const [message] = await kit.readTopic(topic);
     expect(message?.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const send = tracing.spans().find((s) => s.kind === SpanKind.PRODUCER);
