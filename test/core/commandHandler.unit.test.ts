@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createCommandHandler,
   idempotentEventId,
@@ -15,7 +15,7 @@ import {
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { createMemorySnapshotStore } from '../../src/core/memorySnapshotStore.js';
 import type { EventStore, Snapshot, SnapshotStore } from '../../src/core/types.js';
-import { registerTestTracing, type TestTracing } from '../support/tracing.js';
+import { useTestTracing } from '../support/tracing.js';
 
 type CartEvent =
   | { type: 'ItemAdded'; data: { sku: string; quantity: number } }
@@ -686,11 +686,7 @@ describe('createCommandHandler', () => {
 });
 
 describe('tracing', () => {
-  let tracing: TestTracing;
-  beforeAll(() => {
-    tracing = registerTestTracing();
-  });
-  afterAll(() => tracing.shutdown());
+  const tracing = useTestTracing();
 
   it('handles a command in one span that shows each lost race and the attempts it took', async () => {
     const store = createMemoryEventStore();
