@@ -65,6 +65,14 @@ export function tracingContract(name: string, harness: ContractHarness): void {
           'eventloom.next_expected_version': 2,
         });
         const events = await store.readStream('traced-1');
+        const [read] = tracing.spans('read');
+        expect(read?.attributes).toMatchObject({
+          'db.system.name': append?.attributes['db.system.name'],
+          'db.operation.name': 'read',
+          'eventloom.stream.id': 'traced-1',
+          'db.response.returned_rows': 2,
+        });
+        expect(['memory', 'sqlite', 'mongodb']).toContain(append?.attributes['db.system.name']);
         for (const event of events) {
           expect(parseTraceparent(event.metadata.traceparent)).toMatchObject({
             traceId: command.traceId,
