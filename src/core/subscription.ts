@@ -145,15 +145,23 @@ export function startSubscription(
 
   /**
    * Delivers in a consumer span continuing the trace of the command that appended the event
-   * (its metadata's traceparent); without an SDK, straight to `deliver`.
+   * (its metadata's traceparent); a malformed one starts a new trace and is reported.
    */
   const deliverTraced = (event: RecordedEvent): Promise<void> =>
-    tracingEnabled()
+    // Without an SDK only a traceparent present needs a look (to report a malformed one).
+    tracingEnabled() || event.metadata?.traceparent !== undefined
       ? inSpan(
           `process ${name}`,
           {
             kind: SpanKind.CONSUMER,
             carrier: event.metadata,
+            onMalformedTraceparent: () =>
+              emit({
+                kind: 'malformed-traceparent',
+                subscription: name,
+                eventId: event.id,
+                position: event.position,
+              }),
             attributes: () => ({
               'messaging.system': 'eventloom',
               'messaging.operation.type': 'process',
