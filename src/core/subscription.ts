@@ -1,4 +1,4 @@
-import { SpanKind, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   backoffDelay,
   deferred,
@@ -285,7 +285,8 @@ export function startSubscription(
     emit({ kind: 'stopped', subscription: name, position: status.position });
     settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
   };
-  const done = run().then(stopped, async (error: unknown) => {
+  // The loop belongs to no caller's trace: its spans start from the events' own.
+  const done = context.with(ROOT_CONTEXT, run).then(stopped, async (error: unknown) => {
     if (error === STOPPED) return stopped();
     started.reject(error);
     try {

@@ -140,6 +140,18 @@ export function tracingContract(name: string, harness: ContractHarness): void {
         });
       });
 
+      it('delivers an event appended outside any span in a trace of its own, not in the trace that started the subscription', async () => {
+        const store = await fresh();
+        await store.appendToStream('traced-5', [ev('A')]);
+        const { startup, traceIds } = await tracer.startActiveSpan('startup', async (span) => {
+          const { traceIds } = await delivered(store, 1);
+          span.end();
+          return { startup: span.spanContext().traceId, traceIds };
+        });
+        expect(traceIds[0]).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceIds[0]).not.toBe(startup);
+      });
+
       it('delivers an event whose traceparent is malformed in a new trace instead of refusing it, and reports it', async () => {
         const store = await fresh();
         await appendMalformed(store, 'traced-4');
