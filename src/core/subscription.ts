@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   backoffDelay,
   deferred,
@@ -15,6 +16,7 @@ import {
   ValidationError,
 } from './errors.js';
 import { resolveSubscribeOptions } from './subscriptionOptions.js';
+import { eventAttributes, inSpan, tracingEnabled } from './tracing.js';
 import type {
   CheckpointStore,
   ReadAllOptions,
@@ -141,9 +143,40 @@ export function startSubscription(
     if (settleOnCheckpoint) settleWaiters();
   };
 
+  /**
+   * Delivers in a consumer span continuing the trace of the command that appended the event
+   * (its metadata's traceparent); a malformed one starts a new trace and is reported.
+   */
+  const deliverTraced = (event: RecordedEvent): Promise<void> =>
+    // Without an SDK only a traceparent present needs a look (to report a malformed one).
+    tracingEnabled() || event.metadata?.traceparent !== undefined
+      ? inSpan(
+          `process ${name}`,
+          {
+            kind: SpanKind.CONSUMER,
+            carrier: event.metadata,
+            onMalformedTraceparent: () =>
+              emit({
+                kind: 'malformed-traceparent',
+                subscription: name,
+                eventId: event.id,
+                position: event.position,
+              }),
+            attributes: () => ({
+              'messaging.system': 'eventloom',
+              'messaging.operation.type': 'process',
+              'messaging.destination.subscription.name': name,
+              ...eventAttributes(event),
+            }),
+          },
+          () => deliver(event),
+        )
+      : deliver(event);
+
   /** Runs the handler with retries, then applies the poison policy. */
   const deliver = async (event: RecordedEvent): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) trace.getActiveSpan()?.addEvent('retry', { 'eventloom.attempt': attempt });
       try {
         const result = o.handler(event, { subscription: name, attempt });
         // Synchronous handlers skip a microtask per event: it shows in catch-up throughput.
@@ -216,7 +249,7 @@ export function startSubscription(
       );
       for (const event of batch) {
         if (signal.aborted) break;
-        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliver(event);
+        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliverTraced(event);
         status.position = event.position;
         status.processed++;
         next = event.position + 1;
@@ -252,7 +285,8 @@ export function startSubscription(
     emit({ kind: 'stopped', subscription: name, position: status.position });
     settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
   };
-  const done = run().then(stopped, async (error: unknown) => {
+  // The loop belongs to no caller's trace: its spans start from the events' own.
+  const done = context.with(ROOT_CONTEXT, run).then(stopped, async (error: unknown) => {
     if (error === STOPPED) return stopped();
     started.reject(error);
     try {
