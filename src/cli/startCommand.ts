@@ -9,6 +9,7 @@ import {
 } from '../server/index.js';
 import { PACKAGE_ROOT } from '../server/appConfig.js';
 import type { Logger } from '../core/logger.js';
+import { startCliTelemetry } from './cliTelemetry.js';
 
 function packageVersion(): string {
   try {
@@ -116,9 +117,20 @@ export async function startCommand(
       });
     }
   }
-  const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
-  process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
-  const signal = await nextSignal(log);
-  log.info({ signal }, 'shutting down');
-  await running.close();
+  const { metrics, telemetry } = await startCliTelemetry('start', log);
+  try {
+    const running = await runApp({
+      config,
+      logger: log,
+      extensions,
+      metrics,
+      version: packageVersion(),
+    });
+    process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
+    const signal = await nextSignal(log);
+    log.info({ signal }, 'shutting down');
+    await running.close();
+  } finally {
+    await telemetry.shutdown();
+  }
 }

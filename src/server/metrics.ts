@@ -24,6 +24,8 @@ export interface Metrics {
   readonly registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   countAppended(category: string, events: number): void;
+  /** A `traceparent` (HTTP header, event metadata, Kafka header) that could not be parsed. */
+  countInvalidTraceContext(source: string): void;
   /** The registry in Prometheus text format, with the gauges given at scrape time. */
   render(gauges: readonly Gauge[]): Promise<string>;
 }
@@ -54,6 +56,11 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
     help: 'Events appended through this process.',
     labelNames: ['category'],
   });
+  const invalidTraceContext = registryCounter(registry, {
+    name: 'eventloom_trace_context_invalid_total',
+    help: 'Malformed traceparent values received (the work started a new trace).',
+    labelNames: ['source'],
+  });
 
   return {
     registry,
@@ -63,6 +70,9 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
     },
     countAppended(category, events) {
       appended.inc({ category }, events);
+    },
+    countInvalidTraceContext(source) {
+      invalidTraceContext.inc({ source });
     },
     async render(gauges) {
       for (const { name, help, labelNames, samples } of gauges) {
