@@ -23,7 +23,8 @@ export interface Metrics {
   /** The process registry the server's metrics live in (with the default process metrics). */
   readonly registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
-  countAppended(category: string, events: number): void;
+  /** `seconds`: how long the append took (`eventloom_append_duration_seconds`). */
+  countAppended(category: string, events: number, seconds?: number): void;
   /** A `traceparent` (HTTP header, event metadata, Kafka header) that could not be parsed. */
   countInvalidTraceContext(source: string): void;
   /** The registry in Prometheus text format, with the gauges given at scrape time. */
@@ -56,6 +57,12 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
     help: 'Events appended through this process.',
     labelNames: ['category'],
   });
+  const appendDuration = registryHistogram(registry, {
+    name: 'eventloom_append_duration_seconds',
+    help: 'Latency of successful appends through this process, by stream category.',
+    labelNames: ['category'],
+    buckets: BUCKETS,
+  });
   const invalidTraceContext = registryCounter(registry, {
     name: 'eventloom_trace_context_invalid_total',
     help: 'Malformed traceparent values received (the work started a new trace).',
@@ -68,8 +75,9 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
       requests.inc({ method, route, status: String(status) });
       latency.observe({ method, route }, seconds);
     },
-    countAppended(category, events) {
+    countAppended(category, events, seconds) {
       appended.inc({ category }, events);
+      if (seconds !== undefined) appendDuration.observe({ category }, seconds);
     },
     countInvalidTraceContext(source) {
       invalidTraceContext.inc({ source });
