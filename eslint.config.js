@@ -5,14 +5,15 @@ import tseslint from 'typescript-eslint';
 /**
  * The layers of src/, lowest first: what each folder may import besides itself. An import of
  * another folder of src/ that is not listed is an error, and so is a driver package that is
- * not listed under `packages` (the core imports no package at all, and no node:*). Folders
+ * not listed under `packages` (the core imports no package but pure API packages listed under
+ * its `packages`, and no node:*: `pure: true`). Folders
  * at the process edges (`edge: true`) are the only ones that read `process.env`; library
  * code takes its settings as options. test/structure/layers.unit.test.ts checks that every
  * folder of src/ is in this table and that the rules fire.
  *
  * | folder   | may import                                         | drivers                        |
  * |----------|----------------------------------------------------|--------------------------------|
- * | core     | –                                                  | none (no node:* either)        |
+ * | core     | –                                                  | @opentelemetry/api only (no node:*) |
  * | node     | core                                               | pino, prom-client              |
  * | sqlite   | core, node                                         | better-sqlite3                 |
  * | mongodb  | core, node                                         | mongodb                        |
@@ -26,7 +27,8 @@ import tseslint from 'typescript-eslint';
  * | cli      | everything                                         | all                            |
  */
 export const LAYERS = {
-  core: { imports: [], packages: 'none' },
+  // `@opentelemetry/api` is a pure API (a no-op until an SDK is registered at a process edge).
+  core: { imports: [], packages: ['@opentelemetry/api'], pure: true },
   node: { imports: ['core'], packages: ['pino', 'prom-client'] },
   sqlite: { imports: ['core', 'node'], packages: ['better-sqlite3'] },
   mongodb: { imports: ['core', 'node'], packages: ['mongodb'] },
@@ -119,10 +121,12 @@ function layerConfigs() {
         message,
       });
     }
-    if (layer.packages === 'none') {
+    if (layer.pure) {
+      const allowed = layer.packages === 'all' || layer.packages === 'none' ? [] : layer.packages;
+      const except = allowed.length > 0 ? `(?!(${allowed.map(escape).join('|')})(/|$))` : '';
       patterns.push({
-        regex: '^[^.]',
-        message: 'src/core is pure: no node:* and no package imports; adapters depend on the core.',
+        regex: `^${except}[^.]`,
+        message: `src/${folder} is pure: no node:* and no package imports but ${allowed.join(', ') || 'none'}; adapters depend on the core.`,
       });
     } else if (layer.packages !== 'all') {
       const drivers = DRIVERS.filter((d) => !layer.packages.includes(d));

@@ -225,3 +225,15 @@ export type {
   WorkflowInstanceSummary,
   WorkflowInstanceView,
 } from './workflowInspection.js';
+export {
+  EVENTLOOM_VERSION,
+  extractTraceparent,
+  formatTraceparent,
+  injectTraceparent,
+  inSpan,
+  parseTraceparent,
+  TRACEPARENT,
+  TRACESTATE,
+  tracer,
+} from './tracing.js';
+export type { ExtractedTrace, InSpanOptions } from './tracing.js';

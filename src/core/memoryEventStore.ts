@@ -1,4 +1,5 @@
 import { checkExpectedVersion, resolveReappend, type StoredEventRef } from './appendRules.js';
+import { withStoreTracing } from './storeTracing.js';
 import { Notifier } from './async.js';
 import { newEventId } from './eventId.js';
 import { StoreClosedError, ValidationError } from './errors.js';
@@ -270,10 +271,13 @@ export function createMemoryEventStore(
       closed = true;
     },
   };
-  return applyPersonalDataOption(
-    store,
-    options.personalData,
-    { keyStore: createMemoryKeyStore },
-    append,
+  return withStoreTracing(
+    applyPersonalDataOption(
+      store,
+      options.personalData,
+      { keyStore: createMemoryKeyStore },
+      append,
+    ),
+    'memory',
   );
 }

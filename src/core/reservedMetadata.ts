@@ -11,6 +11,13 @@ import { describe } from './validation.js';
  * - `schemaVersion`: the schema version of the event's `data` (absent means 1), read by
  *   upcasting. Checked at append to be an integer >= 1, so no stored event can make a stream
  *   unreadable through upcasting.
+ *
+ * Written by the library but settable by the caller (so not in the list below):
+ * - `traceparent` / `tracestate`: the W3C trace context of the span active at append, stored
+ *   when the caller's metadata has no `traceparent` of its own (a caller relaying a message
+ *   from another process keeps that message's). Read back by subscriptions, projections,
+ *   workflows and the Kafka publisher to continue the trace. Never rejected: a malformed value
+ *   makes the reader start a new trace and count it.
  */
 export const RESERVED_METADATA_KEYS = ['idempotencyKey', 'schemaVersion'] as const;
 

@@ -1,3 +1,4 @@
+import { SpanKind, trace } from '@opentelemetry/api';
 import {
   backoffDelay,
   deferred,
@@ -15,6 +16,7 @@ import {
   ValidationError,
 } from './errors.js';
 import { resolveSubscribeOptions } from './subscriptionOptions.js';
+import { eventAttributes, inSpan, tracingEnabled } from './tracing.js';
 import type {
   CheckpointStore,
   ReadAllOptions,
@@ -141,9 +143,32 @@ export function startSubscription(
     if (settleOnCheckpoint) settleWaiters();
   };
 
+  /**
+   * Delivers in a consumer span continuing the trace of the command that appended the event
+   * (its metadata's traceparent); without an SDK, straight to `deliver`.
+   */
+  const deliverTraced = (event: RecordedEvent): Promise<void> =>
+    tracingEnabled()
+      ? inSpan(
+          `process ${name}`,
+          {
+            kind: SpanKind.CONSUMER,
+            carrier: event.metadata,
+            attributes: () => ({
+              'messaging.system': 'eventloom',
+              'messaging.operation.type': 'process',
+              'messaging.destination.subscription.name': name,
+              ...eventAttributes(event),
+            }),
+          },
+          () => deliver(event),
+        )
+      : deliver(event);
+
   /** Runs the handler with retries, then applies the poison policy. */
   const deliver = async (event: RecordedEvent): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) trace.getActiveSpan()?.addEvent('retry', { 'eventloom.attempt': attempt });
       try {
         const result = o.handler(event, { subscription: name, attempt });
         // Synchronous handlers skip a microtask per event: it shows in catch-up throughput.
@@ -216,7 +241,7 @@ export function startSubscription(
       );
       for (const event of batch) {
         if (signal.aborted) break;
-        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliver(event);
+        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliverTraced(event);
         status.position = event.position;
         status.processed++;
         next = event.position + 1;

@@ -3,7 +3,8 @@
  * are reserved for the library (see `RESERVED_METADATA_KEYS`): `schemaVersion` must be an
  * integer >= 1 (checked at append; upcasting reads it) and `idempotencyKey` is written by the
  * command handler and repository from their `idempotencyKey` option (a string; they refuse
- * it in the metadata you pass them).
+ * it in the metadata you pass them). `traceparent` / `tracestate` are filled from the active
+ * OpenTelemetry span at append when you do not set them (see `RESERVED_METADATA_KEYS`).
  */
 export type EventMetadata = Record<string, unknown>;
 

@@ -1,5 +1,6 @@
 import { ValidationError } from './errors.js';
 import { checkReservedMetadata } from './reservedMetadata.js';
+import { activeTraceMetadata } from './tracing.js';
 import type { EventData, ExpectedVersion, ReadAllOptions, ReadStreamOptions } from './types.js';
 
 /** Default and hard limits shared by every store. */
@@ -172,6 +173,7 @@ export function normalizeEvents(
   const seen = new Set<string>();
   const out: NormalizedEvent[] = [];
   let bytes = 0;
+  const trace = activeTraceMetadata();
   // An index loop, not map(): map() skips the holes of a sparse array, which would leave
   // holes in the batch that stores then write as nulls.
   for (let i = 0; i < events.length; i++) {
@@ -241,7 +243,11 @@ export function normalizeEvents(
       id,
       type: event.type,
       data: JSON.stringify(event.data),
-      metadata: JSON.stringify(metadata),
+      metadata: JSON.stringify(
+        trace === undefined || metadata.traceparent !== undefined
+          ? metadata
+          : { ...metadata, ...trace },
+      ),
     };
     bytes +=
       utf8Length(normalized.data) +

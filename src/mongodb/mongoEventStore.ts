@@ -21,6 +21,7 @@ import {
 import { createNodeCipher } from '../node/nodeCipher.js';
 import { newEventId } from '../core/eventId.js';
 import { type Logger, noopLogger } from '../core/logger.js';
+import { withStoreTracing } from '../core/storeTracing.js';
 import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
@@ -607,9 +608,12 @@ export function createMongoEventStore(
       if (ownsClient) await client.close();
     },
   };
-  return applyPersonalDataOption(store, options.personalData, {
-    keyStore: () =>
-      createMongoKeyStore(db, { collectionPrefix: options.collectionPrefix ?? 'eventloom' }),
-    cipher: createNodeCipher,
-  });
+  return withStoreTracing(
+    applyPersonalDataOption(store, options.personalData, {
+      keyStore: () =>
+        createMongoKeyStore(db, { collectionPrefix: options.collectionPrefix ?? 'eventloom' }),
+      cipher: createNodeCipher,
+    }),
+    'mongodb',
+  );
 }

@@ -5,6 +5,7 @@ import { Notifier } from '../core/async.js';
 import { newEventId } from '../core/eventId.js';
 import { ConcurrencyError, StoreClosedError, ValidationError } from '../core/errors.js';
 import type { InlineProjection } from '../core/readModel.js';
+import { withStoreTracing } from '../core/storeTracing.js';
 import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
@@ -390,11 +391,14 @@ export function createSqliteEventStore(
       db.close();
     },
   };
-  return applyPersonalDataOption(
-    store,
-    options.personalData,
-    { keyStore: () => createSqliteKeyStore(db), cipher: createNodeCipher },
-    append,
+  return withStoreTracing(
+    applyPersonalDataOption(
+      store,
+      options.personalData,
+      { keyStore: () => createSqliteKeyStore(db), cipher: createNodeCipher },
+      append,
+    ),
+    'sqlite',
   );
 }
 

@@ -2,6 +2,7 @@ import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
 import { appendEdgesContract } from '../contract/appendEdgesContract.js';
+import { tracingContract } from '../contract/tracingContract.js';
 import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 
 eventStoreContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });
@@ -18,3 +19,4 @@ projectionContract('memory store + memory documents', {
     return Promise.resolve({ store, target: store.documents.target });
   },
 });
+tracingContract('memory', { create: () => Promise.resolve(createMemoryEventStore()) });

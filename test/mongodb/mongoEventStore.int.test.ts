@@ -3,6 +3,7 @@ import { createMongoEventStore, type MongoEventStore } from '../../src/mongodb/m
 import type { EventStore } from '../../src/core/types.js';
 import { appendEdgesContract, type AppendEdgesHarness } from '../contract/appendEdgesContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
+import { tracingContract } from '../contract/tracingContract.js';
 import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
 import { MONGODB_URL, serviceAvailable, uniqueName } from '../support/services.js';
 
@@ -71,6 +72,7 @@ describe.skipIf(!available)('MongoDB event store', () => {
   };
   eventStoreContract('mongodb', harness);
   appendEdgesContract('mongodb', harness);
+  tracingContract('mongodb', harness);
   subscriptionEdgesContract('mongodb', {
     create: () => Promise.resolve(open(uniqueName('el_edges'))),
     headKnownAtSubscribe: false,

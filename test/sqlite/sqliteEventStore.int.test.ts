@@ -8,6 +8,7 @@ import { projectionContract } from '../contract/projectionContract.js';
 import { eventStoreContract } from '../contract/eventStoreContract.js';
 import { appendEdgesContract } from '../contract/appendEdgesContract.js';
 import { subscriptionEdgesContract } from '../contract/subscriptionEdgesContract.js';
+import { tracingContract } from '../contract/tracingContract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eventloom-sqlite-'));
 let n = 0;
@@ -26,6 +27,7 @@ const fileHarness = {
 
 eventStoreContract('sqlite (file)', fileHarness);
 appendEdgesContract('sqlite (file)', fileHarness);
+tracingContract('sqlite (file)', fileHarness);
 
 eventStoreContract('sqlite (:memory:)', {
   create: () => Promise.resolve(createSqliteEventStore({ path: ':memory:' })),

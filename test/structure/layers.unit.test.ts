@@ -13,6 +13,7 @@ const src = join(root, 'src');
 interface Layer {
   imports: string[];
   packages: string[] | 'none' | 'all';
+  pure?: boolean;
   edge?: boolean;
 }
 let layers: Record<string, Layer>;
@@ -53,6 +54,9 @@ describe('the layers of src/', () => {
   it.each([
     ['core', "export { createServer } from '../server/createServer.js';", 'src/core may import'],
     ['core', "export { readFileSync } from 'node:fs';", 'src/core is pure'],
+    ['core', "export { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';", 'is pure'],
+    ['core', "export { context } from '@opentelemetry/api-logs';", 'src/core is pure'],
+    ['core', "export const sift = () => import('sift');", 'src/core is pure'],
     ['kafka', "export { cliLogger } from '../cli/cliLogger.js';", 'src/kafka may import'],
     ['sqlite', "export { createMongoEventStore } from '../mongodb/index.js';", 'src/sqlite'],
     ['relay', "export { cliLogger } from '../cli/cliLogger.js';", 'src/relay may import'],
@@ -83,6 +87,12 @@ describe('the layers of src/', () => {
           "export { startKafkaPublisher } from '../kafka/index.js';",
           "export { MongoClient } from 'mongodb';",
         ].join('\n'),
+      ),
+    ).toEqual([]);
+    expect(
+      await lintProbe(
+        'core',
+        "export { trace } from '@opentelemetry/api';\nexport type { Span } from '@opentelemetry/api';",
       ),
     ).toEqual([]);
     expect(

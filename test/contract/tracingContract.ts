@@ -1,0 +1,122 @@
+/**
+ * Tracing, for every store: an append stores the W3C trace context of its span in each
+ * event's metadata, and a subscription delivering the event continues that trace. Registers
+ * an OpenTelemetry SDK with an in-memory exporter for its own block only.
+ */
+import { SpanKind, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseTraceparent, tracer } from '../../src/core/tracing.js';
+import type { EventStore } from '../../src/core/types.js';
+import { registerTestTracing, type TestTracing } from '../support/tracing.js';
+import { type ContractHarness, ev, freshStores } from './eventStoreContract.js';
+
+const uid = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** Delivers the store's events to a subscription until `count` arrived; the trace ids seen. */
+async function deliveredTraceIds(store: EventStore, count: number): Promise<string[]> {
+  const seen: string[] = [];
+  const sub = store.subscribe({
+    name: uid('traced'),
+    handler: () => void seen.push(trace.getActiveSpan()?.spanContext().traceId ?? 'none'),
+  });
+  await vi.waitFor(() => expect(seen).toHaveLength(count));
+  await sub.stop();
+  return seen;
+}
+
+export function tracingContract(name: string, harness: ContractHarness): void {
+  describe(`tracing: ${name}`, () => {
+    const { fresh } = freshStores(harness);
+
+    it('stores no traceparent and records nothing without an OpenTelemetry SDK', async () => {
+      const store = await fresh();
+      const recording = await tracer.startActiveSpan('command', async (span) => {
+        await store.appendToStream('untraced-1', [ev('Happened')]);
+        span.end();
+        return span.isRecording();
+      });
+      expect(recording).toBe(false);
+      const [event] = await store.readStream('untraced-1');
+      expect(event?.metadata).toEqual({});
+      expect(await deliveredTraceIds(store, 1)).toEqual(['none']);
+    });
+
+    describe('with an SDK registered', () => {
+      let tracing: TestTracing;
+      beforeAll(() => {
+        tracing = registerTestTracing();
+      });
+      afterAll(() => tracing.shutdown());
+
+      it('appends in a client span under the caller, and stores that span as each event’s traceparent', async () => {
+        const store = await fresh();
+        tracing.reset();
+        const command = await tracer.startActiveSpan('command', async (span) => {
+          await store.appendToStream('traced-1', [ev('A'), ev('B')], {
+            expectedVersion: 'no_stream',
+          });
+          span.end();
+          return span.spanContext();
+        });
+        const [append] = tracing.spans('append');
+        expect(append?.parentSpanContext?.spanId).toBe(command.spanId);
+        expect(append?.spanContext().traceId).toBe(command.traceId);
+        expect(append?.kind).toBe(SpanKind.CLIENT);
+        expect(append?.attributes).toMatchObject({
+          'db.operation.name': 'append',
+          'eventloom.stream.id': 'traced-1',
+          'eventloom.event.count': 2,
+          'eventloom.next_expected_version': 2,
+        });
+        const events = await store.readStream('traced-1');
+        for (const event of events) {
+          expect(parseTraceparent(event.metadata.traceparent)).toMatchObject({
+            traceId: command.traceId,
+            spanId: append?.spanContext().spanId,
+          });
+        }
+      });
+
+      it('keeps a traceparent the caller put in the metadata', async () => {
+        const store = await fresh();
+        const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+        await tracer.startActiveSpan('command', async (span) => {
+          await store.appendToStream('traced-2', [
+            { type: 'A', data: {}, metadata: { traceparent: own } },
+          ]);
+          span.end();
+        });
+        const [event] = await store.readStream('traced-2');
+        expect(event?.metadata.traceparent).toBe(own);
+      });
+
+      it('delivers an event to a subscription in a consumer span of the trace that appended it', async () => {
+        const store = await fresh();
+        tracing.reset();
+        const traceId = await tracer.startActiveSpan('command', async (span) => {
+          await store.appendToStream('traced-3', [ev('A')]);
+          span.end();
+          return span.spanContext().traceId;
+        });
+        expect(await deliveredTraceIds(store, 1)).toEqual([traceId]);
+        const [process] = tracing.spans().filter((s) => s.kind === SpanKind.CONSUMER);
+        expect(process?.name).toMatch(/^process traced-/);
+        expect(process?.attributes).toMatchObject({
+          'messaging.operation.type': 'process',
+          'eventloom.stream.id': 'traced-3',
+          'eventloom.event.type': 'A',
+        });
+      });
+
+      it('delivers an event whose traceparent is malformed in a new trace instead of refusing it', async () => {
+        const store = await fresh();
+        await store.appendToStream('traced-4', [
+          { type: 'A', data: {}, metadata: { traceparent: 'not-a-traceparent' } },
+        ]);
+        const [traceId] = await deliveredTraceIds(store, 1);
+        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceId).not.toBe('0'.repeat(32));
+      });
+    });
+  });
+}
