@@ -6,6 +6,7 @@ import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
 import { runPersonalDataBench } from './personalDataBench.js';
+import { runTracingBench } from './tracingBench.js';
 import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
 
 /**
@@ -252,6 +253,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     await store.close();
     raw.db.close();
     rows.push(...(await runPersonalDataBench(options, dir)));
+    rows.push(...(await runTracingBench(options, dir)));
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
