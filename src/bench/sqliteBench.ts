@@ -7,7 +7,14 @@ import type { EventData } from '../core/types.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
 import { runPersonalDataBench } from './personalDataBench.js';
 import { runTracingBench } from './tracingBench.js';
-import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
+import {
+  appendSingles,
+  type BenchOptions,
+  type BenchRow,
+  compare,
+  time,
+  benchPayload,
+} from './benchHarness.js';
 
 /**
  * The raw better-sqlite3 baseline: the table an event store needs (id, stream, version,
@@ -113,21 +120,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
         'sqlite',
         'append-single',
         options,
-        async () => {
-          const store = freshStore();
-          const versions = new Array<number>(streams).fill(0);
-          const t = await time(singles, async () => {
-            for (let i = 0; i < singles; i++) {
-              const s = i % streams;
-              await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
-                expectedVersion: versions[s],
-              });
-              versions[s] = (versions[s] as number) + 1;
-            }
-          });
-          await store.close();
-          return t;
-        },
+        () => appendSingles(freshStore(), singles, streams),
         async () => {
           const raw = freshRaw();
           const t = await time(singles, () => {

@@ -6,7 +6,7 @@ import type { EventStore } from '../core/types.js';
 import { createMetricsRegistry } from '../node/metricsRegistry.js';
 import { startTelemetry } from '../node/telemetry.js';
 import { createSqliteEventStore } from '../sqlite/sqliteEventStore.js';
-import { type BenchOptions, type BenchRow, benchPayload, compare, time } from './benchHarness.js';
+import { appendSingles, type BenchOptions, type BenchRow, compare } from './benchHarness.js';
 
 /** Takes every batch and throws it away: the SDK's whole cost, none of a collector's. */
 const discardingExporter: SpanExporter = {
@@ -29,29 +29,14 @@ export async function runTracingBench(options: BenchOptions, dir: string): Promi
   const open = (): EventStore =>
     createSqliteEventStore({ path: join(dir, `tracing-${files++}.db`) });
   const singles = Math.max(100, Math.round(20_000 * options.scale));
-  const appendSingles = async (store: EventStore) => {
-    const streams = 1000;
-    const versions = new Array<number>(streams).fill(0);
-    const t = await time(singles, async () => {
-      for (let i = 0; i < singles; i++) {
-        const s = i % streams;
-        await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
-          expectedVersion: versions[s],
-        });
-        versions[s] = (versions[s] as number) + 1;
-      }
-    });
-    await store.close();
-    return t;
-  };
-  const untraced = () => appendSingles(open());
+  const untraced = () => appendSingles(open(), singles);
   const rows: BenchRow[] = [];
   rows.push({
     ...(await compare(
       'sqlite',
       'append-single-tracing-off',
       options,
-      () => appendSingles(withStoreTracing(open(), 'sqlite')),
+      () => appendSingles(withStoreTracing(open(), 'sqlite'), singles),
       untraced,
     )),
     notes: { baseline: 'the same store, no SDK; ours adds one more no-SDK tracing layer' },
@@ -69,7 +54,7 @@ export async function runTracingBench(options: BenchOptions, dir: string): Promi
           exporter: discardingExporter,
         });
         try {
-          return await appendSingles(open());
+          return await appendSingles(open(), singles);
         } finally {
           await telemetry.shutdown();
         }
