@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import { checkExpectedVersion } from './appendRules.js';
 import {
   retryPolicy,
@@ -9,6 +10,7 @@ import {
 import type { DecideResult, Decider, DomainEvent } from './decider.js';
 import type { Logger } from './logger.js';
 import { retryOnConflict } from './retryOnConflict.js';
+import { inSpan } from './tracing.js';
 import { createStreamLoader, type SnapshotErrorHandler } from './streamLoading.js';
 import type {
   EventMetadata,
@@ -249,6 +251,19 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     validateStreamId(streamId);
     validateWriteOptions(handleOptions);
     const callerExpected = handleOptions.expectedVersion;
+    return inSpan(
+      'handle command',
+      { attributes: () => commandAttributes(streamId, command, handleOptions) },
+      () => handleWithRetries(streamId, command, handleOptions, callerExpected),
+    );
+  };
+
+  function handleWithRetries(
+    streamId: string,
+    command: Command,
+    handleOptions: HandleOptions,
+    callerExpected: ExpectedVersion | undefined,
+  ): Promise<CommandResult<State, Event>> {
     return retryOnConflict(retry, handleOptions, async (useSnapshot) => {
       const loaded = await load(streamId, handleOptions.idempotencyKey, useSnapshot);
       return {
@@ -266,6 +281,18 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
         },
       };
     });
+  }
+}
+
+/** Span attributes of a command: its stream, its `type` when it has one, its key. */
+function commandAttributes(streamId: string, command: unknown, options: HandleOptions): Attributes {
+  const type = (command as { type?: unknown } | null)?.type;
+  return {
+    'eventloom.stream.id': streamId,
+    ...(typeof type === 'string' ? { 'eventloom.command.type': type } : {}),
+    ...(options.idempotencyKey !== undefined
+      ? { 'eventloom.command.idempotency_key': options.idempotencyKey }
+      : {}),
   };
 }
 

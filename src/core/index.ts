@@ -235,5 +235,6 @@ export {
   TRACEPARENT,
   TRACESTATE,
   tracer,
+  tracingEnabled,
 } from './tracing.js';
 export type { ExtractedTrace, InSpanOptions } from './tracing.js';

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { backoffDelay, sleep } from './async.js';
 import type { RetryPolicy, WriteOptions } from './commandOptions.js';
 import { isConcurrencyError, isIdempotencyConflictError } from './errors.js';
@@ -40,6 +41,7 @@ export async function retryOnConflict<Result>(
   for (let attempt = 1; ; attempt++) {
     // After a conflict a keyed command reads the whole stream: the writer that won may be a
     // duplicate of this very command whose events already sit behind a newer snapshot.
+    trace.getActiveSpan()?.setAttribute('eventloom.command.attempts', attempt);
     const current = await load(!(conflicted && key !== undefined));
     if (current.replay !== undefined) return current.replay;
 
@@ -60,7 +62,14 @@ export async function retryOnConflict<Result>(
         return await replayOrThrow(error, raced);
       }
       conflicted = true;
-      await sleep(backoffDelay(attempt, policy.backoff));
+      const delayMs = backoffDelay(attempt, policy.backoff);
+      // Each lost race is visible on the command's span, with the attempt that lost it.
+      trace.getActiveSpan()?.addEvent('concurrency conflict', {
+        'eventloom.attempt': attempt,
+        'eventloom.retry.delay_ms': delayMs,
+        'exception.message': error instanceof Error ? error.message : String(error),
+      });
+      await sleep(delayMs);
     }
   }
 }

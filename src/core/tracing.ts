@@ -191,6 +191,8 @@ export interface InSpanOptions {
    * `onMalformedTraceparent`, even without an SDK so that it is always counted.
    */
   carrier?: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>;
+  /** Start a new trace whatever span is active (links keep the relations). */
+  root?: boolean;
   onMalformedTraceparent?: (value: unknown) => void;
 }
 
@@ -217,7 +219,7 @@ export function inSpan<T>(
   if (active === undefined) return fn(NON_RECORDING);
   return active.startActiveSpan(
     name,
-    { kind: options.kind, links: options.links },
+    { kind: options.kind, links: options.links, root: options.root },
     parent ?? context.active(),
     async (span) => {
       if (options.attributes !== undefined && span.isRecording()) {

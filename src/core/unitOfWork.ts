@@ -1,3 +1,4 @@
+import { inSpan } from './tracing.js';
 import {
   type Document,
   type DocumentFilter,
@@ -36,7 +37,17 @@ export class UnitOfWork implements DocumentStore {
   /** Commits the pending writes with `position`; they are kept if the commit fails. */
   async commitTo(projection: string, position: number): Promise<void> {
     const writes = this.#writes.slice();
-    await this.#target.commit(projection, position, writes);
+    await inSpan(
+      `commit ${projection}`,
+      {
+        attributes: () => ({
+          'eventloom.projection.name': projection,
+          'eventloom.position': position,
+          'eventloom.projection.writes': writes.length,
+        }),
+      },
+      () => this.#target.commit(projection, position, writes),
+    );
     this.#writes.splice(0, writes.length);
   }
 

@@ -1,4 +1,5 @@
 import type { DomainEvent } from './decider.js';
+import { inSpan } from './tracing.js';
 import { errorMessage } from './async.js';
 import {
   ConfigurationError,
@@ -210,7 +211,34 @@ export function createWorkflowProcessor<
     if (firedSchedule !== undefined) await index.remove(firedSchedule);
   };
 
-  const process = async (
+  /** One workflow step, in a span: the input's handling, recorded and dispatched. */
+  const process = (
+    instanceId: string,
+    inputId: string,
+    inputFor: (fold: InstanceFold<State, Input>) => WorkflowInput<Input> | undefined,
+  ): Promise<WorkflowHandleResult> =>
+    inSpan(
+      `workflow step ${name}`,
+      {
+        attributes: () => ({
+          'eventloom.workflow.name': name,
+          'eventloom.workflow.instance_id': instanceId,
+          'eventloom.workflow.input_id': inputId,
+        }),
+      },
+      async (span) => {
+        const result = await step(instanceId, inputId, inputFor);
+        if (span.isRecording()) {
+          span.setAttributes({
+            'eventloom.workflow.outcome': result.outcome,
+            'eventloom.workflow.records': result.records.length,
+          });
+        }
+        return result;
+      },
+    );
+
+  const step = async (
     instanceId: string,
     inputId: string,
     inputFor: (fold: InstanceFold<State, Input>) => WorkflowInput<Input> | undefined,

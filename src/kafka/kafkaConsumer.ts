@@ -120,6 +120,14 @@ export function startKafkaConsumer<
       status.retries++;
       retried(m, attempt, delayMs, error);
     },
+    onMalformedTraceparent: (m) =>
+      emit({
+        kind: 'malformed-traceparent',
+        groupId,
+        topic: m.topic,
+        partition: m.partition,
+        offset: m.offset,
+      }),
     deadLetter: async (m, reason, attempts, signal): Promise<Outcome> => {
       if (!deadLetterTopicFor) {
         fatal ??= new EventloomError(

@@ -69,7 +69,10 @@ export interface KafkaConsumerSettings<E extends { type: string; data: unknown }
   onEvent?: (notice: KafkaConsumerNotice) => void;
   /** Where the notices are logged (commits at debug, retries and dead letters at warn). Default: nowhere. */
   logger?: Logger;
-  /** The process's Prometheus registry: retries, dead letters and errors are counted there. */
+  /**
+   * The process's Prometheus registry: retries, dead letters, errors and messages with a
+   * malformed `traceparent` header are counted there.
+   */
   metrics?: Registry;
 }
 
@@ -104,6 +107,14 @@ export type KafkaConsumerNotice =
       deadLetterTopic: string;
       reason: string;
       attempts: number;
+    }
+  | {
+      /** The message's `traceparent` header is not W3C: it was handled in a new trace. */
+      kind: 'malformed-traceparent';
+      groupId: string;
+      topic: string;
+      partition: number;
+      offset: bigint;
     }
   | { kind: 'committed'; groupId: string; offsets: (TopicPartition & { offset: bigint })[] }
   | { kind: 'commit-failed'; groupId: string; error: KafkaError }

@@ -11,7 +11,12 @@ export const KAFKA_EVENT_HEADERS = {
   position: 'position',
   correlationId: 'correlation-id',
   causationId: 'causation-id',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
+
+/** Longest trace-context header copied from metadata (W3C allows tracestate up to 512). */
+const MAX_TRACE_HEADER = 512;
 
 /** A message ready for the producer: string key, JSON value, string headers. */
 export interface KafkaEventMessage {
@@ -55,6 +60,14 @@ export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventM
   if (correlation !== undefined) headers[KAFKA_EVENT_HEADERS.correlationId] = correlation;
   const causation = idHeader(event.metadata?.causationId);
   if (causation !== undefined) headers[KAFKA_EVENT_HEADERS.causationId] = causation;
+  // The append's trace context, as stored: a consumer in another process continues it (and
+  // counts a malformed one there, rather than the publisher refusing the event).
+  for (const key of [KAFKA_EVENT_HEADERS.traceparent, KAFKA_EVENT_HEADERS.tracestate]) {
+    const value = event.metadata?.[key];
+    if (typeof value === 'string' && value !== '' && value.length <= MAX_TRACE_HEADER) {
+      headers[key] = value;
+    }
+  }
   return {
     topic,
     key: event.streamId,

@@ -1,4 +1,6 @@
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
+import { eventAttributes, inSpan } from '../core/tracing.js';
 import type { RecordedEvent } from '../core/types.js';
 import type { ConsumerConfig } from './kafkaConsumerOptions.js';
 import type { KafkaHandlerContext } from './kafkaConsumerTypes.js';
@@ -19,6 +21,8 @@ export interface MessageHandling {
   ) => Promise<Outcome>;
   /** The handler failed `attempt` times and runs again after `delayMs`. */
   onRetry: (m: InMessage, attempt: number, delayMs: number, error: unknown) => void;
+  /** The message's `traceparent` header is not W3C: handled in a new trace, and counted. */
+  onMalformedTraceparent: (m: InMessage) => void;
 }
 
 export function handlerContext(
@@ -44,10 +48,41 @@ export function handlerContext(
  * once for a message that is not an Eventloom event, it goes to the dead-letter step.
  * `signal` (revocation, stop) ends the retries: the message is then `aborted`.
  */
-export async function handleMessage(
+export function handleMessage(
   h: MessageHandling,
   m: InMessage,
   signal: AbortSignal,
+): Promise<Outcome> {
+  return inSpan(
+    `process ${m.topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      carrier: m.headers,
+      onMalformedTraceparent: () => h.onMalformedTraceparent(m),
+      attributes: () => ({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': m.topic,
+        'messaging.destination.partition.id': String(m.partition),
+        'messaging.kafka.offset': Number(m.offset),
+        'messaging.consumer.group.name': h.config.groupId,
+        ...(m.key !== undefined && m.key !== null ? { 'messaging.kafka.message.key': m.key } : {}),
+      }),
+    },
+    async (span) => {
+      const outcome = await handleInSpan(h, m, signal, span);
+      if (span.isRecording()) span.setAttribute('eventloom.outcome', outcome);
+      return outcome;
+    },
+  );
+}
+
+async function handleInSpan(
+  h: MessageHandling,
+  m: InMessage,
+  signal: AbortSignal,
+  span: Span,
 ): Promise<Outcome> {
   const { groupId, handler, eventTypes, maxAttempts, backoff } = h.config;
   let event: RecordedEvent;
@@ -57,6 +92,7 @@ export async function handleMessage(
     // Retrying cannot make a foreign message parse.
     return h.deadLetter(m, `not an Eventloom event: ${errorMessage(error)}`, 0, signal);
   }
+  if (span.isRecording()) span.setAttributes(eventAttributes(event));
   if (eventTypes !== undefined && !eventTypes.has(event.type)) return 'handled';
   for (let attempt = 1; ; attempt++) {
     try {
@@ -64,6 +100,12 @@ export async function handleMessage(
       return 'handled';
     } catch (error) {
       if (signal.aborted) return 'aborted';
+      if (span.isRecording()) {
+        span.addEvent('handler failed', {
+          'eventloom.attempt': attempt,
+          'exception.message': errorMessage(error),
+        });
+      }
       if (attempt >= maxAttempts) return h.deadLetter(m, errorMessage(error), attempt, signal);
       const delayMs = backoffDelay(attempt, backoff);
       h.onRetry(m, attempt, delayMs, error);

@@ -95,7 +95,8 @@ export function publisherNotices(
 /**
  * Where the consumer's notices go: the logger (commits at debug, assignments at info,
  * trouble at warn), the counters `eventloom_kafka_consumer_retries_total`,
- * `…_dead_lettered_total` and `…_errors_total` labelled by group, and `onEvent`.
+ * `…_dead_lettered_total`, `…_errors_total` and `…_malformed_traceparent_total` labelled by
+ * group, and `onEvent`.
  */
 export function consumerNotices(
   options: NoticeSinkOptions<KafkaConsumerNotice>,
@@ -113,6 +114,10 @@ export function consumerNotices(
     'eventloom_kafka_consumer_errors_total',
     'Consumer and commit errors (the consumer retries).',
   );
+  const malformedTraceparent = counter(
+    'eventloom_kafka_consumer_malformed_traceparent_total',
+    'Messages whose traceparent header was not W3C trace context (handled in a new trace).',
+  );
   return noticeSink(
     options,
     (notice) => {
@@ -126,6 +131,7 @@ export function consumerNotices(
       if (notice.kind === 'retry') retries?.inc(labels);
       else if (notice.kind === 'dead-lettered') deadLettered?.inc(labels);
       else if (notice.kind === 'error' || notice.kind === 'commit-failed') errors?.inc(labels);
+      else if (notice.kind === 'malformed-traceparent') malformedTraceparent?.inc(labels);
     },
   );
 }

@@ -17,6 +17,7 @@ import type {
 import { followStore } from './kafkaStoreFollower.js';
 import { sendFailure } from './kafkaSendFailure.js';
 import { createTopicRegistry } from './kafkaTopics.js';
+import { tracedSend } from './kafkaTracing.js';
 import { publisherNotices } from './kafkaNotices.js';
 
 /**
@@ -175,7 +176,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         if (batch.length === 0) continue; // the head was marked for parking
         const started = performance.now();
         const p = await producer.get();
-        await p.send({ messages: batch.map((e) => e.message as KafkaEventMessage) });
+        const messages = batch.map((e) => e.message as KafkaEventMessage);
+        await tracedSend(messages, () => p.send({ messages }));
         const last = batch[batch.length - 1] as Entry;
         status.published += batch.length;
         status.lastPublishedAt = new Date();

@@ -3,6 +3,7 @@ import type { Document } from 'mongodb';
 import type { RecordedEvent } from '../core/types.js';
 import { toEventJson } from '../core/eventJson.js';
 import { streamCategory } from '../core/streamCategory.js';
+import { TRACEPARENT, TRACESTATE } from '../core/tracing.js';
 
 /** Where a stream continues: a resume token, a cluster time, or an event-store position. */
 export interface ResumePoint {
@@ -55,6 +56,11 @@ export interface RelayChange {
   /** Source time in ms since the epoch (for lag), or undefined. */
   sourceTimeMs: number | undefined;
   message: ChangeMessage;
+  /**
+   * The source's W3C trace context (`traceparent`, maybe `tracestate`): an Eventloom event's,
+   * from its metadata. The change's span continues it; webhooks and Kafka messages carry it.
+   */
+  trace?: Record<string, string>;
 }
 
 export function hashKey(...parts: string[]): string {
@@ -68,7 +74,9 @@ export function fromRecordedEvent(
 ): RelayChange {
   const key = hashKey('eventloom', event.id);
   const recorded = toEventJson(event);
+  const trace = traceOf(event.metadata);
   return {
+    ...(trace ? { trace } : {}),
     key,
     orderingKey: `stream:${event.streamId}`,
     streamKey,
@@ -83,4 +91,14 @@ export function fromRecordedEvent(
       event: recorded,
     },
   };
+}
+
+/** The trace-context fields of event metadata, when it has a traceparent string. */
+function traceOf(
+  metadata: Record<string, unknown> | undefined,
+): Record<string, string> | undefined {
+  const traceparent = metadata?.[TRACEPARENT];
+  if (typeof traceparent !== 'string') return undefined;
+  const tracestate = metadata?.[TRACESTATE];
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
 }

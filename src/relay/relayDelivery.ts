@@ -1,4 +1,6 @@
+import { SpanKind, type Span } from '@opentelemetry/api';
 import type { Logger } from '../core/logger.js';
+import { inSpan } from '../core/tracing.js';
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import type { RelayChange, ResumePoint } from './relayChange.js';
 import { isRetryableStepFailure } from './relayErrors.js';
@@ -174,54 +176,102 @@ export class Deliverer {
     this.#tails.set(change.orderingKey, done);
   }
 
-  /** One change through every step of its pipeline, with retries and dead-lettering. */
-  async deliver(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
-    const { metrics, log, hardStop } = this.options;
+  /**
+   * One change through every step of its pipeline, with retries and dead-lettering, in a
+   * consumer span continuing the source's trace (an Eventloom event's traceparent).
+   */
+  deliver(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
+    const { metrics, relay } = this.options;
+    return inSpan(
+      'relay change',
+      {
+        kind: SpanKind.CONSUMER,
+        ...(change.trace ? { carrier: change.trace } : {}),
+        onMalformedTraceparent: () => metrics.malformedTraceparent++,
+        attributes: () => ({
+          'eventloom.relay.name': relay,
+          'eventloom.relay.change.key': change.key,
+          'eventloom.relay.operation': change.message.operationType,
+          'eventloom.relay.namespace': `${change.message.ns.db}.${change.message.ns.coll}`,
+        }),
+      },
+      async (span) => {
+        const outcome = await this.#deliverSteps(change, pipeline);
+        if (span.isRecording()) span.setAttribute('eventloom.outcome', outcome);
+        return outcome;
+      },
+    );
+  }
+
+  async #deliverSteps(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
+    const { metrics } = this.options;
     let message: unknown = structuredClone(change.message);
     for (const step of pipeline.steps) {
-      for (let attempt = 1; ; attempt++) {
-        if (hardStop.aborted) throw new Aborted();
-        try {
-          const out = await step.run(message, {
-            key: change.key,
-            change,
-            attempt,
-            signal: hardStop,
-            log,
-          });
-          if (out === null) {
-            metrics.filtered++;
-            return 'filtered';
-          }
-          if (out !== undefined) message = out;
-          break;
-        } catch (error) {
-          if (hardStop.aborted) throw new Aborted();
-          metrics.failedAttempts++;
-          const retryable = isRetryableStepFailure(error);
-          if (!retryable || attempt >= step.retry.maxAttempts) {
-            await this.#deadLetter(change, step.name, error, attempt);
-            return 'dead-lettered';
-          }
-          const delayMs = backoffDelay(attempt, step.retry);
-          log.warn(
-            {
-              step: step.name,
-              key: change.key,
-              attempt,
-              delayMs,
-              error: errorMessage(error),
-            },
-            'relay step failed; retrying',
-          );
-          await sleep(delayMs, hardStop);
-        }
-      }
+      const result = await inSpan(
+        `relay step ${step.name}`,
+        { attributes: () => ({ 'eventloom.relay.step': step.name }) },
+        (span) => this.#runStep(step, message, change, span),
+      );
+      if (result.outcome !== undefined) return result.outcome;
+      message = result.message;
     }
     metrics.processed++;
     if (change.sourceTimeMs !== undefined)
       metrics.lagSeconds = Math.max(0, (Date.now() - change.sourceTimeMs) / 1000);
     return 'delivered';
+  }
+
+  /** One step with its retries: the next message, or how the change ended here. */
+  async #runStep(
+    step: Pipeline['steps'][number],
+    message: unknown,
+    change: RelayChange,
+    span: Span,
+  ): Promise<{ message: unknown; outcome?: DeliveryOutcome }> {
+    const { metrics, log, hardStop } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      if (hardStop.aborted) throw new Aborted();
+      try {
+        const out = await step.run(message, {
+          key: change.key,
+          change,
+          attempt,
+          signal: hardStop,
+          log,
+        });
+        if (out === null) {
+          metrics.filtered++;
+          return { message, outcome: 'filtered' };
+        }
+        return { message: out === undefined ? message : out };
+      } catch (error) {
+        if (hardStop.aborted) throw new Aborted();
+        metrics.failedAttempts++;
+        if (span.isRecording()) {
+          span.addEvent('step failed', {
+            'eventloom.attempt': attempt,
+            'exception.message': errorMessage(error),
+          });
+        }
+        const retryable = isRetryableStepFailure(error);
+        if (!retryable || attempt >= step.retry.maxAttempts) {
+          await this.#deadLetter(change, step.name, error, attempt);
+          return { message, outcome: 'dead-lettered' };
+        }
+        const delayMs = backoffDelay(attempt, step.retry);
+        log.warn(
+          {
+            step: step.name,
+            key: change.key,
+            attempt,
+            delayMs,
+            error: errorMessage(error),
+          },
+          'relay step failed; retrying',
+        );
+        await sleep(delayMs, hardStop);
+      }
+    }
   }
 
   async #deadLetter(

@@ -5,6 +5,7 @@ import type { HttpStepConfig } from './relayConfig.js';
 import { RelayStepError, RETRYABLE_HTTP_STATUSES } from './relayErrors.js';
 import type { RelayStep, RetrySettings } from './relayStep.js';
 import { compileTemplate, stringify } from './relayTemplate.js';
+import { outgoingTraceHeaders } from './relayTracing.js';
 
 /** A counting semaphore: at most `limit` holders at once. */
 export class Semaphore {
@@ -91,6 +92,7 @@ export function createHttpStep(
         'webhook-id': context.key,
         'webhook-timestamp': timestamp,
         'idempotency-key': context.key,
+        ...outgoingTraceHeaders(context.change),
       };
       if (key) headers['webhook-signature'] = signWebhook(key, context.key, timestamp, body);
       await slots.acquire();

@@ -6,6 +6,7 @@ import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
 import type { RelayStep, RetrySettings } from './relayStep.js';
 import { compileTemplate, getPath, stringify } from './relayTemplate.js';
+import { outgoingTraceHeaders } from './relayTracing.js';
 
 type KafkaModule = typeof Kafka;
 type StringProducer = InstanceType<KafkaModule['Producer']> & {
@@ -364,6 +365,7 @@ export function createKafkaStep(
           'idempotency-key': context.key,
           'operation-type': text(m.operationType),
           ns: `${text(m.ns?.db)}.${text(m.ns?.coll)}`,
+          ...outgoingTraceHeaders(context.change),
         },
       );
       return undefined;

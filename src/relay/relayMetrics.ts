@@ -9,6 +9,8 @@ export class RelayMetrics {
   historyLost = 0;
   streamErrors = 0;
   checkpointsSaved = 0;
+  /** Changes whose source traceparent was not W3C (delivered in a new trace). */
+  malformedTraceparent = 0;
   inFlight = 0;
   streams = 0;
   active = false;
@@ -52,6 +54,11 @@ const COUNTERS: [name: string, help: string, read: Reading][] = [
     (m) => m.streamErrors,
   ],
   ['eventloom_relay_checkpoints_saved_total', 'Checkpoint writes.', (m) => m.checkpointsSaved],
+  [
+    'eventloom_relay_malformed_traceparent_total',
+    'Changes whose traceparent was not W3C trace context (delivered in a new trace).',
+    (m) => m.malformedTraceparent,
+  ],
 ];
 
 const GAUGES: [name: string, help: string, read: Reading][] = [

@@ -4,10 +4,10 @@
  * an OpenTelemetry SDK with an in-memory exporter for its own block only.
  */
 import { SpanKind, trace } from '@opentelemetry/api';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseTraceparent, tracer } from '../../src/core/tracing.js';
 import type { EventStore } from '../../src/core/types.js';
-import { registerTestTracing, type TestTracing } from '../support/tracing.js';
+import { useTestTracing } from '../support/tracing.js';
 import { type ContractHarness, ev, freshStores } from './eventStoreContract.js';
 
 const uid = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
@@ -42,11 +42,7 @@ export function tracingContract(name: string, harness: ContractHarness): void {
     });
 
     describe('with an SDK registered', () => {
-      let tracing: TestTracing;
-      beforeAll(() => {
-        tracing = registerTestTracing();
-      });
-      afterAll(() => tracing.shutdown());
+      const tracing = useTestTracing();
 
       it('appends in a client span under the caller, and stores that span as each event’s traceparent', async () => {
         const store = await fresh();
@@ -69,6 +65,14 @@ export function tracingContract(name: string, harness: ContractHarness): void {
           'eventloom.next_expected_version': 2,
         });
         const events = await store.readStream('traced-1');
+        const [read] = tracing.spans('read');
+        expect(read?.attributes).toMatchObject({
+          'db.system.name': append?.attributes['db.system.name'],
+          'db.operation.name': 'read',
+          'eventloom.stream.id': 'traced-1',
+          'db.response.returned_rows': 2,
+        });
+        expect(['memory', 'sqlite', 'mongodb']).toContain(append?.attributes['db.system.name']);
         for (const event of events) {
           expect(parseTraceparent(event.metadata.traceparent)).toMatchObject({
             traceId: command.traceId,

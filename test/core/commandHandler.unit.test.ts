@@ -15,6 +15,7 @@ import {
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { createMemorySnapshotStore } from '../../src/core/memorySnapshotStore.js';
 import type { EventStore, Snapshot, SnapshotStore } from '../../src/core/types.js';
+import { useTestTracing } from '../support/tracing.js';
 
 type CartEvent =
   | { type: 'ItemAdded'; data: { sku: string; quantity: number } }
@@ -681,5 +682,38 @@ describe('createCommandHandler', () => {
       const badVersion = await catchError(handle('cart-1', addBook, { expectedVersion: -1 }));
       expect(isValidationError(badVersion)).toBe(true);
     });
+  });
+});
+
+describe('tracing', () => {
+  const tracing = useTestTracing();
+
+  it('handles a command in one span that shows each lost race and the attempts it took', async () => {
+    const store = createMemoryEventStore();
+    const { decider } = racingCart(store, 'cart-1', 2);
+    const handle = createCommandHandler({ store, decider, retry: fast });
+    tracing.reset();
+
+    await handle('cart-1', addBook);
+
+    const [span] = tracing.spans('handle command');
+    expect(span?.attributes).toMatchObject({
+      'eventloom.stream.id': 'cart-1',
+      'eventloom.command.type': 'AddItem',
+      'eventloom.command.attempts': 3,
+    });
+    expect(span?.events.map((e) => [e.name, e.attributes?.['eventloom.attempt']])).toEqual([
+      ['concurrency conflict', 1],
+      ['concurrency conflict', 2],
+    ]);
+    // The appends (the rivals' and the command's own) are children of the command's span.
+    const appends = tracing
+      .spans('append')
+      .filter((a) => a.parentSpanContext?.spanId === span?.spanContext().spanId);
+    expect(appends.length).toBeGreaterThanOrEqual(3);
+    const [event] = (await store.readStream('cart-1')).filter(
+      (e) => (e.data as { sku: string }).sku === 'book',
+    );
+    expect(event?.metadata.traceparent).toContain(span?.spanContext().traceId);
   });
 });

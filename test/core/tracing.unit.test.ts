@@ -1,5 +1,5 @@
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   extractTraceparent,
   formatTraceparent,
@@ -7,7 +7,10 @@ import {
   parseTraceparent,
   tracer,
 } from '../../src/core/index.js';
-import { registerTestTracing, type TestTracing } from '../support/tracing.js';
+import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
+import { workflowInstancesProjection } from '../../src/core/workflowInspection.js';
+import { runPaymentWithInstances } from '../support/paymentWorkflow.js';
+import { useTestTracing } from '../support/tracing.js';
 
 const VALID = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
@@ -75,11 +78,7 @@ describe('injectTraceparent', () => {
   });
 
   describe('with an SDK registered', () => {
-    let tracing: TestTracing;
-    beforeAll(() => {
-      tracing = registerTestTracing();
-    });
-    afterAll(() => tracing.shutdown());
+    useTestTracing();
 
     it('writes the active span as traceparent, and keeps one the caller set', () => {
       tracer.startActiveSpan('command', (span) => {
@@ -93,5 +92,41 @@ describe('injectTraceparent', () => {
       });
       expect(injectTraceparent({}, context.active())).toBe(false);
     });
+  });
+});
+
+describe('projections and workflows', () => {
+  const tracing = useTestTracing();
+
+  it('runs a workflow step and a projection over an event in the trace that appended it, and commits the read model in a span', async () => {
+    const store = createMemoryEventStore();
+    const { runner, projection, stop } = runPaymentWithInstances(store);
+    try {
+      const traceId = await tracer.startActiveSpan('command', async (span) => {
+        await store.appendToStream('shop-a', [{ type: 'OrderPlaced', data: { orderId: 'a-1' } }]);
+        span.end();
+        return span.spanContext().traceId;
+      });
+      await runner.waitFor(await store.headPosition());
+      await projection.waitFor(await store.headPosition());
+
+      const [step] = tracing.spans('workflow step payment');
+      expect(step?.spanContext().traceId).toBe(traceId);
+      expect(step?.attributes).toMatchObject({
+        'eventloom.workflow.instance_id': 'a-1',
+        'eventloom.workflow.outcome': 'handled',
+      });
+      // The step's own record continues the same trace.
+      const [record] = await store.readStream(`workflow-payment-a-1`);
+      expect(parseTraceparent(record?.metadata.traceparent)?.traceId).toBe(traceId);
+      const commits = tracing.spans(`commit ${workflowInstancesProjection().name}`);
+      expect(commits.length).toBeGreaterThan(0);
+      expect(commits.at(-1)?.attributes).toMatchObject({
+        'eventloom.projection.name': workflowInstancesProjection().name,
+        'eventloom.position': await store.headPosition(),
+      });
+    } finally {
+      await stop();
+    }
   });
 });

@@ -1,35 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryDocuments } from '../../src/core/memoryDocumentStore.js';
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
-import { startProjection } from '../../src/core/projections.js';
-import { runWorkflow } from '../../src/core/runWorkflow.js';
 import {
   parseWorkflowStreamId,
   readWorkflowInstance,
   WORKFLOW_INSTANCES_COLLECTION,
-  workflowInstancesProjection,
 } from '../../src/core/workflowInspection.js';
 import {
-  manualClock,
   PAYMENT_TIMEOUT_MS,
-  paymentOptions,
   paymentWorkflow,
+  runPaymentWithInstances,
 } from '../support/paymentWorkflow.js';
 
 describe('workflow inspection', () => {
   it('lists every instance with its input count and last input, for the explorer', async () => {
     const store = createMemoryEventStore();
-    const clock = manualClock();
-    const runner = runWorkflow({
-      ...paymentOptions(store, store.documents.async, clock.now),
-      autoFireTimers: false,
-    });
-    const docs = createMemoryDocuments();
-    const projection = startProjection({
-      store,
-      projection: workflowInstancesProjection(),
-      target: docs.target,
-    });
+    const { clock, runner, docs, projection, stop } = runPaymentWithInstances(store);
     try {
       await store.appendToStream('shop-a', [{ type: 'OrderPlaced', data: { orderId: 'a-1' } }]);
       await store.appendToStream('shop-b', [{ type: 'OrderPlaced', data: { orderId: 'b-2' } }]);
@@ -48,8 +33,7 @@ describe('workflow inspection', () => {
         ['b-2', 2, 'PaymentTimedOut'],
       ]);
     } finally {
-      await projection.stop();
-      await runner.stop();
+      await stop();
     }
   });
 

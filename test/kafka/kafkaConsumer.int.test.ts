@@ -10,9 +10,8 @@ import type {
 } from '../../src/kafka/kafkaConsumerTypes.js';
 import { DEAD_LETTER_HEADERS } from '../../src/kafka/kafkaDeadLetters.js';
 import type { KafkaError } from '../../src/kafka/kafkaErrors.js';
-import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
 import { serviceAvailable } from '../support/services.js';
-import { BROKERS, KafkaTestKit } from './kafkaTestKit.js';
+import { BROKERS, KafkaTestKit, publishStore } from './kafkaTestKit.js';
 
 const available = await serviceAvailable('kafka');
 
@@ -32,14 +31,7 @@ async function publish(
       await store.appendToStream(s, [{ type: poison?.(s, n) ? 'Poison' : 'Counted', data: { n } }]);
     }
   }
-  const publisher = startKafkaPublisher({
-    store,
-    brokers: BROKERS,
-    topicFor: () => topic,
-    name: `pub-${topic}`,
-  });
-  await publisher.waitFor(await store.headPosition());
-  await publisher.stop();
+  await publishStore(store, topic);
   return store;
 }
 

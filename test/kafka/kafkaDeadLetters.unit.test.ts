@@ -90,6 +90,7 @@ function handling(handler: () => void, eventTypes?: string[]) {
       return Promise.resolve('dead-lettered');
     },
     onRetry: (_m, attempt) => retries.push(attempt),
+    onMalformedTraceparent: () => undefined,
   };
   return { h, parked, retries };
 }

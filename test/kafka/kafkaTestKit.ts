@@ -1,9 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Admin, Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
+import type { EventStore } from '../../src/core/types.js';
+import { startKafkaPublisher } from '../../src/kafka/kafkaPublisher.js';
 import { KAFKA_BROKERS, uniqueName } from '../support/services.js';
 
 export const BROKERS = KAFKA_BROKERS.split(',').map((b) => b.trim());
+
+/** Publishes every event of `store` to `topic` and stops the publisher. */
+export async function publishStore(store: EventStore, topic: string): Promise<void> {
+  const publisher = startKafkaPublisher({
+    store,
+    brokers: BROKERS,
+    topicFor: () => topic,
+    name: `pub-${topic}`,
+  });
+  await publisher.waitFor(await store.headPosition());
+  await publisher.stop();
+}
 
 /** A message as read back from a topic, with string key, value and headers. */
 export interface ReadMessage {

@@ -5,6 +5,11 @@
  */
 import { createCommandHandler } from '../../src/core/commandHandler.js';
 import type { Decider } from '../../src/core/decider.js';
+import { createMemoryDocuments } from '../../src/core/memoryDocumentStore.js';
+import type { MemoryEventStore } from '../../src/core/memoryEventStore.js';
+import { startProjection } from '../../src/core/projections.js';
+import { runWorkflow } from '../../src/core/runWorkflow.js';
+import { workflowInstancesProjection } from '../../src/core/workflowInspection.js';
 import type { DocumentStore } from '../../src/core/readModel.js';
 import { createTestClock, type TestClock } from '../../src/core/testing/index.js';
 import type { EventStore } from '../../src/core/types.js';
@@ -150,4 +155,27 @@ export function paymentOptions(store: EventStore, timers: DocumentStore, now: ()
     timers,
     now,
   };
+}
+
+/**
+ * The payment workflow running on a memory store (timers fired by hand, on `clock`) with the
+ * workflow-instances projection into memory documents; `stop` ends both.
+ */
+export function runPaymentWithInstances(store: MemoryEventStore) {
+  const clock = manualClock();
+  const runner = runWorkflow({
+    ...paymentOptions(store, store.documents.async, clock.now),
+    autoFireTimers: false,
+  });
+  const docs = createMemoryDocuments();
+  const projection = startProjection({
+    store,
+    projection: workflowInstancesProjection(),
+    target: docs.target,
+  });
+  const stop = async (): Promise<void> => {
+    await projection.stop();
+    await runner.stop();
+  };
+  return { clock, runner, docs, projection, stop };
 }

@@ -1,4 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll } from 'vitest';
 import {
   InMemorySpanExporter,
   NodeTracerProvider,
@@ -40,4 +41,26 @@ export function disableTracing(): void {
   trace.disable();
   context.disable();
   propagation.disable();
+}
+
+/**
+ * Registers the test SDK for the enclosing `describe` (before its first test, removed after
+ * its last); the returned object forwards to it.
+ */
+export function useTestTracing(): TestTracing {
+  let tracing: TestTracing | undefined;
+  beforeAll(() => {
+    tracing = registerTestTracing();
+  });
+  afterAll(() => tracing?.shutdown());
+  const current = (): TestTracing => {
+    if (tracing === undefined)
+      throw new Error('useTestTracing: the SDK is registered in beforeAll');
+    return tracing;
+  };
+  return {
+    spans: (name) => current().spans(name),
+    reset: () => current().reset(),
+    shutdown: () => current().shutdown(),
+  };
 }
