@@ -32,6 +32,7 @@ interface ExportedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  links?: { traceId: string; spanId: string }[];
 }
 
 type AnyValue = { stringValue?: string };
@@ -238,7 +239,17 @@ describe.skipIf(!available)('one trace across the app, a worker and the relay', 
     const app_ = ofTrace().filter((s) => s.service === 'eventloom-start');
     // SERVER = 2, PRODUCER = 4, CONSUMER = 5 (OTLP's SpanKind numbering is one higher).
     expect(app_.find((s) => s.name === 'POST /api/shop/orders')?.kind).toBe(2);
-    expect(app_.some((s) => s.kind === 4)).toBe(true);
+    expect(app_.some((s) => s.name === 'append')).toBe(true);
+    // A publish batch mixes traces: its span is a root linked to each message's trace, and
+    // the message's traceparent header carries the trace on to the consumer.
+    expect(
+      collector.spans.some(
+        (s) =>
+          s.service === 'eventloom-start' &&
+          s.kind === 4 &&
+          (s.links ?? []).some((l) => l.traceId === traceId),
+      ),
+    ).toBe(true);
     expect(ofTrace().some((s) => s.service.startsWith('eventloom-worker') && s.kind === 5)).toBe(
       true,
     );
