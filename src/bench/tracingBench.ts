@@ -17,6 +17,7 @@ const discardingExporter: SpanExporter = {
 /**
  * The cost of tracing on append-single (SQLite), in the same process as the untraced run:
  *
+ * - `append-single-untraced-twice`: the untraced run against itself, the noise floor.
  * - `append-single-tracing-off`: no SDK registered (the default). The store's tracing layer
  *   cannot be removed, so its cost is measured as one more such layer around the same store
  *   (ours) against the store as shipped (baseline).
@@ -31,6 +32,12 @@ export async function runTracingBench(options: BenchOptions, dir: string): Promi
   const singles = Math.max(100, Math.round(20_000 * options.scale));
   const untraced = () => appendSingles(open(), singles);
   const rows: BenchRow[] = [];
+  // The noise floor: the same untraced store on both sides. A tracing row whose ratio is
+  // within this row's distance from 1.00 measured nothing but the machine.
+  rows.push({
+    ...(await compare('sqlite', 'append-single-untraced-twice', options, untraced, untraced)),
+    notes: { baseline: 'the same store, no SDK, on both sides' },
+  });
   rows.push({
     ...(await compare(
       'sqlite',

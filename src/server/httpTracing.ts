@@ -17,7 +17,7 @@ export function httpTracing(metrics: Metrics): MiddlewareHandler<ApiEnv> {
     // A malformed traceparent is counted and the request starts a trace of its own: a
     // tracing header never fails a request.
     const caller = extractTraceparent({ traceparent: c.req.header('traceparent') ?? undefined });
-    if (caller.malformed) metrics.countInvalidTraceContext('http');
+    if (caller.malformed) metrics.countMalformedTraceparent();
     if (!tracingEnabled()) return next();
     const parent = caller.context;
     const span = tracer.startSpan(

@@ -25,8 +25,8 @@ export interface Metrics {
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /** `seconds`: how long the append took (`eventloom_append_duration_seconds`). */
   countAppended(category: string, events: number, seconds?: number): void;
-  /** A `traceparent` (HTTP header, event metadata, Kafka header) that could not be parsed. */
-  countInvalidTraceContext(source: string): void;
+  /** A request whose `traceparent` header could not be parsed. */
+  countMalformedTraceparent(): void;
   /** The registry in Prometheus text format, with the gauges given at scrape time. */
   render(gauges: readonly Gauge[]): Promise<string>;
 }
@@ -63,10 +63,9 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
     labelNames: ['category'],
     buckets: BUCKETS,
   });
-  const invalidTraceContext = registryCounter(registry, {
-    name: 'eventloom_trace_context_invalid_total',
-    help: 'Malformed traceparent values received (the work started a new trace).',
-    labelNames: ['source'],
+  const malformedTraceparent = registryCounter(registry, {
+    name: 'eventloom_http_malformed_traceparent_total',
+    help: 'Requests with a malformed traceparent header (each started a new trace).',
   });
 
   return {
@@ -79,8 +78,8 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
       appended.inc({ category }, events);
       if (seconds !== undefined) appendDuration.observe({ category }, seconds);
     },
-    countInvalidTraceContext(source) {
-      invalidTraceContext.inc({ source });
+    countMalformedTraceparent() {
+      malformedTraceparent.inc();
     },
     async render(gauges) {
       for (const { name, help, labelNames, samples } of gauges) {

@@ -6,7 +6,7 @@ import { runTracingBench } from '../../src/bench/tracingBench.js';
 import { tracingEnabled } from '../../src/core/tracing.js';
 
 describe('the tracing benchmark', () => {
-  it('reports tracing off and tracing on beside the untraced run and leaves no SDK registered', async () => {
+  it('reports the noise floor, tracing off and tracing on beside the untraced run and leaves no SDK registered', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eventloom-tracing-bench-'));
     try {
       const rows = await runTracingBench(
@@ -14,6 +14,7 @@ describe('the tracing benchmark', () => {
         dir,
       );
       expect(rows.map((r) => r.workload)).toEqual([
+        'append-single-untraced-twice',
         'append-single-tracing-off',
         'append-single-tracing-on',
       ]);

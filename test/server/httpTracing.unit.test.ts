@@ -36,7 +36,9 @@ async function serverSpans() {
 }
 
 async function invalidCount(): Promise<number> {
-  const metric = await registry.getSingleMetric('eventloom_trace_context_invalid_total')?.get();
+  const metric = await registry
+    .getSingleMetric('eventloom_http_malformed_traceparent_total')
+    ?.get();
   return metric?.values.reduce((sum, v) => sum + v.value, 0) ?? 0;
 }
 
