@@ -1,4 +1,4 @@
-import { SpanKind, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import {
   backoffDelay,
   deferred,
@@ -145,15 +145,23 @@ export function startSubscription(
 
   /**
    * Delivers in a consumer span continuing the trace of the command that appended the event
-   * (its metadata's traceparent); without an SDK, straight to `deliver`.
+   * (its metadata's traceparent); a malformed one starts a new trace and is reported.
    */
   const deliverTraced = (event: RecordedEvent): Promise<void> =>
-    tracingEnabled()
+    // Without an SDK only a traceparent present needs a look (to report a malformed one).
+    tracingEnabled() || event.metadata?.traceparent !== undefined
       ? inSpan(
           `process ${name}`,
           {
             kind: SpanKind.CONSUMER,
             carrier: event.metadata,
+            onMalformedTraceparent: () =>
+              emit({
+                kind: 'malformed-traceparent',
+                subscription: name,
+                eventId: event.id,
+                position: event.position,
+              }),
             attributes: () => ({
               'messaging.system': 'eventloom',
               'messaging.operation.type': 'process',
@@ -277,7 +285,8 @@ export function startSubscription(
     emit({ kind: 'stopped', subscription: name, position: status.position });
     settleWaiters(new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' stopped`));
   };
-  const done = run().then(stopped, async (error: unknown) => {
+  // The loop belongs to no caller's trace: its spans start from the events' own.
+  const done = context.with(ROOT_CONTEXT, run).then(stopped, async (error: unknown) => {
     if (error === STOPPED) return stopped();
     started.reject(error);
     try {

@@ -187,7 +187,8 @@ export interface InSpanOptions {
   parent?: Context;
   /**
    * Event metadata or message headers to continue the trace of: their `traceparent` becomes
-   * the parent (overriding `parent`). A malformed one starts a new trace and calls
+   * the parent (overriding `parent`); without one the span starts a new trace. A malformed
+   * one starts a new trace too and calls
    * `onMalformedTraceparent`, even without an SDK so that it is always counted.
    */
   carrier?: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>;
@@ -214,7 +215,9 @@ export function inSpan<T>(
     const found = extractTraceparent(options.carrier);
     if (found.malformed)
       options.onMalformedTraceparent?.(carrierValue(options.carrier, TRACEPARENT));
-    if (found.spanContext !== undefined || found.malformed) parent = found.context;
+    // A consumer's work belongs to the message's trace, or to a new one: never to whatever
+    // span happened to be active when its loop started.
+    parent = found.context;
   }
   if (active === undefined) return fn(NON_RECORDING);
   return active.startActiveSpan(

@@ -172,6 +172,16 @@ export type SubscriptionNotice =
       delayMs: number;
       error: unknown;
     }
+  | {
+      /**
+       * The event's metadata `traceparent` is not W3C trace context: the event was handled
+       * as usual, in a new trace.
+       */
+      kind: 'malformed-traceparent';
+      subscription: string;
+      eventId: string;
+      position: number;
+    }
   | { kind: 'stopped'; subscription: string; position: number; error?: unknown };
 
 export interface SubscriptionStatus {

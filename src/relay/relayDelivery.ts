@@ -186,7 +186,7 @@ export class Deliverer {
       'relay change',
       {
         kind: SpanKind.CONSUMER,
-        ...(change.trace ? { carrier: change.trace } : {}),
+        carrier: change.trace ?? {},
         onMalformedTraceparent: () => metrics.malformedTraceparent++,
         attributes: () => ({
           'eventloom.relay.name': relay,

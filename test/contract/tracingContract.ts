@@ -6,23 +6,43 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import { describe, expect, it, vi } from 'vitest';
 import { parseTraceparent, tracer } from '../../src/core/tracing.js';
-import type { EventStore } from '../../src/core/types.js';
+import type { EventStore, SubscriptionNotice } from '../../src/core/types.js';
 import { useTestTracing } from '../support/tracing.js';
 import { type ContractHarness, ev, freshStores } from './eventStoreContract.js';
 
 const uid = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
-/** Delivers the store's events to a subscription until `count` arrived; the trace ids seen. */
-async function deliveredTraceIds(store: EventStore, count: number): Promise<string[]> {
-  const seen: string[] = [];
+/**
+ * Delivers the store's events to a subscription until `count` arrived: the trace ids seen,
+ * and the subscription's notices.
+ */
+async function delivered(
+  store: EventStore,
+  count: number,
+): Promise<{ traceIds: string[]; notices: SubscriptionNotice[] }> {
+  const traceIds: string[] = [];
+  const notices: SubscriptionNotice[] = [];
   const sub = store.subscribe({
     name: uid('traced'),
-    handler: () => void seen.push(trace.getActiveSpan()?.spanContext().traceId ?? 'none'),
+    handler: () => void traceIds.push(trace.getActiveSpan()?.spanContext().traceId ?? 'none'),
+    onEvent: (notice) => void notices.push(notice),
   });
-  await vi.waitFor(() => expect(seen).toHaveLength(count));
+  await vi.waitFor(() => expect(traceIds).toHaveLength(count));
   await sub.stop();
-  return seen;
+  return { traceIds, notices };
 }
+
+const deliveredTraceIds = async (store: EventStore, count: number): Promise<string[]> =>
+  (await delivered(store, count)).traceIds;
+
+/** Appends one event whose metadata has a malformed traceparent. */
+const appendMalformed = (store: EventStore, streamId: string) =>
+  store.appendToStream(streamId, [
+    { type: 'A', data: {}, metadata: { traceparent: 'not-a-traceparent' } },
+  ]);
+
+const malformedNotices = (notices: SubscriptionNotice[]) =>
+  notices.filter((n) => n.kind === 'malformed-traceparent');
 
 export function tracingContract(name: string, harness: ContractHarness): void {
   describe(`tracing: ${name}`, () => {
@@ -39,6 +59,14 @@ export function tracingContract(name: string, harness: ContractHarness): void {
       const [event] = await store.readStream('untraced-1');
       expect(event?.metadata).toEqual({});
       expect(await deliveredTraceIds(store, 1)).toEqual(['none']);
+    });
+
+    it('reports a malformed traceparent without an SDK too, and still delivers the event', async () => {
+      const store = await fresh();
+      await appendMalformed(store, 'untraced-2');
+      const { traceIds, notices } = await delivered(store, 1);
+      expect(traceIds).toEqual(['none']);
+      expect(malformedNotices(notices)).toHaveLength(1);
     });
 
     describe('with an SDK registered', () => {
@@ -112,14 +140,27 @@ export function tracingContract(name: string, harness: ContractHarness): void {
         });
       });
 
-      it('delivers an event whose traceparent is malformed in a new trace instead of refusing it', async () => {
+      it('delivers an event appended outside any span in a trace of its own, not in the trace that started the subscription', async () => {
         const store = await fresh();
-        await store.appendToStream('traced-4', [
-          { type: 'A', data: {}, metadata: { traceparent: 'not-a-traceparent' } },
+        await store.appendToStream('traced-5', [ev('A')]);
+        const { startup, traceIds } = await tracer.startActiveSpan('startup', async (span) => {
+          const { traceIds } = await delivered(store, 1);
+          span.end();
+          return { startup: span.spanContext().traceId, traceIds };
+        });
+        expect(traceIds[0]).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceIds[0]).not.toBe(startup);
+      });
+
+      it('delivers an event whose traceparent is malformed in a new trace instead of refusing it, and reports it', async () => {
+        const store = await fresh();
+        await appendMalformed(store, 'traced-4');
+        const { traceIds, notices } = await delivered(store, 1);
+        expect(traceIds[0]).toMatch(/^[0-9a-f]{32}$/);
+        expect(traceIds[0]).not.toBe('0'.repeat(32));
+        expect(malformedNotices(notices)).toEqual([
+          expect.objectContaining({ eventId: expect.any(String) as unknown, position: 1 }),
         ]);
-        const [traceId] = await deliveredTraceIds(store, 1);
-        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-        expect(traceId).not.toBe('0'.repeat(32));
       });
     });
   });
