@@ -1,5 +1,5 @@
 /** Shared shape and timing for every backend's benchmark. */
-import type { EventData } from '../core/types.js';
+import type { EventData, EventStore } from '../core/types.js';
 
 /** The event every workload writes: a typical small command result (~200 bytes of JSON). */
 export const benchPayload = (i: number): EventData => ({
@@ -41,6 +41,27 @@ export async function time(events: number, fn: () => Promise<void> | void): Prom
   await fn();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   return { events, ms };
+}
+
+/**
+ * append-single: `count` appends of one event each over `streams` streams, each append
+ * checking the version; closes the store afterwards.
+ */
+export async function appendSingles(
+  store: EventStore,
+  count: number,
+  streams = 1000,
+): Promise<Timed> {
+  const versions = new Array<number>(streams).fill(0);
+  const t = await time(count, async () => {
+    for (let i = 0; i < count; i++) {
+      const s = i % streams;
+      await store.appendToStream(`cart-${s}`, [benchPayload(i)], { expectedVersion: versions[s] });
+      versions[s] = (versions[s] as number) + 1;
+    }
+  });
+  await store.close();
+  return t;
 }
 
 const median = (xs: number[]): number => {

@@ -6,7 +6,15 @@ import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteEventStore.js';
 import { runPersonalDataBench } from './personalDataBench.js';
-import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
+import { runTracingBench } from './tracingBench.js';
+import {
+  appendSingles,
+  type BenchOptions,
+  type BenchRow,
+  compare,
+  time,
+  benchPayload,
+} from './benchHarness.js';
 
 /**
  * The raw better-sqlite3 baseline: the table an event store needs (id, stream, version,
@@ -112,21 +120,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
         'sqlite',
         'append-single',
         options,
-        async () => {
-          const store = freshStore();
-          const versions = new Array<number>(streams).fill(0);
-          const t = await time(singles, async () => {
-            for (let i = 0; i < singles; i++) {
-              const s = i % streams;
-              await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
-                expectedVersion: versions[s],
-              });
-              versions[s] = (versions[s] as number) + 1;
-            }
-          });
-          await store.close();
-          return t;
-        },
+        () => appendSingles(freshStore(), singles, streams),
         async () => {
           const raw = freshRaw();
           const t = await time(singles, () => {
@@ -252,6 +246,7 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     await store.close();
     raw.db.close();
     rows.push(...(await runPersonalDataBench(options, dir)));
+    rows.push(...(await runTracingBench(options, dir)));
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

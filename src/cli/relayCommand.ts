@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { startCliTelemetry } from './cliTelemetry.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -76,17 +77,20 @@ export function registerRelayCommand(program: Command, logger: () => Logger): vo
       const config = configPath(opts);
       const log = logger();
       const { runRelay } = await import('../relay/runRelay.js');
+      const { metrics, telemetry } = await startCliTelemetry('relay', log);
       const signals = stopOnSignals(log);
       try {
         await runRelay({
           config,
           env: process.env,
           logger: log,
+          metrics,
           stop: signals.signal,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
         });
       } finally {
         signals.dispose();
+        await telemetry.shutdown();
       }
     });
 

@@ -9,6 +9,8 @@ import {
 } from '../server/index.js';
 import { PACKAGE_ROOT } from '../server/appConfig.js';
 import type { Logger } from '../core/logger.js';
+import { registryGauge } from '../node/metricsRegistry.js';
+import { startCliTelemetry } from './cliTelemetry.js';
 
 function packageVersion(): string {
   try {
@@ -19,6 +21,8 @@ function packageVersion(): string {
     return '0.0.0';
   }
 }
+
+const PUBLISH_LAG = 'eventloom_kafka_publish_lag_events';
 
 /**
  * With KAFKA_BROKERS set, every event is published to `eventloom.<category>` by the store's
@@ -67,11 +71,21 @@ async function kafkaPublisherExtension(
     },
   };
   const remove = registry.add('publisher', () => [asSubscription]);
+  registryGauge(metrics, {
+    name: PUBLISH_LAG,
+    help: 'Events stored and not yet acknowledged by Kafka.',
+    labelNames: ['publisher'],
+    async collect() {
+      const head = await storedEvents.headPosition();
+      this.set({ publisher: publisher.name }, Math.max(0, head - publisher.status().position));
+    },
+  });
   logger.info({ brokers, subscription: publisher.name }, 'publishing events to Kafka');
   return {
     name: publisher.name,
     async stop() {
       remove();
+      metrics.removeSingleMetric(PUBLISH_LAG);
       await publisher.stop();
     },
   };
@@ -116,9 +130,20 @@ export async function startCommand(
       });
     }
   }
-  const running = await runApp({ config, logger: log, extensions, version: packageVersion() });
-  process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
-  const signal = await nextSignal(log);
-  log.info({ signal }, 'shutting down');
-  await running.close();
+  const { metrics, telemetry } = await startCliTelemetry('start', log);
+  try {
+    const running = await runApp({
+      config,
+      logger: log,
+      extensions,
+      metrics,
+      version: packageVersion(),
+    });
+    process.stdout.write(`Eventloom is running at ${running.url} (Ctrl+C to stop)\n`);
+    const signal = await nextSignal(log);
+    log.info({ signal }, 'shutting down');
+    await running.close();
+  } finally {
+    await telemetry.shutdown();
+  }
 }

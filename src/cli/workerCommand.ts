@@ -1,6 +1,7 @@
 import { loadAppConfig } from '../server/index.js';
 import type { Logger } from '../core/logger.js';
 import { runServiceWorker, toWorkerName } from '../workers/index.js';
+import { startCliTelemetry } from './cliTelemetry.js';
 import { nextSignal } from './startCommand.js';
 
 /**
@@ -14,17 +15,24 @@ export async function workerCommand(
 ): Promise<void> {
   const worker = toWorkerName(name);
   const config = loadAppConfig(process.env, flags);
-  const running = await runServiceWorker({ name: worker, config, logger: log });
-  process.stdout.write(`Eventloom worker ${worker} is running (Ctrl+C to stop)\n`);
-  const stoppedByItself = running.done.then(
-    () => 'stopped' as const,
-    (error: unknown) => {
-      log.error({ error }, 'worker failed');
-      return 'failed' as const;
-    },
-  );
-  const outcome = await Promise.race([nextSignal(log), stoppedByItself]);
-  if (outcome !== 'stopped' && outcome !== 'failed') log.info({ signal: outcome }, 'shutting down');
-  await running.stop();
-  if (outcome === 'failed') process.exitCode = 1;
+  const { metrics, telemetry } = await startCliTelemetry(`worker-${worker}`, log);
+  try {
+    const running = await runServiceWorker({ name: worker, config, logger: log, metrics });
+    process.stdout.write(`Eventloom worker ${worker} is running (Ctrl+C to stop)\n`);
+    const stoppedByItself = running.done.then(
+      () => 'stopped' as const,
+      (error: unknown) => {
+        log.error({ error }, 'worker failed');
+        return 'failed' as const;
+      },
+    );
+    const outcome = await Promise.race([nextSignal(log), stoppedByItself]);
+    if (outcome !== 'stopped' && outcome !== 'failed') {
+      log.info({ signal: outcome }, 'shutting down');
+    }
+    await running.stop();
+    if (outcome === 'failed') process.exitCode = 1;
+  } finally {
+    await telemetry.shutdown();
+  }
 }

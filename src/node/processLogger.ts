@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, stdSerializers, stdTimeFunctions } from 'pino';
 import { ConfigurationError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -52,9 +53,17 @@ function checkLevel(level: string): LogLevel {
   );
 }
 
+/** The ids of the span active where the line is written, so a log line finds its trace. */
+function traceIds(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return {};
+  const ids = span.spanContext();
+  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
+}
+
 /**
  * The logger of a process edge (CLI, server, relay, worker): pino, one JSON object per line
- * (`time` ISO, `level` as a word, `msg`), secrets and personal fields redacted by path.
+ * (`time` ISO, `level` as a word, `msg`, and `trace_id`/`span_id` inside a span), secrets and personal fields redacted by path.
  * Library code receives it as the core's `Logger` port.
  *
  * @example
@@ -75,6 +84,7 @@ export function createProcessLogger(options: ProcessLoggerOptions = {}): Logger 
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: stdSerializers.err, error: stdSerializers.err },
+      mixin: traceIds,
     },
     destination,
   );

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { noopLogger } from '../core/logger.js';
+import type { Registry } from '../node/metricsRegistry.js';
 
 /** What {@link runRelay} needs from its process. */
 export interface RunRelayOptions {
@@ -15,6 +16,8 @@ export interface RunRelayOptions {
   port?: number;
   /** Default: no logging. */
   logger?: Logger;
+  /** The process's Prometheus registry (its /metrics). Default: a new one. */
+  metrics?: Registry;
   /** Stops the relay gracefully when it fires; the CLI wires SIGINT/SIGTERM to it. */
   stop?: AbortSignal;
 }
@@ -39,6 +42,7 @@ export async function runRelay(options: RunRelayOptions): Promise<void> {
   const { EVENTLOOM_RELAY_INSTANCE: instanceId, KAFKA_BROKERS: kafkaBrokers } = options.env;
   const handle = await startRelay(config, {
     log,
+    ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(instanceId ? { instanceId } : {}),
     ...(kafkaBrokers ? { kafkaBrokers } : {}),

@@ -220,6 +220,15 @@ export const EventsQuery = z.object({
     .optional()
     .apply(described, 'First position (inclusive), default 0'),
   limit: intParam(1, 1000).optional().apply(described, 'Default 100'),
+  correlation_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .apply(
+      described,
+      'Only events whose metadata.correlationId is this, among the `limit` events read from `from`; page on with `nextFrom` until it passes `head`',
+    ),
 });
 
 export const LiveQuery = z.object({

@@ -32,6 +32,7 @@ import { registerShopRoutes } from './shopRoutes.js';
 import { type DevMailbox, registerDevMailRoutes } from './devMailRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
+import { httpTracing } from './httpTracing.js';
 import { createSubscriptionRegistry, type SubscriptionRegistry } from './subscriptionRegistry.js';
 import { type AnyWorkflow, registerWorkflowRoutes } from './workflowRoutes.js';
 
@@ -141,6 +142,7 @@ export function createServer(options: ServerOptions): EventloomServer {
 
   const app = new Hono<ApiEnv>();
 
+  app.use('*', httpTracing(metrics));
   app.use('*', async (c, next) => {
     const started = performance.now();
     const incoming = c.req.header('x-request-id');

@@ -54,6 +54,9 @@ export function writeOptionsOf(c: Context<ApiEnv>, actor: Actor | undefined): Wr
     ...(key !== undefined ? { idempotencyKey: key } : {}),
     metadata: {
       requestId: c.get('requestId'),
+      // What the request causes downstream (workflows, workers) keeps it: the explorer links
+      // the events of one request on a timeline by it.
+      correlationId: c.get('requestId'),
       ...(actor !== undefined ? { userId: actor.userId } : {}),
     },
   };

@@ -23,7 +23,10 @@ export interface Metrics {
   /** The process registry the server's metrics live in (with the default process metrics). */
   readonly registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
-  countAppended(category: string, events: number): void;
+  /** `seconds`: how long the append took (`eventloom_append_duration_seconds`). */
+  countAppended(category: string, events: number, seconds?: number): void;
+  /** A request whose `traceparent` header could not be parsed. */
+  countMalformedTraceparent(): void;
   /** The registry in Prometheus text format, with the gauges given at scrape time. */
   render(gauges: readonly Gauge[]): Promise<string>;
 }
@@ -54,6 +57,16 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
     help: 'Events appended through this process.',
     labelNames: ['category'],
   });
+  const appendDuration = registryHistogram(registry, {
+    name: 'eventloom_append_duration_seconds',
+    help: 'Latency of successful appends through this process, by stream category.',
+    labelNames: ['category'],
+    buckets: BUCKETS,
+  });
+  const malformedTraceparent = registryCounter(registry, {
+    name: 'eventloom_http_malformed_traceparent_total',
+    help: 'Requests with a malformed traceparent header (each started a new trace).',
+  });
 
   return {
     registry,
@@ -61,8 +74,12 @@ export function createMetrics(registry: Registry = createMetricsRegistry()): Met
       requests.inc({ method, route, status: String(status) });
       latency.observe({ method, route }, seconds);
     },
-    countAppended(category, events) {
+    countAppended(category, events, seconds) {
       appended.inc({ category }, events);
+      if (seconds !== undefined) appendDuration.observe({ category }, seconds);
+    },
+    countMalformedTraceparent() {
+      malformedTraceparent.inc();
     },
     async render(gauges) {
       for (const { name, help, labelNames, samples } of gauges) {

@@ -13,6 +13,7 @@ import {
 import { APP_SERVICES, type AppServiceContext, runAppServices } from '../app/services/index.js';
 import {
   ConfigurationError,
+  createWorkflowTimerIndex,
   type CryptoShreddingEventStore,
   type DocumentStore,
   type EventStore,
@@ -30,7 +31,7 @@ import {
 import { countingStore } from './countingStore.js';
 import { createServer, type EventloomServer } from './createServer.js';
 import type { Logger } from '../core/logger.js';
-import type { Registry } from '../node/metricsRegistry.js';
+import { registryGauge, type Registry } from '../node/metricsRegistry.js';
 import { createMetrics } from './metrics.js';
 import { createNodeServer } from './nodeServer.js';
 import { startNotifications } from './appNotifications.js';
@@ -260,6 +261,30 @@ function startServices(
 }
 
 /**
+ * `eventloom_workflow_timers_pending{workflow}`, read from the timer index when scraped: a
+ * timer that stays pending long after it was due means its workflow's loop is stuck.
+ */
+function countPendingTimers(
+  registry: Registry,
+  timers: DocumentStore,
+  workflows: readonly { readonly name: string }[],
+): void {
+  const index = createWorkflowTimerIndex(timers);
+  registryGauge(registry, {
+    name: 'eventloom_workflow_timers_pending',
+    help: 'Workflow timers scheduled and not yet fired or cancelled.',
+    labelNames: ['workflow'],
+    async collect() {
+      const counts = await Promise.all(
+        workflows.map(async (w) => [w.name, (await index.list(w.name)).length] as const),
+      );
+      this.reset();
+      for (const [workflow, pending] of counts) this.set({ workflow }, pending);
+    },
+  });
+}
+
+/**
  * Runs the reference app and its API: opens the configured stores, starts the read-model
  * projections (each continues from its checkpoint), the shop's services (inventory, orders,
  * shipping: see `APP_SERVICES`), the extensions and the HTTP server.
@@ -284,7 +309,9 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
   try {
     await opened.ensureIndexes();
     const metrics = createMetrics(options.metrics);
-    const store = countingStore(opened.store, (category, n) => metrics.countAppended(category, n));
+    const store = countingStore(opened.store, (category, n, seconds) =>
+      metrics.countAppended(category, n, seconds),
+    );
     const secret = await sessionSecret(config);
     const app = createReferenceApp({
       store,
@@ -327,6 +354,8 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
       registry.add('subscription', () => mailing.subscriptions);
     }
 
+    const workflows = [...(services?.workflows ?? []), ...(notifications?.workflows ?? [])];
+    countPendingTimers(metrics.registry, opened.privateDocuments, workflows);
     const server = createServer({
       app,
       readModels: opened.readModels,
@@ -358,7 +387,7 @@ export async function runApp(options: RunAppOptions): Promise<RunningApp> {
           }
         : {}),
       // The explorer shows the instances of every workflow this process runs.
-      workflows: [...(services?.workflows ?? []), ...(notifications?.workflows ?? [])],
+      workflows,
       registry,
       metrics,
       storeKind: config.store.kind,

@@ -58,8 +58,14 @@ export function registerStoreRoutes({ router, store, live, registry, rate }: Sto
         store.headPosition(),
       ]);
       const last = events[events.length - 1];
+      // No index on metadata: a correlation is found by filtering each page read, so a
+      // page may hold none and the client pages on to the head.
+      const shown =
+        query.correlation_id === undefined
+          ? events
+          : events.filter((e) => e.metadata?.correlationId === query.correlation_id);
       return c.json({
-        events: events.map((e) => toApiEvent(redactForViewer(e, actor))),
+        events: shown.map((e) => toApiEvent(redactForViewer(e, actor))),
         nextFrom: last === undefined ? from : last.position + 1,
         head,
       });

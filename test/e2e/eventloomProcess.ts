@@ -101,3 +101,38 @@ export async function startEventloom(options: EventloomOptions = {}): Promise<Ev
     },
   };
 }
+
+export interface WorkerProcess {
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** `eventloom worker <name>` from the built package, on its own data folder. */
+export async function startWorker(
+  name: string,
+  env: Record<string, string>,
+): Promise<WorkerProcess> {
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['bin/eventloom.js', 'worker', name], {
+    cwd: ROOT,
+    env: { ...process.env, EVENTLOOM_STORE: '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(`Eventloom worker ${name} is running`)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then(() => reject(new Error(`worker ${name} exited early:\n${output}`)));
+  });
+  return {
+    output: () => output,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

@@ -283,6 +283,11 @@ describe.skipIf(!chromiumAvailable())('the web UI in Chromium', () => {
     await explorer.getByText('Version 3 of 4').waitFor();
     await state.getByText('"paid"', { exact: false }).waitFor();
     await shot(explorer, '14-order-state-v2');
+    // The payment's details: no trace id (this server exports no traces) and the events of
+    // the same request on a timeline, the payment itself marked.
+    await explorer.getByText('none (appended outside a trace)').waitFor();
+    const correlated = explorer.getByRole('list', { name: 'Correlated events' });
+    await correlated.locator('li.selected', { hasText: 'PaymentProcessed' }).waitFor();
 
     await explorer.getByRole('button', { name: 'Previous version' }).click();
     await explorer.getByText('Version 2 of 4').waitFor();

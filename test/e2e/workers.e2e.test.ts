@@ -1,12 +1,10 @@
 // `EVENTLOOM_SERVICES=workers`: the built app and the four services as separate processes,
 // each with its own data folder, talking only through a real Kafka broker; the mail goes to
 // the real Mailpit. Workers are killed with SIGKILL mid-flow and restarted.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailMessageId } from '../../src/app/index.js';
 import {
@@ -16,9 +14,13 @@ import {
   SMTP_URL,
   uniqueName,
 } from '../support/services.js';
-import { type EventloomProcess, startEventloom } from './eventloomProcess.js';
+import {
+  type EventloomProcess,
+  startEventloom,
+  startWorker,
+  type WorkerProcess,
+} from './eventloomProcess.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const available = (await serviceAvailable('kafka')) && (await serviceAvailable('smtp'));
 const PASSWORD = 'correct horse battery';
 const WAIT = { timeout: 60_000, interval: 200 };
@@ -31,38 +33,6 @@ const SHIPPED_EVENTS = [
   'ShipmentRequested',
   'OrderShipped',
 ];
-
-interface WorkerProcess {
-  output(): string;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/** `eventloom worker <name>` from the built package, on its own data folder. */
-async function startWorker(name: string, env: Record<string, string>): Promise<WorkerProcess> {
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['bin/eventloom.js', 'worker', name], {
-    cwd: ROOT,
-    env: { ...process.env, EVENTLOOM_STORE: '', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`Eventloom worker ${name} is running`)) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then(() => reject(new Error(`worker ${name} exited early:\n${output}`)));
-  });
-  return {
-    output: () => output,
-    async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-}
 
 async function mailCount(messageId: string): Promise<number> {
   const bare = messageId.replace(/^<|>$/g, '');

@@ -24,6 +24,28 @@ describe('/metrics of the server', () => {
   });
 });
 
+describe('the operational metrics of the app', () => {
+  it('time every append by category and count the pending timers of each workflow it runs', async () => {
+    const registered = await sendFrom('127.0.0.1', `${app().url}/api/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: {
+        username: 'metered',
+        email: 'metered@example.com',
+        name: 'Metered',
+        password: 'correct horse battery',
+      },
+    });
+    expect(registered.status).toBe(201);
+    const { text } = await sendFrom('127.0.0.1', `${app().url}/metrics`);
+    expect(text).toMatch(/^eventloom_append_duration_seconds_count\{category="user"\} [1-9]/m);
+    expect(text).toMatch(
+      /^eventloom_append_duration_seconds_bucket\{le="\+Inf",category="user"\} [1-9]/m,
+    );
+    expect(text).toMatch(/^eventloom_workflow_timers_pending\{workflow="[^"]+"\} 0$/m);
+  });
+});
+
 describe('the server metrics', () => {
   it('escape a quote, a backslash and a newline in a label value instead of replacing them', async () => {
     const metrics = createMetrics(createMetricsRegistry());

@@ -93,6 +93,29 @@ describe('the generic store API', () => {
     });
   });
 
+  it('finds the events of one correlation id within each scanned page, with nextFrom past the page', async () => {
+    for (const [stream, correlationId] of [
+      ['order-1', 'c-a'],
+      ['order-2', 'c-b'],
+      ['payment-1', 'c-a'],
+      ['order-3', undefined],
+    ] as const) {
+      await h.store.appendToStream(stream, [
+        { type: 'Happened', data: {}, ...(correlationId ? { metadata: { correlationId } } : {}) },
+      ]);
+    }
+    const read = async (query: string) =>
+      EventPage.parse(await (await h.request(`/api/events?${query}`)).json());
+    const all = await read('correlation_id=c-a');
+    expect(all.events.map((e) => e.streamId)).toEqual(['order-1', 'payment-1']);
+    expect(all.nextFrom).toBe(all.head + 1);
+    const firstTwo = await read('correlation_id=c-a&limit=2&from=1');
+    expect(firstTwo.events.map((e) => e.streamId)).toEqual(['order-1']);
+    expect(firstTwo.nextFrom).toBe(3);
+    const bad = await h.request(`/api/events?correlation_id=${'x'.repeat(300)}`);
+    expect(bad.status).toBe(400);
+  });
+
   it('reads one stream with its version as ETag, and 404 for a stream without events', async () => {
     const { id } = await h.register('ada');
     const res = await h.request(`/api/streams/user-${id}`);

@@ -115,6 +115,9 @@ export function createEventloomApi(client: ApiClient) {
 
     events: (from?: number, limit?: number) =>
       client.get<EventPage>(`/api/events${q({ from, limit })}`),
+    /** The events of one correlation among `limit` read from `from`; page on with `nextFrom`. */
+    correlatedEvents: (correlationId: string, from: number, limit = 1000) =>
+      client.get<EventPage>(`/api/events${q({ correlation_id: correlationId, from, limit })}`),
     stream: (streamId: string) => client.get<StreamPage>(`/api/streams/${seg(streamId)}`),
     aggregateState: (streamId: string, version?: number) =>
       client.get<AggregateState>(`/api/streams/${seg(streamId)}/state${q({ version })}`),

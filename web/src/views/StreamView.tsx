@@ -7,6 +7,7 @@ import { streamCategory } from '../../../src/core/streamCategory.ts';
 import { formatDateTime } from '../lib/format.ts';
 import type { AppState } from '../store/appState.ts';
 import { commands, useAppState } from '../store/appStore.ts';
+import { EventCorrelation } from './EventCorrelation.tsx';
 import { LiveBadge } from './LiveBadge.tsx';
 import { useLiveTail } from './useLiveTail.ts';
 
@@ -177,6 +178,7 @@ export function StreamView({
                   {e.version === selected ? (
                     <div className="event-details">
                       <JsonView value={e.data} label={`Data of ${e.type}`} />
+                      <EventCorrelation event={e} />
                       {Object.keys(e.metadata).length > 0 ? (
                         <details>
                           <summary>Metadata</summary>
