@@ -177,7 +177,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         const started = performance.now();
         const p = await producer.get();
         const messages = batch.map((e) => e.message as KafkaEventMessage);
-        await tracedSend(messages, () => p.send({ messages }));
+        await tracedSend(messages, (traced) => p.send({ messages: [...traced] }));
         const last = batch[batch.length - 1] as Entry;
         status.published += batch.length;
         status.lastPublishedAt = new Date();

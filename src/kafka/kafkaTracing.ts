@@ -1,27 +1,67 @@
-import { type Link, SpanKind } from '@opentelemetry/api';
-import { inSpan, parseTraceparent, tracingEnabled } from '../core/tracing.js';
+import { context, type Link, SpanKind, trace } from '@opentelemetry/api';
+import {
+  formatTraceparent,
+  inSpan,
+  parseTraceparent,
+  tracer,
+  tracingEnabled,
+} from '../core/tracing.js';
 import type { KafkaEventMessage } from './kafkaMessage.js';
 
 /** Links beyond this many are dropped from one send span (SDKs cap them at 128 anyway). */
 const MAX_LINKS = 128;
 
 /**
+ * The messaging conventions' `create` span of one message in a batch: a producer span in the
+ * trace of the event it carries (its `traceparent` header), so the append's trace goes on
+ * through the publish. The message leaves with this span's context in its header, and the
+ * consumer continues from it. Messages without a valid traceparent are sent as they are.
+ */
+function created(message: KafkaEventMessage): { message: KafkaEventMessage; link?: Link } {
+  const parent = parseTraceparent(message.headers.traceparent, message.headers.tracestate);
+  if (parent === undefined) return { message };
+  const span = tracer.startSpan(
+    `create ${message.topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'create',
+        'messaging.operation.name': 'create',
+        'messaging.destination.name': message.topic,
+        'messaging.kafka.message.key': message.key,
+        ...(message.headers['event-id'] !== undefined
+          ? { 'messaging.message.id': message.headers['event-id'] }
+          : {}),
+      },
+    },
+    trace.setSpanContext(context.active(), parent),
+  );
+  const own = span.spanContext();
+  span.end();
+  return {
+    message: { ...message, headers: { ...message.headers, traceparent: formatTraceparent(own) } },
+    link: { context: own },
+  };
+}
+
+/**
  * Runs `send` (one produce request) in a producer span following the messaging conventions
- * (`send`, `messaging.system` = kafka). A batch mixes events of many traces, so the span is a
- * root linked to each message's trace (its `traceparent` header) rather than a child of one;
- * the headers themselves carry each append's trace on to the consumers.
+ * for batches: each message gets a `create` span in its event's trace (see `created`), and
+ * the `send` span, a root because a batch mixes many traces, links to those. The buffered
+ * messages are not changed: a retried batch gets new `create` spans under the same events.
  */
 export function tracedSend<T>(
   messages: readonly KafkaEventMessage[],
-  send: () => Promise<T>,
+  send: (messages: readonly KafkaEventMessage[]) => Promise<T>,
 ): Promise<T> {
-  if (!tracingEnabled()) return send();
+  if (!tracingEnabled()) return send(messages);
   const links: Link[] = [];
-  for (const m of messages) {
-    if (links.length >= MAX_LINKS) break;
-    const context = parseTraceparent(m.headers.traceparent, m.headers.tracestate);
-    if (context !== undefined) links.push({ context });
-  }
+  const out = messages.map((m) => {
+    const { message, link } = created(m);
+    if (link !== undefined && links.length < MAX_LINKS) links.push(link);
+    return message;
+  });
   const topics = new Set(messages.map((m) => m.topic));
   return inSpan(
     topics.size === 1 ? `send ${[...topics][0]}` : 'send',
@@ -37,6 +77,6 @@ export function tracedSend<T>(
         ...(topics.size === 1 ? { 'messaging.destination.name': [...topics][0] } : {}),
       }),
     },
-    send,
+    () => send(out),
   );
 }

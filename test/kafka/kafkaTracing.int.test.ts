@@ -53,13 +53,26 @@ describe.skipIf(!available)('tracing over Kafka', () => {
     await publishStore(store, topic);
     const [message] = await kit.readTopic(topic);
     expect(message?.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
-    const send = tracing.spans().find((s) => s.kind === SpanKind.PRODUCER);
+    // The message's own producer span (`create`) is in the append's trace, and its context is
+    // what the header carries on; the batch's `send` span links to it.
+    const [create] = tracing.spans(`create ${topic}`);
+    expect(create?.kind).toBe(SpanKind.PRODUCER);
+    expect(create?.spanContext().traceId).toBe(traceId);
+    expect(create?.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'create',
+      'messaging.destination.name': topic,
+      'messaging.kafka.message.key': 'user-1',
+    });
+    expect(message?.headers.traceparent?.slice(36, 52)).toBe(create?.spanContext().spanId);
+    const send = tracing.spans(`send ${topic}`)[0];
+    expect(send?.kind).toBe(SpanKind.PRODUCER);
     expect(send?.attributes).toMatchObject({
       'messaging.system': 'kafka',
       'messaging.operation.type': 'send',
       'messaging.destination.name': topic,
     });
-    expect(send?.links.map((l) => l.context.traceId)).toEqual([traceId]);
+    expect(send?.links.map((l) => l.context.spanId)).toEqual([create?.spanContext().spanId]);
 
     const seen: string[] = [];
     let failures = 0;
