@@ -54,7 +54,11 @@ function buildProgram(): Command {
     )
     .argument('<name>', 'inventory, orders, shipping or notifications')
     .option('--data <dir>', "data folder of the worker's own embedded store")
-    .action(async (name: string, opts: { data?: string }) => {
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics (Prometheus) and /health on this port (0: any free one; env WORKER_METRICS_PORT)',
+    )
+    .action(async (name: string, opts: { data?: string; metricsPort?: string }) => {
       const { workerCommand } = await import('./workerCommand.js');
       await workerCommand(name, opts, cliLogger());
     });

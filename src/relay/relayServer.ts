@@ -9,7 +9,14 @@ export async function startOpsServer(options: {
   health: () => { ok: boolean; body: Record<string, unknown> };
   metrics: () => Promise<string>;
   metricsContentType: string;
+  /** Who serves them, for messages (default: the relay). */
+  owner?: { name: string; portHint: string };
 }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const owner = options.owner ?? {
+    name: 'relay',
+    portHint:
+      'give each relay its own server.port (or --port), 0 for any free port, or server: false to turn them off',
+  };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -35,7 +42,7 @@ export async function startOpsServer(options: {
           type: 'about:blank',
           title: 'Not Found',
           status: 404,
-          detail: 'the relay serves /health and /metrics',
+          detail: `the ${owner.name} serves /health and /metrics`,
         }),
       );
     }
@@ -49,12 +56,12 @@ export async function startOpsServer(options: {
     const code = (error as { code?: unknown }).code;
     const why =
       code === 'EADDRINUSE'
-        ? 'is already in use (another relay on this host?)'
+        ? `is already in use (another ${owner.name} on this host?)`
         : code === 'EACCES'
           ? 'may not be opened by this user'
           : `cannot be opened (${(error as Error).message})`;
     throw new ConfigurationError(
-      `relay /health and /metrics: port ${options.port} on ${options.host} ${why}; give each relay its own server.port (or --port), 0 for any free port, or server: false to turn them off`,
+      `${owner.name} /health and /metrics: port ${options.port} on ${options.host} ${why}; ${owner.portHint}`,
       { cause: error, details: { host: options.host, port: options.port } },
     );
   }

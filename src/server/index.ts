@@ -3,7 +3,7 @@
 export { createServer } from './createServer.js';
 export type { EventloomServer, ServerOptions } from './createServer.js';
 export type { ExplorerAccess } from './apiRouter.js';
-export { openStores, runApp } from './runApp.js';
+export { countPendingTimers, openStores, runApp } from './runApp.js';
 export type {
   AppExtension,
   AppExtensionContext,

@@ -264,7 +264,7 @@ function startServices(
  * `eventloom_workflow_timers_pending{workflow}`, read from the timer index when scraped: a
  * timer that stays pending long after it was due means its workflow's loop is stuck.
  */
-function countPendingTimers(
+export function countPendingTimers(
   registry: Registry,
   timers: DocumentStore,
   workflows: readonly { readonly name: string }[],

@@ -21,7 +21,12 @@ import {
   startKafkaConsumer,
 } from '../kafka/index.js';
 import type { Registry } from '../node/metricsRegistry.js';
-import { type AppConfig, openStores, type StoreConfig } from '../server/index.js';
+import {
+  type AppConfig,
+  countPendingTimers,
+  openStores,
+  type StoreConfig,
+} from '../server/index.js';
 import { toCommandMessage } from './remoteCommands.js';
 import { categoryTopic, commandTopic, workerGroup } from './workerTopics.js';
 
@@ -212,6 +217,13 @@ export async function runServiceWorker(
       await sender.send([toCommandMessage(command, toApp, new Date())]);
       log.debug({ command: command.type, id: command.id }, 'command sent to the app');
     };
+    if (options.metrics !== undefined) {
+      countPendingTimers(
+        options.metrics,
+        opened.privateDocuments,
+        service.workflows.map((w) => w.workflow),
+      );
+    }
     const runners: KafkaWorkflowRunner[] = service.workflows.map(({ workflow, commands }) => {
       const handlers = definition.commandsRunInApp
         ? Object.fromEntries(Object.keys(commands).map((type) => [type, forward]))

@@ -81,8 +81,17 @@ describe.skipIf(!available)('the shop services as separate worker processes over
         EVENTLOOM_DATA: data,
         SMTP_URL,
         EVENTLOOM_KEY_STORE: join(appData, 'eventloom.db'),
+        WORKER_METRICS_PORT: '0',
       }),
     );
+  };
+  /** The worker's own /metrics (it prints where it serves them). */
+  const workerMetrics = async (name: string): Promise<string> => {
+    const url = /serves \/metrics and \/health on (http:\/\/[^\s]+)/.exec(
+      workers.get(name)!.output(),
+    )?.[1];
+    expect(url, `worker ${name} printed its metrics address`).toBeDefined();
+    return (await fetch(`${url}/metrics`)).text();
   };
   const send = (method: string, path: string, body?: unknown) =>
     fetch(`${app!.url}${path}`, {
@@ -198,6 +207,17 @@ describe.skipIf(!available)('the shop services as separate worker processes over
     const placed = await place(vase, 3);
     await reaches(placed.id, 'reserved');
     expect(await stock(vase)).toBe(1);
+    // The orders worker's own /metrics show its pending payment timer (and process metrics).
+    await expect
+      .poll(
+        async () =>
+          /eventloom_workflow_timers_pending\{workflow="orders"\} [1-9]/.test(
+            await workerMetrics('orders'),
+          ),
+        WAIT,
+      )
+      .toBe(true);
+    expect(await workerMetrics('orders')).toContain('process_cpu_user_seconds_total');
     await reaches(placed.id, 'cancelled');
     await expect.poll(() => stock(vase), WAIT).toBe(4);
   }, 120_000);
