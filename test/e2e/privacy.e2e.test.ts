@@ -84,23 +84,30 @@ async function readLive(server: EventloomProcess, head: number, as?: Person): Pr
 }
 
 /**
- * A live feed that has no "until" (the shop's: it sends what the caller may see), read until
- * it has been quiet for a moment: a bound on the read, not a synchronisation.
+ * The shop's live feed from the start of the log, read until it has sent a product added just
+ * before: products are public and the feed sends in log order, so by then it has sent every
+ * earlier event this reader may see.
  */
-async function readQuietFeed(server: EventloomProcess, path: string, as?: Person): Promise<string> {
-  const res = await fetch(`${server.url}${path}`, {
+async function readShopFeed(server: EventloomProcess, as?: Person): Promise<string> {
+  const added = await call(server, 'POST', '/api/shop/products', {
+    as: admin,
+    body: { name: `Sentinel ${Date.now()}`, price_cents: 1 },
+  });
+  expect(added.status, await added.clone().text()).toBe(201);
+  const { product } = (await added.json()) as { product: { id: string } };
+  const res = await fetch(`${server.url}/api/shop/live?from=0`, {
     headers: as !== undefined ? { authorization: basic(as) } : {},
   });
-  if (res.status !== 200) return `${res.status} ${await res.text()}`;
+  expect(res.status).toBe(200);
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   let text = '';
-  for (;;) {
-    const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 500));
-    const next = await Promise.race([reader.read(), quiet]);
-    if (next === 'quiet' || next.done) break;
+  while (!text.includes(product.id)) {
+    const next = await reader.read();
+    if (next.done) break;
     text += next.value;
   }
   await reader.cancel();
+  expect(text, 'the shop feed sent the newest product').toContain(product.id);
   return text;
 }
 
@@ -149,7 +156,7 @@ async function readEverything(
       continue;
     }
     if (template === '/api/shop/live') {
-      seen.push({ path: template, body: await readQuietFeed(server, template, reader.who) });
+      seen.push({ path: template, body: await readShopFeed(server, reader.who) });
       continue;
     }
     const paths =
