@@ -181,6 +181,8 @@ export default tseslint.config(
       '.services/**',
       'test-output/**',
       'web/dist/**',
+      'docs/.vitepress/dist/**',
+      'docs/.vitepress/cache/**',
     ],
   },
   js.configs.recommended,

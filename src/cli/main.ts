@@ -28,7 +28,8 @@ export function dataPath(dataDir: string | undefined): string {
   return join(dir, 'eventloom.db');
 }
 
-function buildProgram(): Command {
+/** The `eventloom` command with all its subcommands, built without parsing (the CLI reference is generated from it). */
+export function buildProgram(): Command {
   const program = new Command('eventloom')
     .description('Event sourcing, CQRS and change-data-capture for MongoDB and embedded SQLite')
     .showHelpAfterError()

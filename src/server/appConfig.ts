@@ -106,37 +106,159 @@ function mongoDbName(url: string, env: NodeJS.ProcessEnv): string {
   return match?.[1] !== undefined ? decodeURIComponent(match[1]) : 'eventloom';
 }
 
-/**
- * Reads the configuration of `eventloom start` from the environment (flags override):
- *
- * | variable | default | meaning |
- * | --- | --- | --- |
- * | `EVENTLOOM_DATA` | `./data` | embedded store folder (also holds the session secret) |
- * | `EVENTLOOM_STORE` | embedded SQLite | `mongodb://…` for MongoDB (`EVENTLOOM_DB` or the URL's path names the database, default `eventloom`) |
- * | `READ_MODELS` | the store's kind | `sqlite` (SQLite store only), `mongodb` (MongoDB store only) or `postgres` |
- * | `DATABASE_URL` | `postgres://postgres:postgres@127.0.0.1:5432/eventloom` | PostgreSQL for `READ_MODELS=postgres` |
- * | `DATABASE_SCHEMA` | `public` | its schema (created when missing) |
- * | `PORT`, `HOST` | `3000`, `127.0.0.1` | where the API listens |
- * | `SESSION_SECRET` | generated into the data folder | CSRF-token key, 32+ characters |
- * | `EVENTLOOM_MASTER_KEY` | generated into the data folder (`master-key`) | key-encryption key of the personal data: 32 bytes, base64 or hex |
- * | `EVENTLOOM_PREVIOUS_MASTER_KEYS` | none | comma-separated earlier master keys: the start re-wraps the data keys they wrap under the current one, after which they can go |
- * | `ADMIN_USERNAMES` | none | comma-separated usernames with the admin role |
- * | `EXPLORER_ACCESS` | `admin` | who may use the store API (events, streams, live feed): `admin` (`ADMIN_USERNAMES`), `authenticated` (any user), `public` (anyone) |
- * | `ALLOWED_ORIGINS` | none | other origins allowed to call the API (e.g. `http://localhost:5173`) |
- * | `PUBLIC_ORIGIN` | none | the origin clients use (e.g. `https://shop.example.com`); its host is answered besides addresses, `localhost` and `HOST`, and its pages may call the API |
- * | `COOKIE_SECURE`, `TRUST_PROXY` | `false` | behind HTTPS / a reverse proxy |
- * | `SEED_SAMPLE_DATA` | `true` | add three sample products to an empty shop |
- * | `READ_YOUR_WRITES_MS` | `2000` | how long a write waits for the read models to include it (`0`: not at all) |
- * | `WEB_ROOT` | `<package>/dist/web` | the built web UI |
- * | `KAFKA_BROKERS` | none | handed to the Kafka publisher when one is installed |
- * | `SMTP_URL` | none | where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/` |
- * | `DEV_MAILBOX` | on without `SMTP_URL`, else off | `GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's) |
- * | `ORDER_PAYMENT_TIMEOUT_MS` | `900000` | how long a reserved order waits for its payment before it is cancelled and its stock released |
- * | `SHIPPING_DELAY_MS` | `2000` | the simulated carrier's delay between a paid order's shipment request and its dispatch |
- * | `EVENTLOOM_SERVICES` | `in-process` | `workers`: the services run as `eventloom worker <name>` processes over Kafka (needs `KAFKA_BROKERS`) |
- * | `KAFKA_TOPIC_PREFIX` | `eventloom` | the topics' prefix (`<prefix>.order`, `<prefix>.commands`) and the consumer groups' |
- * | `EVENTLOOM_KEY_STORE` | the own store | a worker's way to the app's data keys: the app's SQLite file or `mongodb://` URL |
- */
+/** One environment variable of `eventloom start` (the configuration reference is generated from these). */
+export interface AppEnvironmentVariable {
+  /** The variables (several when they share a default and meaning). */
+  names: readonly string[];
+  /** The default, as markdown. */
+  default: string;
+  /** What it sets, as markdown. */
+  meaning: string;
+}
+
+/** The environment variables `loadAppConfig` reads; flags (`--data`, `--port`, `--host`) override. */
+export const APP_ENVIRONMENT: readonly AppEnvironmentVariable[] = [
+  {
+    names: ['EVENTLOOM_DATA'],
+    default: '`./data`',
+    meaning: 'embedded store folder (also holds the session secret)',
+  },
+  {
+    names: ['EVENTLOOM_STORE'],
+    default: 'embedded SQLite',
+    meaning:
+      "`mongodb://…` for MongoDB (`EVENTLOOM_DB` or the URL's path names the database, default `eventloom`)",
+  },
+  {
+    names: ['EVENTLOOM_DB'],
+    default: "the `EVENTLOOM_STORE` URL's path, else `eventloom`",
+    meaning: 'the MongoDB database of the store',
+  },
+  {
+    names: ['READ_MODELS'],
+    default: "the store's kind",
+    meaning: '`sqlite` (SQLite store only), `mongodb` (MongoDB store only) or `postgres`',
+  },
+  {
+    names: ['DATABASE_URL'],
+    default: '`postgres://postgres:postgres@127.0.0.1:5432/eventloom`',
+    meaning: 'PostgreSQL for `READ_MODELS=postgres`',
+  },
+  {
+    names: ['DATABASE_SCHEMA'],
+    default: '`public`',
+    meaning: 'its schema (created when missing)',
+  },
+  {
+    names: ['PORT', 'HOST'],
+    default: '`3000`, `127.0.0.1`',
+    meaning: 'where the API listens',
+  },
+  {
+    names: ['SESSION_SECRET'],
+    default: 'generated into the data folder',
+    meaning: 'CSRF-token key, 32+ characters',
+  },
+  {
+    names: ['EVENTLOOM_MASTER_KEY'],
+    default: 'generated into the data folder (`master-key`)',
+    meaning: 'key-encryption key of the personal data: 32 bytes, base64 or hex',
+  },
+  {
+    names: ['EVENTLOOM_PREVIOUS_MASTER_KEYS'],
+    default: 'none',
+    meaning:
+      'comma-separated earlier master keys: the start re-wraps the data keys they wrap under the current one, after which they can go',
+  },
+  {
+    names: ['ADMIN_USERNAMES'],
+    default: 'none',
+    meaning: 'comma-separated usernames with the admin role',
+  },
+  {
+    names: ['EXPLORER_ACCESS'],
+    default: '`admin`',
+    meaning:
+      'who may use the store API (events, streams, live feed): `admin` (`ADMIN_USERNAMES`), `authenticated` (any user), `public` (anyone)',
+  },
+  {
+    names: ['ALLOWED_ORIGINS'],
+    default: 'none',
+    meaning: 'other origins allowed to call the API (e.g. `http://localhost:5173`)',
+  },
+  {
+    names: ['PUBLIC_ORIGIN'],
+    default: 'none',
+    meaning:
+      'the origin clients use (e.g. `https://shop.example.com`); its host is answered besides addresses, `localhost` and `HOST`, and its pages may call the API',
+  },
+  {
+    names: ['COOKIE_SECURE', 'TRUST_PROXY'],
+    default: '`false`',
+    meaning: 'behind HTTPS / a reverse proxy',
+  },
+  {
+    names: ['SEED_SAMPLE_DATA'],
+    default: '`true`',
+    meaning: 'add three sample products to an empty shop',
+  },
+  {
+    names: ['READ_YOUR_WRITES_MS'],
+    default: '`2000`',
+    meaning: 'how long a write waits for the read models to include it (`0`: not at all)',
+  },
+  {
+    names: ['WEB_ROOT'],
+    default: '`<package>/dist/web`',
+    meaning: 'the built web UI',
+  },
+  {
+    names: ['KAFKA_BROKERS'],
+    default: 'none',
+    meaning: 'handed to the Kafka publisher when one is installed',
+  },
+  {
+    names: ['SMTP_URL'],
+    default: 'none',
+    meaning:
+      'where the notifications send mail (`smtp://127.0.0.1:1025`); unset: `.eml` files in `<EVENTLOOM_DATA>/outbox/`',
+  },
+  {
+    names: ['DEV_MAILBOX'],
+    default: 'on without `SMTP_URL`, else off',
+    meaning: "`GET /api/dev/emails`: the signed-in user's sent mail (admins: anyone's)",
+  },
+  {
+    names: ['ORDER_PAYMENT_TIMEOUT_MS'],
+    default: '`900000`',
+    meaning:
+      'how long a reserved order waits for its payment before it is cancelled and its stock released',
+  },
+  {
+    names: ['SHIPPING_DELAY_MS'],
+    default: '`2000`',
+    meaning:
+      "the simulated carrier's delay between a paid order's shipment request and its dispatch",
+  },
+  {
+    names: ['EVENTLOOM_SERVICES'],
+    default: '`in-process`',
+    meaning:
+      '`workers`: the services run as `eventloom worker <name>` processes over Kafka (needs `KAFKA_BROKERS`)',
+  },
+  {
+    names: ['KAFKA_TOPIC_PREFIX'],
+    default: '`eventloom`',
+    meaning: "the topics' prefix (`<prefix>.order`, `<prefix>.commands`) and the consumer groups'",
+  },
+  {
+    names: ['EVENTLOOM_KEY_STORE'],
+    default: 'the own store',
+    meaning: "a worker's way to the app's data keys: the app's SQLite file or `mongodb://` URL",
+  },
+];
+
+/** Reads the configuration of `eventloom start` from the environment (the variables in `APP_ENVIRONMENT`; flags override). */
 export function loadAppConfig(
   env: NodeJS.ProcessEnv,
   flags: { data?: string; port?: number; host?: string } = {},
