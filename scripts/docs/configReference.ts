@@ -25,11 +25,24 @@ export function renderAppConfiguration(): string {
   return lines.join('\n');
 }
 
-/**
- * The doc comments of the schema's properties, keyed `variable:dotted.path` (`rootSchema:
- * delivery.maxInFlight`), read from the source: zod keeps no comments at run time.
- */
-function propertyComments(file: string): Map<string, string> {
+interface SchemaComments {
+  /** Doc comments keyed `variable:dotted.path` (`rootSchema:delivery.maxInFlight`). */
+  comments: Map<string, string>;
+  /** A property whose value is another schema variable (`rootSchema:state` → `stateSchema`). */
+  aliases: Map<string, string>;
+}
+
+/** The leftmost identifier of `retrySchema.optional()`: the schema variable it builds on. */
+function baseIdentifier(node: ts.Expression): string | undefined {
+  let current: ts.Expression = node;
+  while (ts.isCallExpression(current) || ts.isPropertyAccessExpression(current)) {
+    current = current.expression;
+  }
+  return ts.isIdentifier(current) ? current.text : undefined;
+}
+
+/** The schema's doc comments, read from the source: zod keeps no comments at run time. */
+function schemaComments(file: string): SchemaComments {
   const source = ts.createSourceFile(
     file,
     readFileSync(file, 'utf8'),
@@ -37,6 +50,7 @@ function propertyComments(file: string): Map<string, string> {
     true,
   );
   const comments = new Map<string, string>();
+  const aliases = new Map<string, string>();
   const visit = (node: ts.Node, variable: string | undefined, path: string[]): void => {
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) {
       ts.forEachChild(node, (child) => visit(child, node.name.getText(source), []));
@@ -45,19 +59,34 @@ function propertyComments(file: string): Map<string, string> {
     if (ts.isPropertyAssignment(node) && variable !== undefined) {
       const name = node.name.getText(source).replace(/^['"]|['"]$/g, '');
       const here = [...path, name];
-      const docs = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc);
-      const text = docs
+      const key = `${variable}:${here.join('.')}`;
+      const text = ts
+        .getJSDocCommentsAndTags(node)
+        .filter(ts.isJSDoc)
         .map((d) => ts.getTextOfJSDocComment(d.comment) ?? '')
         .join(' ')
         .trim();
-      if (text !== '') comments.set(`${variable}:${here.join('.')}`, text);
+      if (text !== '') comments.set(key, text);
+      const base = baseIdentifier(node.initializer);
+      if (base !== undefined && base !== 'z') aliases.set(key, base);
       ts.forEachChild(node, (child) => visit(child, variable, here));
       return;
     }
     ts.forEachChild(node, (child) => visit(child, variable, path));
   };
   visit(source, undefined, []);
-  return comments;
+  return { comments, aliases };
+}
+
+/** The comment of `variable:path`, following properties whose value is another schema. */
+function commentOf(docs: SchemaComments, variable: string, path: readonly string[]): string {
+  const own = docs.comments.get(`${variable}:${path.join('.')}`);
+  if (own !== undefined) return own;
+  for (let k = path.length - 1; k >= 1; k--) {
+    const alias = docs.aliases.get(`${variable}:${path.slice(0, k).join('.')}`);
+    if (alias !== undefined) return commentOf(docs, alias, path.slice(k));
+  }
+  return '';
 }
 
 /** The variable each entry of `STEP_SCHEMAS` / `SOURCE_SCHEMAS` names in the source. */
@@ -96,7 +125,9 @@ function typeOf(schema: JsonSchema): string {
     const bounds: string[] = [];
     if (schema.minimum !== undefined) bounds.push(`≥ ${schema.minimum}`);
     if (schema.exclusiveMinimum !== undefined) bounds.push(`> ${schema.exclusiveMinimum}`);
-    if (schema.maximum !== undefined) bounds.push(`≤ ${schema.maximum}`);
+    if (schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER) {
+      bounds.push(`≤ ${schema.maximum}`);
+    }
     return bounds.length > 0 ? `integer (${bounds.join(', ')})` : 'integer';
   }
   if (Array.isArray(schema.type)) return schema.type.join(' or ');
@@ -113,7 +144,7 @@ function objectsOf(schema: JsonSchema): JsonSchema[] {
 function rows(
   schema: JsonSchema,
   variable: string,
-  comments: Map<string, string>,
+  comments: SchemaComments,
   prefix: string[] = [],
 ): string[] {
   const out: string[] = [];
@@ -121,7 +152,7 @@ function rows(
     for (const [name, property] of Object.entries(object.properties ?? {})) {
       const path = [...prefix, name];
       const required = object.required?.includes(name) ? 'yes' : '';
-      const description = comments.get(`${variable}:${path.join('.')}`) ?? '';
+      const description = commentOf(comments, variable, path);
       out.push(
         `| \`${path.join('.')}\` | ${cell(typeOf(property))} | ${required} | ${cell(description)} |`,
       );
@@ -140,7 +171,7 @@ function toJsonSchema(schema: z.ZodType): JsonSchema {
 
 /** The relay's configuration file, from its zod schema and the schema's doc comments. */
 export function renderRelayConfiguration(file: string): string {
-  const comments = propertyComments(file);
+  const comments = schemaComments(file);
   const steps = entryVariables(file, 'STEP_SCHEMAS');
   const sources = entryVariables(file, 'SOURCE_SCHEMAS');
   const lines = [
