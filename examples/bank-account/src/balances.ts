@@ -29,7 +29,8 @@ export const balances: Projection = {
         break;
       }
       case 'AccountClosed':
-        if (current !== undefined) await docs.put('balances', event.streamId, { ...current, open: false });
+        if (current !== undefined)
+          await docs.put('balances', event.streamId, { ...current, open: false });
         break;
     }
   },

@@ -56,7 +56,9 @@ export const bankAccount: Decider<Account, AccountCommand, AccountEvent> = {
       }
       case 'Close':
         if (account.balance !== 0) {
-          throw new CommandRejectedError(`Only an empty account can be closed (balance ${account.balance})`);
+          throw new CommandRejectedError(
+            `Only an empty account can be closed (balance ${account.balance})`,
+          );
         }
         return { type: 'AccountClosed', data: { reason: command.reason } };
     }

@@ -37,7 +37,9 @@ try {
   );
   assert.equal(again.idempotentReplay, true);
   assert.equal(again.state.balance, 70);
-  console.log(`retried the withdrawal with the same idempotency key: nothing appended (balance ${again.state.balance})`);
+  console.log(
+    `retried the withdrawal with the same idempotency key: nothing appended (balance ${again.state.balance})`,
+  );
 
   // 3. Optimistic concurrency: a caller that read version 2 (say, from an ETag) is refused.
   try {
