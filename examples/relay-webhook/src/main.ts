@@ -36,8 +36,9 @@ try {
     WEBHOOK_SECRET: secret,
     RELAY_STATE: join(stateDir, 'relay-state.db'),
   });
-  const relay = await startRelay(config);
-  console.log(`relay ${relay.name} started`);
+  // port 0: /health and /metrics on any free port (the config's server.port is for `npm run relay`).
+  const relay = await startRelay(config, { port: 0 });
+  console.log(`relay ${relay.name} started; /health and /metrics on port ${relay.port}`);
 
   await until('the snapshot of 3 orders', () => receiver.changes.length >= 3);
   // Later writes travel through the change stream, from where the snapshot began.
