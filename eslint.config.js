@@ -183,6 +183,7 @@ export default tseslint.config(
       'web/dist/**',
       'docs/.vitepress/dist/**',
       'docs/.vitepress/cache/**',
+      'docs/.vitepress/.temp/**',
     ],
   },
   js.configs.recommended,
