@@ -122,8 +122,15 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
 
   // The subscription handler buffers, the flusher sends. Synchronous while there is room:
   // the subscription then skips a promise and a microtask per event.
+  let lastTopic: string | undefined;
   const enqueue = (event: RecordedEvent): Promise<void> | undefined => {
-    buffer.add(event);
+    const topic = buffer.add(event).message?.topic;
+    if (topic !== undefined && topic !== lastTopic) {
+      lastTopic = topic;
+      // Look a new topic up (or create it) while the rest of its batch is still being read;
+      // the flusher awaits the same lookup, and reports and retries a failure itself.
+      if (topics.known(topic) === undefined) topics.ensure(topic).catch(() => undefined);
+    }
     status.buffered = buffer.size;
     if (event.position > status.headPosition) status.headPosition = event.position;
     if (flusherWake.size > 0) flusherWake.releaseAll();
