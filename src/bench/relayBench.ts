@@ -1,6 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Producer, stringSerializers } from '@platformatic/kafka';
+import {
+  compatibilityPartitioner,
+  ProduceAcks,
+  Producer,
+  stringSerializers,
+} from '@platformatic/kafka';
 import { type Document, MongoClient, Timestamp } from 'mongodb';
 import { noopLogger } from '../core/logger.js';
 import { parseRelayConfig } from '../relay/parseRelayConfig.js';
@@ -8,9 +13,13 @@ import { startRelay } from '../relay/relayRunner.js';
 import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';
 import { sleep } from '../core/async.js';
 
+export type RelayWorkload = 'relay-kafka' | 'relay-webhook';
+
 export interface RelayBenchOptions extends BenchOptions {
   mongoUrl: string;
   brokers: string;
+  /** Default: both. */
+  workloads?: readonly RelayWorkload[];
 }
 
 interface Sink {
@@ -169,18 +178,41 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
   };
 
   const rows: BenchRow[] = [];
+  const want = (w: RelayWorkload): boolean => !options.workloads || options.workloads.includes(w);
   try {
-    // Kafka
+    if (want('relay-kafka')) rows.push(await kafkaRow());
+    if (want('relay-webhook')) rows.push(await webhookRow());
+  } finally {
+    for (const db of dbs) {
+      await client
+        .db(db)
+        .dropDatabase()
+        .catch(() => undefined);
+      await client
+        .db('eventloom_relay')
+        .collection('checkpoints')
+        .deleteMany({ relay: db })
+        .catch(() => undefined);
+    }
+    await client.close();
+  }
+  return rows;
+
+  async function kafkaRow(): Promise<BenchRow> {
     const kafkaCount = Math.max(500, Math.round(20_000 * options.scale));
+    // The relay's kafka step produces with acks=all and the Java-compatible partitioner; the
+    // bare loop gets the same settings (the client's default acks=1 would flatter it).
     const producer = new Producer({
       clientId: 'eventloom-relaybench-baseline',
       bootstrapBrokers: brokers,
       serializers: stringSerializers,
+      acks: ProduceAcks.ALL,
+      partitioner: compatibilityPartitioner,
     });
     const { Admin } = await import('@platformatic/kafka');
     const admin = new Admin({ clientId: 'eventloom-relaybench-admin', bootstrapBrokers: brokers });
-    rows.push(
-      await compare(
+    try {
+      return await compare(
         'mongodb',
         'relay-kafka',
         options,
@@ -209,13 +241,15 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
             1000,
           );
         },
-      ),
-    );
-    await producer.close();
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.close();
+      );
+    } finally {
+      await producer.close();
+      if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.close();
+    }
+  }
 
-    // Webhook
+  async function webhookRow(): Promise<BenchRow> {
     const sink = await startSink();
     const hookCount = Math.max(200, Math.round(5000 * options.scale));
     try {
@@ -316,23 +350,9 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
       options.progress(
         `mongodb relay-webhook latency at ${rate}/s: relay p50 ${row.notes.latencyP50Ms} ms p99 ${row.notes.latencyP99Ms} ms; bare stream p50 ${row.notes.baselineLatencyP50Ms} ms p99 ${row.notes.baselineLatencyP99Ms} ms`,
       );
-      rows.push(row);
+      return row;
     } finally {
       await sink.close();
     }
-  } finally {
-    for (const db of dbs) {
-      await client
-        .db(db)
-        .dropDatabase()
-        .catch(() => undefined);
-      await client
-        .db('eventloom_relay')
-        .collection('checkpoints')
-        .deleteMany({ relay: db })
-        .catch(() => undefined);
-    }
-    await client.close();
   }
-  return rows;
 }

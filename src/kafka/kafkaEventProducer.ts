@@ -34,6 +34,15 @@ export class EventProducer {
     return this.#producer;
   }
 
+  /**
+   * Connects and gets the producer id ahead of the first send, while the publisher is still
+   * reading its first events. A failure here is left to that send to retry and report.
+   */
+  async warm(): Promise<void> {
+    const producer = await this.get();
+    await producer.initIdempotentProducer({});
+  }
+
   async close(): Promise<void> {
     const old = this.#producer;
     this.#producer = undefined;

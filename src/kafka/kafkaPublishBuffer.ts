@@ -83,7 +83,7 @@ export class PublishBuffer {
   }
 
   /** Queues the event as a Kafka message, or with the reason none can be built. */
-  add(event: RecordedEvent): void {
+  add(event: RecordedEvent): Entry {
     let park: string | undefined;
     let message: KafkaEventMessage | undefined;
     try {
@@ -97,13 +97,15 @@ export class PublishBuffer {
     } catch (error) {
       park = `could not build the Kafka message: ${errorMessage(error)}`;
     }
-    this.#queue.push({
+    const entry: Entry = {
       position: event.position,
       event: message ? undefined : event,
       message,
       bytes: message ? messageBytes(message) : 0,
       park,
-    });
+    };
+    this.#queue.push(entry);
+    return entry;
   }
 
   /** Drops the first `count` entries: published or parked. */

@@ -120,13 +120,22 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
     );
   };
 
-  // The subscription handler buffers, the flusher sends.
-  const enqueue = async (event: RecordedEvent): Promise<void> => {
-    buffer.add(event);
+  // The subscription handler buffers, the flusher sends. Synchronous while there is room:
+  // the subscription then skips a promise and a microtask per event.
+  let lastTopic: string | undefined;
+  const enqueue = (event: RecordedEvent): Promise<void> | undefined => {
+    const topic = buffer.add(event).message?.topic;
+    if (topic !== undefined && topic !== lastTopic) {
+      lastTopic = topic;
+      // Look a new topic up (or create it) while the rest of its batch is still being read;
+      // the flusher awaits the same lookup, and reports and retries a failure itself.
+      if (topics.known(topic) === undefined) topics.ensure(topic).catch(() => undefined);
+    }
     status.buffered = buffer.size;
     if (event.position > status.headPosition) status.headPosition = event.position;
-    flusherWake.releaseAll();
-    if (buffer.size >= maxBuffered && !stopController.signal.aborted) await space.wait();
+    if (flusherWake.size > 0) flusherWake.releaseAll();
+    if (buffer.size >= maxBuffered && !stopController.signal.aborted) return space.wait();
+    return undefined;
   };
 
   const parkHead = async (entry: Entry, reason: string): Promise<void> => {
@@ -249,6 +258,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   };
 
   const run = async (): Promise<void> => {
+    producer.warm().catch(() => undefined);
     try {
       subscription = await followStore({
         config,

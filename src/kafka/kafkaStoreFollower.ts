@@ -9,7 +9,7 @@ export interface StoreFollowing {
   /** Gets the starting position and the head; its state becomes `catching-up`. */
   status: KafkaPublisherStatus;
   /** Takes each event in log order; the subscription waits while it does. */
-  handler: (event: RecordedEvent) => Promise<void>;
+  handler: (event: RecordedEvent) => Promise<void> | undefined;
   onCaughtUp: (position: number) => void;
   onNotice: (notice: KafkaPublisherNotice) => void;
 }

@@ -1,6 +1,6 @@
-import { SpanKind, type Span } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, trace, type Span } from '@opentelemetry/api';
 import type { Logger } from '../core/logger.js';
-import { inSpan } from '../core/tracing.js';
+import { inSpan, tracingEnabled } from '../core/tracing.js';
 import { backoffDelay, errorMessage, sleep } from '../core/async.js';
 import type { RelayChange, ResumePoint } from './relayChange.js';
 import { isRetryableStepFailure } from './relayErrors.js';
@@ -86,6 +86,9 @@ export interface DelivererOptions {
 }
 
 class Aborted extends Error {}
+
+/** The span steps see when nothing is traced: never recording, so no event is built. */
+const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Runs changes through their pipelines: at most `maxInFlight` at once, changes with one
@@ -182,6 +185,10 @@ export class Deliverer {
    */
   deliver(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
     const { metrics, relay } = this.options;
+    // Without an SDK and without a source trace to check, a span would record nothing and
+    // count nothing: skip its context switches and closures (they show at thousands per second).
+    if (change.trace === undefined && !tracingEnabled())
+      return this.#deliverSteps(change, pipeline, false);
     return inSpan(
       'relay change',
       {
@@ -196,22 +203,35 @@ export class Deliverer {
         }),
       },
       async (span) => {
-        const outcome = await this.#deliverSteps(change, pipeline);
+        const outcome = await this.#deliverSteps(change, pipeline, true);
         if (span.isRecording()) span.setAttribute('eventloom.outcome', outcome);
         return outcome;
       },
     );
   }
 
-  async #deliverSteps(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
+  async #deliverSteps(
+    change: RelayChange,
+    pipeline: Pipeline,
+    traced: boolean,
+  ): Promise<DeliveryOutcome> {
     const { metrics } = this.options;
-    let message: unknown = structuredClone(change.message);
+    let message: unknown = change.message;
+    let copied = false;
     for (const step of pipeline.steps) {
-      const result = await inSpan(
-        `relay step ${step.name}`,
-        { attributes: () => ({ 'eventloom.relay.step': step.name }) },
-        (span) => this.#runStep(step, message, change, span),
-      );
+      // The change's own message stays as it arrived (a dead letter stores it): copy it once,
+      // before the first step that may change what it is given.
+      if (!copied && step.readsOnly !== true) {
+        message = structuredClone(message);
+        copied = true;
+      }
+      const result = traced
+        ? await inSpan(
+            `relay step ${step.name}`,
+            { attributes: () => ({ 'eventloom.relay.step': step.name }) },
+            (span) => this.#runStep(step, message, change, span),
+          )
+        : await this.#runStep(step, message, change, NOT_RECORDING);
       if (result.outcome !== undefined) return result.outcome;
       message = result.message;
     }

@@ -45,13 +45,39 @@ export function compileFilter(filter: Record<string, unknown>, where: string): P
     operations: SIFT_OPERATIONS,
     compare: filterValuesEqual,
   });
+  const roots = rootFields(filter);
   return async (message) => {
     // JSONata is asynchronous and sift is not: evaluate the expressions first, then test
     // synchronously, so no other message's results can come in between.
-    const evaluated = await Promise.all(expressions.map((e) => e(message)));
-    results = evaluated;
-    return test(toFilterValue(message));
+    if (expressions.length > 0) results = await Promise.all(expressions.map((e) => e(message)));
+    return test(toFilterValue(roots === undefined ? message : pickRoots(message, roots)));
   };
+}
+
+/**
+ * The top-level fields a filter reads (`ns` for `ns.coll`), or `undefined` when it may read
+ * any (an `$expr`): only those are typed for sift, not the whole document, per change.
+ */
+function rootFields(query: Record<string, unknown>): Set<string> | undefined {
+  const roots = new Set<string>();
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      for (const sub of condition as Record<string, unknown>[]) {
+        const inner = rootFields(sub);
+        if (inner === undefined) return undefined;
+        for (const r of inner) roots.add(r);
+      }
+    } else if (key.startsWith('$')) return undefined;
+    else roots.add(key.split('.')[0] as string);
+  }
+  return roots;
+}
+
+function pickRoots(message: unknown, roots: ReadonlySet<string>): unknown {
+  if (!isPlainObject(message)) return message;
+  const picked: Record<string, unknown> = {};
+  for (const root of roots) if (Object.hasOwn(message, root)) picked[root] = message[root];
+  return picked;
 }
 
 type PrepareFilter = (filter: Record<string, unknown>) => Record<string, unknown>;

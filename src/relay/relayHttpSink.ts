@@ -71,6 +71,7 @@ export function createHttpStep(
   return {
     name,
     retry,
+    readsOnly: true,
     close: async () => {
       agents.http.destroy();
       agents.https.destroy();

@@ -344,17 +344,21 @@ export function createKafkaStep(
   const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${name}.topic`);
   const keyPath = config.key ?? 'documentKey._id';
   const producer = producers.get(brokers, config);
+  // Most configs give one topic or a few: check each name once, not once per change.
+  const validTopics = new Set<string>();
   return {
     name,
     retry,
+    readsOnly: true,
     async run(message, context) {
       const topicName = stringify(await topic(message));
-      if (!/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
+      if (!validTopics.has(topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
         throw new RelayStepError(
           `topic '${topicName}' is not a valid Kafka topic name (letters, digits, . _ - only); adjust ${name}.topic`,
           { retryable: false },
         );
       }
+      if (validTopics.size < 1000) validTopics.add(topicName);
       const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
       const text = (v: unknown): string => (typeof v === 'string' ? v : '');
       await producer.send(

@@ -8,11 +8,24 @@ import { hashKey, type RelayChange, type ResumePoint, type ChangeMessage } from 
  * int64 field has one shape whatever its value.
  */
 const ejson = (value: unknown): unknown =>
-  BSON.EJSON.serialize(exactInt64(value), { relaxed: true });
+  BSON.EJSON.serialize(hasInt64(value) ? exactInt64(value) : value, { relaxed: true });
+
+const isInt64 = (value: unknown): boolean => value instanceof Long && value._bsontype === 'Long';
+
+/** Whether an int64 is anywhere inside (most documents have none: then nothing is copied). */
+function hasInt64(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (isInt64(value)) return true;
+  if (Array.isArray(value)) return value.some(hasInt64);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) if (hasInt64((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
 
 function exactInt64(value: unknown): unknown {
   // Not `instanceof Long`: a Timestamp is a Long subclass and keeps its own `$timestamp` form.
-  if (value instanceof Long && value._bsontype === 'Long') return { $numberLong: value.toString() };
+  if (isInt64(value)) return { $numberLong: (value as Long).toString() };
   if (Array.isArray(value)) return value.map(exactInt64);
   if (value === null || typeof value !== 'object') return value;
   const proto: unknown = Object.getPrototypeOf(value);

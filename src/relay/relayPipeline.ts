@@ -61,6 +61,7 @@ export class PipelineFactory {
       return {
         name: `${where}.filter`,
         retry: once,
+        readsOnly: true,
         run: async (message) => ((await predicate(message)) ? undefined : null),
       };
     }
@@ -70,6 +71,7 @@ export class PipelineFactory {
       return {
         name: `${where}.log`,
         retry: once,
+        readsOnly: true,
         run: async (message, context) => {
           const body = fields
             ? Object.fromEntries(fields.map((f) => [f, getPath(message, f)]))

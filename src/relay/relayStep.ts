@@ -26,6 +26,12 @@ export interface RetrySettings {
 export interface RelayStep {
   readonly name: string;
   readonly retry: RetrySettings;
+  /**
+   * The step never changes the message it is given (filters, sinks): the deliverer copies a
+   * change's message only before the first step that may change it, since a dead letter
+   * must carry the change as it arrived.
+   */
+  readonly readsOnly?: boolean;
   run(message: unknown, context: RelayStepContext): Promise<unknown>;
   close?(): Promise<void>;
 }
