@@ -124,6 +124,9 @@ function claimKey(category: string, value: string, secret: string | Uint8Array):
  * unique through claim streams (see `createUniqueValues`); password hashes live in the
  * credential store, referenced from events by an opaque id.
  */
+/** Accounts `get` remembers (the oldest go first beyond this). */
+const ACTIVE_ACCOUNT_CACHE_SIZE = 10_000;
+
 export function createAccounts(options: AccountsOptions): Accounts {
   const { store, credentials, hasher } = options;
   const admins = new Set((options.admins ?? []).map((a) => a.toLowerCase()));
@@ -152,6 +155,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
     staleAfterMs: options.staleClaimMs,
   });
   let dummyHash: Promise<string> | undefined;
+  /** Active accounts as last folded, by user id; each is current while its version is. */
+  const activeAccounts = new Map<string, Account>();
 
   const roleOf = (username: string): Actor['role'] =>
     admins.has(username.toLowerCase()) ? 'admin' : 'user';
@@ -263,8 +268,24 @@ export function createAccounts(options: AccountsOptions): Accounts {
     },
 
     async get(userId) {
+      // Every request with credentials asks this: the stream's version (one indexed read)
+      // says whether the account folded last time is still the current one, so the
+      // events are read and their personal fields decrypted only after a change.
+      const streamId = toUserStream(userId);
+      const cached = activeAccounts.get(userId);
+      if (cached !== undefined) {
+        const info = await store.streamInfo(streamId);
+        if (info.exists && info.version === cached.version) return { ...cached };
+        activeAccounts.delete(userId);
+      }
       const loaded = await load(userId);
-      return loaded.state.status === 'active' ? toAccount(loaded) : undefined;
+      if (loaded.state.status !== 'active') return undefined;
+      const account = toAccount(loaded);
+      if (activeAccounts.size >= ACTIVE_ACCOUNT_CACHE_SIZE) {
+        activeAccounts.delete(activeAccounts.keys().next().value as string);
+      }
+      activeAccounts.set(userId, account);
+      return { ...account };
     },
 
     async idOf(username) {

@@ -143,6 +143,9 @@ export function startProjection(options: StartProjectionOptions): Subscription {
       name: projection.name,
       checkpoints,
       settleOn: 'checkpointed',
+      // Filtered by the subscription before any wrapper's handler: a store that decrypts
+      // personal data for handlers then skips the events this projection ignores.
+      ...(projection.eventTypes !== undefined ? { eventTypes: projection.eventTypes } : {}),
       handler: async (event) => {
         if (projection.eventTypes && !projection.eventTypes.includes(event.type)) return;
         const mark = uow.mark();

@@ -80,12 +80,18 @@ export function startSubscription(
   let positioned = false;
   let saved = -1;
   let lastSaveAt = 0;
+  // Whether the handler ran since the last save. Events the filter skipped change nothing
+  // the handler owns, so a checkpoint-settled waiter need not wait for a save to pass them.
+  let handledSinceSave = false;
   const waiters = new PositionWaiters();
   const started = deferred();
 
+  /** Where `waitFor` callers are served up to: handled, or with `checkpointed` committed. */
+  const settledPosition = (): number =>
+    settleOnCheckpoint && handledSinceSave ? saved : status.position;
   const settleWaiters = (error?: unknown): void => {
     if (error !== undefined) waiters.failAll(error);
-    else waiters.reached(settleOnCheckpoint ? saved : status.position);
+    else waiters.reached(settledPosition());
   };
 
   /**
@@ -124,6 +130,10 @@ export function startSubscription(
     if (!positioned || status.position <= saved) return;
     const now = Date.now();
     if (!force && now - lastSaveAt < o.checkpointIntervalMs) return;
+    // A live batch the filter skipped entirely is saved on the interval, not at once: one
+    // store write per subscription per append elsewhere in the log would cost more than the
+    // replay of skipped events after a crash. (Stopping still saves: `once`.)
+    if (!handledSinceSave && !once && now - lastSaveAt < o.checkpointIntervalMs) return;
     const position = status.position;
     if (once) await checkpoints.save(name, position);
     else
@@ -140,6 +150,7 @@ export function startSubscription(
       );
     saved = position;
     lastSaveAt = now;
+    if (status.position === position) handledSinceSave = false;
     if (settleOnCheckpoint) settleWaiters();
   };
 
@@ -249,7 +260,10 @@ export function startSubscription(
       );
       for (const event of batch) {
         if (signal.aborted) break;
-        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) await deliverTraced(event);
+        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) {
+          handledSinceSave = true;
+          await deliverTraced(event);
+        }
         status.position = event.position;
         status.processed++;
         next = event.position + 1;
@@ -264,10 +278,13 @@ export function startSubscription(
         }
         settleWaiters();
         await source.notifier.wait(o.pollIntervalMs, signal, seen);
+        // The store notifies inside each append: reading at once would read (and commit)
+        // once per append. One turn of the event loop lets the appends of the requests
+        // already received land first, so they are read and committed as one batch.
+        await yieldToEventLoop();
       } else {
         // A local store answers reads in microtasks: without a real turn of the event loop
-        // between full batches, a long catch-up would starve timers, I/O and stop(). (Live,
-        // a short batch is followed by the wait above, and a wake-up is served at once.)
+        // between full batches, a long catch-up would starve timers, I/O and stop().
         await yieldToEventLoop();
       }
     }
@@ -310,7 +327,7 @@ export function startSubscription(
     started: started.promise,
     status: () => ({ ...status }),
     waitFor(position: number, timeoutMs = 30_000): Promise<void> {
-      if ((settleOnCheckpoint ? saved : status.position) >= position) return Promise.resolve();
+      if (settledPosition() >= position) return Promise.resolve();
       if (status.state === 'stopped' || status.state === 'failed') {
         return Promise.reject(
           new EventloomError('SUBSCRIPTION_STOPPED', `Subscription '${name}' is ${status.state}`),

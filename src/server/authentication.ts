@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
@@ -111,8 +111,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   // pays argon2 per request nor trips the login rate limit, while guesses still do.
   const verified = new Map<string, { userId: string; expiresAt: number }>();
   const pending = new Map<string, Promise<Authenticated['actor']>>();
+  // Imported once: a key given as a string would be converted on every request.
+  const cacheKey = createSecretKey(
+    typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : options.secret,
+  );
   const keyOf = (username: string, password: string): string =>
-    createHmac('sha256', options.secret)
+    createHmac('sha256', cacheKey)
       .update(`basic\u0000${username.toLowerCase()}\u0000${password}`)
       .digest('base64url');
 

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ReferenceApp } from '../app/index.js';
 import {
@@ -29,6 +28,7 @@ import { createSessionStore } from './sessionStore.js';
 import { registerSessionRoutes } from './sessionRoutes.js';
 import { registerShopLiveRoutes } from './shopLiveRoutes.js';
 import { registerShopRoutes } from './shopRoutes.js';
+import { requestBodyLimit } from './requestBodyLimit.js';
 import { type DevMailbox, registerDevMailRoutes } from './devMailRoutes.js';
 import { serveWeb } from './staticWeb.js';
 import { registerStoreRoutes } from './storeRoutes.js';
@@ -192,13 +192,10 @@ export function createServer(options: ServerOptions): EventloomServer {
   );
   app.use(
     '/api/*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new HttpProblem('payload-too-large', {
-          detail: `The request body is larger than ${maxBodyBytes} bytes`,
-        });
-      },
+    requestBodyLimit(maxBodyBytes, () => {
+      throw new HttpProblem('payload-too-large', {
+        detail: `The request body is larger than ${maxBodyBytes} bytes`,
+      });
     }),
   );
   app.use('/api/*', csrfGuard({ allowedOrigins: options.allowedOrigins ?? [], trustProxy }));

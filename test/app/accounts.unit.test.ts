@@ -58,6 +58,28 @@ describe('accounts', () => {
     expect((await accounts.authenticate('root', 'password-123'))?.role).toBe('admin');
   });
 
+  it('answers get with the account as it is now, also after another instance on the same store changed or deleted it', async () => {
+    const credentials = createCredentialStore(createMemoryDocuments().async);
+    const other = createAccounts({
+      store,
+      credentials,
+      hasher: testHasher(),
+      claimKeySecret: SECRET,
+    });
+    const { value } = await other.register(input('ada'));
+    const actor = { userId: value.id, username: 'ada', role: 'user' as const };
+    expect(await accounts.get(value.id)).toMatchObject({ name: 'ada', version: 1 });
+    // Asked again unchanged: the same answer, and a copy the caller may change.
+    const again = await accounts.get(value.id);
+    again!.name = 'changed by the caller';
+    expect(await accounts.get(value.id)).toMatchObject({ name: 'ada', version: 1 });
+
+    await other.update(actor, value.id, { name: 'Ada Lovelace' });
+    expect(await accounts.get(value.id)).toMatchObject({ name: 'Ada Lovelace', version: 2 });
+    await other.delete(actor, value.id);
+    expect(await accounts.get(value.id)).toBeUndefined();
+  });
+
   it('keys username and email claim streams by an HMAC with the server secret, not the value or a bare hash', async () => {
     await accounts.register(input('ada', 'Ada@Example.com'));
     const streams = [...new Set((await store.readAll()).map((e) => e.streamId))];

@@ -261,6 +261,64 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
       });
     });
 
+    describe('events the filter skips', () => {
+      const countSaves = (store: EventStore): (() => number[]) => {
+        const saved: number[] = [];
+        const save = store.checkpoints.save.bind(store.checkpoints);
+        store.checkpoints.save = (n, position) => {
+          saved.push(position);
+          return save(n, position);
+        };
+        return () => saved;
+      };
+
+      it('commits the checkpoint of a handled event before a checkpoint-settled waiter resolves', async () => {
+        const store = await fresh();
+        const saves = countSaves(store);
+        const sub = store.subscribe({
+          name: 'deposits',
+          eventTypes: ['Deposited'],
+          settleOn: 'checkpointed',
+          checkpointIntervalMs: 60_000,
+          handler: () => undefined,
+        });
+        await sub.started;
+        const { lastPosition } = await store.appendToStream('acc-1', [deposit(1)]);
+        await sub.waitFor(lastPosition);
+        expect(saves()).toContain(lastPosition);
+        expect(await store.checkpoints.load('deposits')).toBe(lastPosition);
+        await sub.stop();
+      });
+
+      it('serves a checkpoint-settled waiter past skipped events without a store write per batch, and stores the position on stop', async () => {
+        const store = await fresh();
+        const saves = countSaves(store);
+        const handled: number[] = [];
+        const sub = store.subscribe({
+          name: 'deposits',
+          eventTypes: ['Deposited'],
+          settleOn: 'checkpointed',
+          checkpointIntervalMs: 60_000,
+          handler: (e) => void handled.push(e.position),
+        });
+        await sub.started;
+        const { lastPosition: deposited } = await store.appendToStream('acc-1', [deposit(1)]);
+        await sub.waitFor(deposited);
+        const before = saves().length;
+        for (let i = 0; i < 5; i++) {
+          const { lastPosition } = await store.appendToStream('acc-2', [
+            { type: 'Withdrawn', data: { amount: i } },
+          ]);
+          await sub.waitFor(lastPosition);
+        }
+        const last = await store.headPosition();
+        expect(saves().length).toBe(before);
+        await sub.stop();
+        expect(handled).toEqual([deposited]);
+        expect(await store.checkpoints.load('deposits')).toBe(last);
+      });
+    });
+
     describe('catch-up fairness', () => {
       const batches = 6;
       const batchSize = 10;

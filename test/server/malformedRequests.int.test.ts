@@ -64,4 +64,45 @@ describe('malformed requests over a real socket', () => {
       expect(res.text).toBe('');
     }
   });
+
+  it('reads a body whole over a real socket, with Content-Length or chunked, and answers 413 to one over the limit either way', async () => {
+    const post = (headers: string, body: string) =>
+      raw(
+        `POST /api/v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n${headers}\r\n${body}`,
+      );
+    const chunked = (text: string): string => {
+      const half = Math.floor(text.length / 2);
+      return (
+        [text.slice(0, half), text.slice(half)]
+          .map((part) => `${Buffer.byteLength(part).toString(16)}\r\n${part}\r\n`)
+          .join('') + '0\r\n\r\n'
+      );
+    };
+    const user = (name: string) =>
+      JSON.stringify({
+        username: name,
+        email: `${name}@example.com`,
+        name,
+        password: 'correct horse',
+      });
+
+    const sized = user('sized');
+    expect(parse(await post(`Content-Length: ${Buffer.byteLength(sized)}\r\n`, sized)).status).toBe(
+      201,
+    );
+    expect(
+      parse(await post('Transfer-Encoding: chunked\r\n', chunked(user('chunks')))).status,
+    ).toBe(201);
+
+    const big = JSON.stringify({ username: 'big', padding: 'x'.repeat(70 * 1024) });
+    for (const res of [
+      parse(await post(`Content-Length: ${Buffer.byteLength(big)}\r\n`, big)),
+      parse(await post('Transfer-Encoding: chunked\r\n', chunked(big))),
+    ]) {
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toMatchObject({
+        type: 'urn:eventloom:problem:payload-too-large',
+      });
+    }
+  });
 });
