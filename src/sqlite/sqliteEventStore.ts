@@ -113,6 +113,11 @@ const COLUMNS = 'position, event_id, stream_id, version, type, data, metadata, r
  * with several processes on one file: SQLite admits one writer at a time and a position is
  * allocated inside the writer's transaction, so positions commit in order.
  *
+ * Group commit: appends issued while the event loop is busy (e.g. by many concurrent
+ * callers) are committed together in one transaction, in the order they were called, each
+ * in its own savepoint: every caller gets its own result, and a conflict or refused statement
+ * fails only that caller. A lone append waits for no one (no timer).
+ *
  * @example
  * const store = createSqliteEventStore({ path: './data/events.db' });
  * await store.appendToStream('user-1', [{ type: 'UserRegistered', data: { username: 'ada' } }],
