@@ -342,6 +342,7 @@ export function createSqliteEventStore(
 
   let queue: PendingAppend[] = [];
   let drainScheduled = false;
+  let committing = false;
 
   const commitGroup = (group: PendingAppend[]): Settled[] => {
     if (closed) return group.map(() => ({ error: new StoreClosedError('SQLite event store') }));
@@ -364,11 +365,20 @@ export function createSqliteEventStore(
 
   /** Commits every queued append now; other operations call it so they see earlier appends. */
   const flush = (): void => {
+    // A read from inside a commit (an inline projection) must not start another transaction;
+    // what it queued commits in the next turn.
+    if (committing) return;
     drainScheduled = false;
     if (queue.length === 0) return;
     const group = queue;
     queue = [];
-    const settled = commitGroup(group);
+    committing = true;
+    let settled: Settled[];
+    try {
+      settled = commitGroup(group);
+    } finally {
+      committing = false;
+    }
     if (settled.some((s) => 'outcome' in s && s.outcome.written)) notifier.notify();
     group.forEach((p, i) => {
       const s = settled[i] as Settled;
