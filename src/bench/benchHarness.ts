@@ -29,7 +29,41 @@ export interface BenchOptions {
   /** Rounds per workload; the median round counts. */
   rounds: number;
   progress: (message: string) => void;
+  /** Only these workloads run (all when absent); see {@link BENCH_WORKLOADS}. */
+  workloads?: readonly string[];
 }
+
+/** Every backend's workloads, in the order they run; what `--backend`/`--workload` accept. */
+export const BENCH_WORKLOADS: Readonly<Record<string, readonly string[]>> = {
+  sqlite: [
+    'append-single',
+    'append-single-concurrent',
+    'append-batch-100',
+    'read-stream',
+    'read-all',
+    'catch-up',
+    'catch-up-1m',
+    'append-single-personal',
+    'read-all-personal',
+    'append-single-untraced-twice',
+    'append-single-tracing-off',
+    'append-single-tracing-on',
+  ],
+  mongodb: [
+    'append-single',
+    'append-single-concurrent',
+    'append-batch-100',
+    'read-stream',
+    'read-all',
+  ],
+  kafka: ['publish-kafka', 'e2e-latency-kafka'],
+  relay: ['relay-kafka', 'relay-webhook'],
+  http: ['http-command'],
+};
+
+/** Whether `workload` was asked for (every workload is, without a `--workload` filter). */
+export const wanted = (options: Pick<BenchOptions, 'workloads'>, workload: string): boolean =>
+  !options.workloads || options.workloads.includes(workload);
 
 export interface Timed {
   events: number;
@@ -64,6 +98,33 @@ export async function appendSingles(
   return t;
 }
 
+/**
+ * append-single-concurrent: `callers` callers at once, each appending `count / callers` single
+ * events one at a time (awaiting each) to its own streams, each append checking the version.
+ * Does not close the store.
+ */
+export async function appendConcurrently(
+  store: EventStore,
+  count: number,
+  callers = 32,
+  streamsPerCaller = 30,
+): Promise<Timed> {
+  const each = Math.ceil(count / callers);
+  const caller = async (c: number): Promise<void> => {
+    const versions = new Array<number>(streamsPerCaller).fill(0);
+    for (let i = 0; i < each; i++) {
+      const s = i % streamsPerCaller;
+      await store.appendToStream(`cart-${c}-${s}`, [benchPayload(i)], {
+        expectedVersion: versions[s],
+      });
+      versions[s] = (versions[s] as number) + 1;
+    }
+  };
+  return time(each * callers, async () => {
+    await Promise.all(Array.from({ length: callers }, (_, c) => caller(c)));
+  });
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -80,6 +141,7 @@ export async function compare(
   ours: (round: number) => Promise<Timed>,
   baseline: (round: number) => Promise<Timed>,
 ): Promise<BenchRow> {
+  options.progress(`${backend} ${workload}: started (${options.rounds} rounds)`);
   const oursRates: number[] = [];
   const baseRates: number[] = [];
   for (let round = 0; round < options.rounds; round++) {
@@ -95,30 +157,34 @@ export async function compare(
   }
   const eventsPerSec = Math.round(median(oursRates));
   const baselinePerSec = Math.round(median(baseRates));
-  return {
-    backend,
-    workload,
-    eventsPerSec,
-    baselinePerSec,
-    ratio: Math.round((eventsPerSec / baselinePerSec) * 100) / 100,
-  };
+  const ratio = Math.round((eventsPerSec / baselinePerSec) * 100) / 100;
+  options.progress(
+    `${backend} ${workload}: done, eventloom ${eventsPerSec}/s, baseline ${baselinePerSec}/s, ratio ${ratio.toFixed(2)}`,
+  );
+  return { backend, workload, eventsPerSec, baselinePerSec, ratio };
 }
 
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['backend', 'workload', 'events/s', 'baseline/s', 'ratio'];
+  const header = ['backend', 'workload', 'events/s', 'baseline/s', 'ratio', 'notes'];
   const body = rows.map((r) => [
     r.backend,
     r.workload,
     String(r.eventsPerSec),
     String(r.baselinePerSec),
     r.ratio.toFixed(2),
+    Object.entries(r.notes ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((b) => (b[i] as string).length)),
   );
   const line = (cells: string[]): string =>
     cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
-      .join('  ');
+      .map((c, i) =>
+        i < 2 || i === 5 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number),
+      )
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }

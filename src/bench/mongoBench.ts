@@ -2,7 +2,16 @@ import { MongoClient } from 'mongodb';
 import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
 import { createMongoEventStore, type MongoEventStore } from '../mongodb/mongoEventStore.js';
-import { type BenchOptions, type BenchRow, compare, time, benchPayload } from './benchHarness.js';
+import {
+  appendConcurrently,
+  type BenchOptions,
+  type BenchRow,
+  compare,
+  time,
+  type Timed,
+  benchPayload,
+  wanted,
+} from './benchHarness.js';
 
 interface RawEventDoc {
   _id: string;
@@ -76,56 +85,74 @@ export async function runMongoBench(options: BenchOptions & { url: string }): Pr
   try {
     const singles = size(3000);
     const streams = 300;
-    rows.push(
-      await compare(
-        'mongodb',
-        'append-single',
-        options,
-        async () => {
-          const store = await freshStore();
-          const versions = new Array<number>(streams).fill(0);
-          return time(singles, async () => {
-            for (let i = 0; i < singles; i++) {
-              const s = i % streams;
-              await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
-                expectedVersion: versions[s],
-              });
-              versions[s] = (versions[s] as number) + 1;
-            }
-          });
-        },
-        async () => {
-          const raw = await freshRaw();
-          return time(singles, async () => {
-            for (let i = 0; i < singles; i++)
-              await raw.appendOne(`cart-${i % streams}`, benchPayload(i));
-          });
-        },
-      ),
-    );
+    const sequentialBaseline = async (): Promise<Timed> => {
+      const raw = await freshRaw();
+      return time(singles, async () => {
+        for (let i = 0; i < singles; i++)
+          await raw.appendOne(`cart-${i % streams}`, benchPayload(i));
+      });
+    };
+    if (wanted(options, 'append-single'))
+      rows.push(
+        await compare(
+          'mongodb',
+          'append-single',
+          options,
+          async () => {
+            const store = await freshStore();
+            const versions = new Array<number>(streams).fill(0);
+            return time(singles, async () => {
+              for (let i = 0; i < singles; i++) {
+                const s = i % streams;
+                await store.appendToStream(`cart-${s}`, [benchPayload(i)], {
+                  expectedVersion: versions[s],
+                });
+                versions[s] = (versions[s] as number) + 1;
+              }
+            });
+          },
+          sequentialBaseline,
+        ),
+      );
+
+    // 32 callers at once against the raw driver's sequential single appends.
+    if (wanted(options, 'append-single-concurrent'))
+      rows.push({
+        ...(await compare(
+          'mongodb',
+          'append-single-concurrent',
+          options,
+          async () => appendConcurrently(await freshStore(), singles, 32, 10),
+          sequentialBaseline,
+        )),
+        notes: { callers: 32, baseline: 'raw driver, sequential single appends' },
+      });
 
     const batches = Math.max(5, Math.round(size(20_000) / 100));
     const batch = Array.from({ length: 100 }, (_, i) => benchPayload(i));
-    rows.push(
-      await compare(
-        'mongodb',
-        'append-batch-100',
-        options,
-        async () => {
-          const store = await freshStore();
-          return time(batches * 100, async () => {
-            for (let b = 0; b < batches; b++) await store.appendToStream(`order-${b % 30}`, batch);
-          });
-        },
-        async () => {
-          const raw = await freshRaw();
-          return time(batches * 100, async () => {
-            for (let b = 0; b < batches; b++) await raw.appendMany(`order-${b % 30}`, batch);
-          });
-        },
-      ),
-    );
+    if (wanted(options, 'append-batch-100'))
+      rows.push(
+        await compare(
+          'mongodb',
+          'append-batch-100',
+          options,
+          async () => {
+            const store = await freshStore();
+            return time(batches * 100, async () => {
+              for (let b = 0; b < batches; b++)
+                await store.appendToStream(`order-${b % 30}`, batch);
+            });
+          },
+          async () => {
+            const raw = await freshRaw();
+            return time(batches * 100, async () => {
+              for (let b = 0; b < batches; b++) await raw.appendMany(`order-${b % 30}`, batch);
+            });
+          },
+        ),
+      );
 
+    if (!wanted(options, 'read-stream') && !wanted(options, 'read-all')) return rows;
     const readStreams = Math.max(5, Math.round(size(20_000) / 200));
     const store = await freshStore();
     const raw = await freshRaw();
@@ -138,52 +165,54 @@ export async function runMongoBench(options: BenchOptions & { url: string }): Pr
       await raw.appendMany(`ledger-${s}`, events);
     }
     const total = readStreams * 200;
-    rows.push(
-      await compare(
-        'mongodb',
-        'read-stream',
-        options,
-        () =>
-          time(total, async () => {
-            for (let s = 0; s < readStreams; s++) await store.readStream(`ledger-${s}`);
-          }),
-        () =>
-          time(total, async () => {
-            for (let s = 0; s < readStreams; s++)
-              await raw.events
-                .find({ streamId: `ledger-${s}` })
-                .sort({ version: 1 })
-                .toArray();
-          }),
-      ),
-    );
-    rows.push(
-      await compare(
-        'mongodb',
-        'read-all',
-        options,
-        () =>
-          time(total, async () => {
-            for (let from = 0; ;) {
-              const got = await store.readAll({ from, maxCount: 1000 });
-              if (got.length === 0) break;
-              from = (got[got.length - 1] as { position: number }).position + 1;
-            }
-          }),
-        () =>
-          time(total, async () => {
-            for (let from = 0; ;) {
-              const got = await raw.events
-                .find({ position: { $gte: from } })
-                .sort({ position: 1 })
-                .limit(1000)
-                .toArray();
-              if (got.length === 0) break;
-              from = (got[got.length - 1] as RawEventDoc).position + 1;
-            }
-          }),
-      ),
-    );
+    if (wanted(options, 'read-stream'))
+      rows.push(
+        await compare(
+          'mongodb',
+          'read-stream',
+          options,
+          () =>
+            time(total, async () => {
+              for (let s = 0; s < readStreams; s++) await store.readStream(`ledger-${s}`);
+            }),
+          () =>
+            time(total, async () => {
+              for (let s = 0; s < readStreams; s++)
+                await raw.events
+                  .find({ streamId: `ledger-${s}` })
+                  .sort({ version: 1 })
+                  .toArray();
+            }),
+        ),
+      );
+    if (wanted(options, 'read-all'))
+      rows.push(
+        await compare(
+          'mongodb',
+          'read-all',
+          options,
+          () =>
+            time(total, async () => {
+              for (let from = 0; ;) {
+                const got = await store.readAll({ from, maxCount: 1000 });
+                if (got.length === 0) break;
+                from = (got[got.length - 1] as { position: number }).position + 1;
+              }
+            }),
+          () =>
+            time(total, async () => {
+              for (let from = 0; ;) {
+                const got = await raw.events
+                  .find({ position: { $gte: from } })
+                  .sort({ position: 1 })
+                  .limit(1000)
+                  .toArray();
+                if (got.length === 0) break;
+                from = (got[got.length - 1] as RawEventDoc).position + 1;
+              }
+            }),
+        ),
+      );
     return rows;
   } finally {
     for (const name of dbs)

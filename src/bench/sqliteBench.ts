@@ -1,6 +1,8 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { newEventId } from '../core/eventId.js';
 import type { EventData } from '../core/types.js';
@@ -8,13 +10,18 @@ import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/sqliteE
 import { runPersonalDataBench } from './personalDataBench.js';
 import { runTracingBench } from './tracingBench.js';
 import {
+  appendConcurrently,
   appendSingles,
   type BenchOptions,
   type BenchRow,
   compare,
   time,
+  type Timed,
   benchPayload,
+  wanted,
 } from './benchHarness.js';
+import type { CatchUpChildResult } from './catchUpChild.js';
+import { parseRawEventRow, type RawEventRow } from './rawSqliteRows.js';
 
 /**
  * The raw better-sqlite3 baseline: the table an event store needs (id, stream, version,
@@ -74,27 +81,8 @@ class RawSqlite {
     const all = this.db.prepare(
       'SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?',
     );
-    type Row = {
-      position: number;
-      event_id: string;
-      stream_id: string;
-      version: number;
-      type: string;
-      data: string;
-      metadata: string;
-      recorded_at: number;
-    };
-    // The same object a store hands out, built the plainest way.
-    const parse = (r: Row) => ({
-      id: r.event_id,
-      streamId: r.stream_id,
-      type: r.type,
-      data: JSON.parse(r.data) as unknown,
-      metadata: JSON.parse(r.metadata) as unknown,
-      version: r.version,
-      position: r.position,
-      recordedAt: new Date(r.recorded_at),
-    });
+    const parse = parseRawEventRow;
+    type Row = RawEventRow;
     this.readStream = (s) => (byStream.all(s) as Row[]).map(parse);
     this.readAll = (from, max) => (all.all(from, max) as Row[]).map(parse);
   }
@@ -115,53 +103,95 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     // append-single: one event per append to many streams, each append checking the version.
     const singles = n(20_000);
     const streams = 1000;
-    rows.push(
-      await compare(
-        'sqlite',
-        'append-single',
-        options,
-        () => appendSingles(freshStore(), singles, streams),
-        async () => {
-          const raw = freshRaw();
-          const t = await time(singles, () => {
-            for (let i = 0; i < singles; i++)
-              raw.appendOne(`cart-${i % streams}`, benchPayload(i), nextId());
-          });
-          raw.db.close();
-          return t;
-        },
-      ),
-    );
+    const sequentialBaseline = async (): Promise<Timed> => {
+      const raw = freshRaw();
+      const t = await time(singles, () => {
+        for (let i = 0; i < singles; i++)
+          raw.appendOne(`cart-${i % streams}`, benchPayload(i), nextId());
+      });
+      raw.db.close();
+      return t;
+    };
+    if (wanted(options, 'append-single'))
+      rows.push(
+        await compare(
+          'sqlite',
+          'append-single',
+          options,
+          () => appendSingles(freshStore(), singles, streams),
+          sequentialBaseline,
+        ),
+      );
+
+    // append-single-concurrent: 32 callers appending single events at once (group commit)
+    // against the same baseline committing each append on its own, one after the other.
+    if (wanted(options, 'append-single-concurrent'))
+      rows.push({
+        ...(await compare(
+          'sqlite',
+          'append-single-concurrent',
+          options,
+          async () => {
+            const store = freshStore();
+            const t = await appendConcurrently(store, singles, 32);
+            await store.close();
+            return t;
+          },
+          sequentialBaseline,
+        )),
+        notes: { callers: 32, baseline: 'sequential single appends, one transaction each' },
+      });
 
     // append-batch-100: 100 events per append.
     const batches = Math.max(10, Math.round(n(30_000) / 100));
     const batch = Array.from({ length: 100 }, (_, i) => benchPayload(i));
-    rows.push(
-      await compare(
-        'sqlite',
-        'append-batch-100',
-        options,
-        async () => {
-          const store = freshStore();
-          const t = await time(batches * 100, async () => {
-            for (let b = 0; b < batches; b++) await store.appendToStream(`order-${b % 30}`, batch);
-          });
-          await store.close();
-          return t;
-        },
-        async () => {
-          const raw = freshRaw();
-          const t = await time(batches * 100, () => {
-            for (let b = 0; b < batches; b++)
-              raw.appendMany(`order-${b % 30}`, batch, batch.map(nextId));
-          });
-          raw.db.close();
-          return t;
-        },
-      ),
-    );
+    if (wanted(options, 'append-batch-100'))
+      rows.push(
+        await compare(
+          'sqlite',
+          'append-batch-100',
+          options,
+          async () => {
+            const store = freshStore();
+            const t = await time(batches * 100, async () => {
+              for (let b = 0; b < batches; b++)
+                await store.appendToStream(`order-${b % 30}`, batch);
+            });
+            await store.close();
+            return t;
+          },
+          async () => {
+            const raw = freshRaw();
+            const t = await time(batches * 100, () => {
+              for (let b = 0; b < batches; b++)
+                raw.appendMany(`order-${b % 30}`, batch, batch.map(nextId));
+            });
+            raw.db.close();
+            return t;
+          },
+        ),
+      );
 
     // Reads: the same data written once into each side's tables.
+    const reads = ['read-stream', 'read-all', 'catch-up'].filter((w) => wanted(options, w));
+    if (reads.length > 0) await readWorkloads(reads);
+    if (wanted(options, 'catch-up-1m')) rows.push(await catchUpMillion());
+    const personal = ['append-single-personal', 'read-all-personal'];
+    if (personal.some((w) => wanted(options, w)))
+      rows.push(...(await runPersonalDataBench(options, dir)));
+    const tracing = [
+      'append-single-untraced-twice',
+      'append-single-tracing-off',
+      'append-single-tracing-on',
+    ];
+    if (tracing.some((w) => wanted(options, w)))
+      rows.push(...(await runTracingBench(options, dir)));
+    return rows.filter((r) => wanted(options, r.workload));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  async function readWorkloads(reads: string[]): Promise<void> {
     const readStreams = Math.max(10, Math.round(n(40_000) / 200));
     const store = freshStore();
     const raw = freshRaw();
@@ -173,82 +203,135 @@ export async function runSqliteBench(options: BenchOptions): Promise<BenchRow[]>
     }
     const total = readStreams * 200;
 
-    rows.push(
-      await compare(
-        'sqlite',
-        'read-stream',
-        options,
-        () =>
-          time(total, async () => {
-            for (let s = 0; s < readStreams; s++) await store.readStream(`ledger-${s}`);
-          }),
-        () =>
-          time(total, () => {
-            for (let s = 0; s < readStreams; s++) raw.readStream(`ledger-${s}`);
-          }),
-      ),
-    );
+    if (reads.includes('read-stream'))
+      rows.push(
+        await compare(
+          'sqlite',
+          'read-stream',
+          options,
+          () =>
+            time(total, async () => {
+              for (let s = 0; s < readStreams; s++) await store.readStream(`ledger-${s}`);
+            }),
+          () =>
+            time(total, () => {
+              for (let s = 0; s < readStreams; s++) raw.readStream(`ledger-${s}`);
+            }),
+        ),
+      );
 
     const page = 1000;
-    rows.push(
-      await compare(
-        'sqlite',
-        'read-all',
-        options,
-        () =>
-          time(total, async () => {
-            for (let from = 0; ;) {
-              const got = await store.readAll({ from, maxCount: page });
-              if (got.length === 0) break;
-              from = (got[got.length - 1] as { position: number }).position + 1;
-            }
-          }),
-        () =>
-          time(total, () => {
-            for (let from = 0; ;) {
-              const got = raw.readAll(from, page);
-              if (got.length === 0) break;
-              from = (got[got.length - 1] as { position: number }).position + 1;
-            }
-          }),
-      ),
-    );
+    if (reads.includes('read-all'))
+      rows.push(
+        await compare(
+          'sqlite',
+          'read-all',
+          options,
+          () =>
+            time(total, async () => {
+              for (let from = 0; ;) {
+                const got = await store.readAll({ from, maxCount: page });
+                if (got.length === 0) break;
+                from = (got[got.length - 1] as { position: number }).position + 1;
+              }
+            }),
+          () =>
+            time(total, () => {
+              for (let from = 0; ;) {
+                const got = raw.readAll(from, page);
+                if (got.length === 0) break;
+                from = (got[got.length - 1] as { position: number }).position + 1;
+              }
+            }),
+        ),
+      );
 
     // catch-up: a subscriber reading the whole log from the start with the default batch size.
     let subs = 0;
-    rows.push(
-      await compare(
-        'sqlite',
-        'catch-up',
-        options,
-        async () => {
-          let seen = 0;
-          const head = await store.headPosition();
-          const sub = store.subscribe({ name: `bench-${subs++}`, handler: () => void seen++ });
-          const t = await time(total, () => sub.waitFor(head, 600_000));
-          await sub.stop();
-          if (seen !== total) throw new Error(`catch-up saw ${seen} of ${total} events`);
-          return t;
-        },
-        () =>
-          time(total, () => {
+    if (reads.includes('catch-up'))
+      rows.push(
+        await compare(
+          'sqlite',
+          'catch-up',
+          options,
+          async () => {
             let seen = 0;
-            for (let from = 0; ;) {
-              const got = raw.readAll(from, 500);
-              if (got.length === 0) break;
-              for (const _ of got) seen++;
-              from = (got[got.length - 1] as { position: number }).position + 1;
-            }
-            if (seen !== total) throw new Error('baseline catch-up miscounted');
-          }),
-      ),
-    );
+            const head = await store.headPosition();
+            const sub = store.subscribe({ name: `bench-${subs++}`, handler: () => void seen++ });
+            const t = await time(total, () => sub.waitFor(head, 600_000));
+            await sub.stop();
+            if (seen !== total) throw new Error(`catch-up saw ${seen} of ${total} events`);
+            return t;
+          },
+          () =>
+            time(total, () => {
+              let seen = 0;
+              for (let from = 0; ;) {
+                const got = raw.readAll(from, 500);
+                if (got.length === 0) break;
+                for (const _ of got) seen++;
+                from = (got[got.length - 1] as { position: number }).position + 1;
+              }
+              if (seen !== total) throw new Error('baseline catch-up miscounted');
+            }),
+        ),
+      );
     await store.close();
     raw.db.close();
-    rows.push(...(await runPersonalDataBench(options, dir)));
-    rows.push(...(await runTracingBench(options, dir)));
-    return rows;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+
+  /**
+   * catch-up-1m: a subscriber catching up over a million stored events (written beforehand,
+   * untimed), against a raw connection reading the same file's events in order. Each side
+   * runs in its own process (see catchUpChild.ts) so the row reports that side's peak RSS.
+   */
+  async function catchUpMillion(): Promise<BenchRow> {
+    const events = Math.max(1000, Math.round(1_000_000 * options.scale));
+    const path = join(dir, `catch-up-1m-${files++}.db`);
+    options.progress(`sqlite: writing ${events} events for catch-up-1m`);
+    const store = createSqliteEventStore({ path });
+    for (let written = 0; written < events;) {
+      const size = Math.min(5000, events - written);
+      await store.appendToStream(
+        `ledger-${written % 200}`,
+        Array.from({ length: size }, (_, i) => benchPayload(written + i)),
+      );
+      written += size;
+    }
+    await store.close();
+    const peaks = { ours: 0, raw: 0 };
+    const side = (mode: 'ours' | 'raw') => async (): Promise<Timed> => {
+      const r = await runCatchUpChild(mode, path, events);
+      peaks[mode] = Math.max(peaks[mode], r.peakRssMb);
+      return { events, ms: r.ms };
+    };
+    const row = await compare('sqlite', 'catch-up-1m', options, side('ours'), side('raw'));
+    options.progress(
+      `sqlite catch-up-1m: peak RSS eventloom ${peaks.ours} MB, baseline ${peaks.raw} MB`,
+    );
+    return {
+      ...row,
+      notes: { events, peakRssMb: peaks.ours, baselinePeakRssMb: peaks.raw },
+    };
+  }
+}
+
+const catchUpChild = fileURLToPath(new URL('./catchUpChild.js', import.meta.url));
+
+function runCatchUpChild(
+  mode: 'ours' | 'raw',
+  path: string,
+  events: number,
+): Promise<CatchUpChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(catchUpChild, [mode, path, String(events)], { stdio: 'inherit' });
+    let result: CatchUpChildResult | undefined;
+    child.on('message', (m) => void (result = m as CatchUpChildResult));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      result
+        ? resolve(result)
+        : reject(new Error(`the catch-up-1m ${mode} process exited with code ${code}`)),
+    );
+  });
 }

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { isEventloomError, ValidationError } from '../core/errors.js';
-import { formatTable, type BenchRow } from '../bench/benchHarness.js';
+import { isEventloomError } from '../core/errors.js';
+import type { BenchCommandOptions } from './benchCommand.js';
 import { cliLogger } from './cliLogger.js';
 import { registerRelayCommand } from './relayCommand.js';
 import { registerProjectionsCommand } from './projectionsCommand.js';
@@ -84,71 +84,13 @@ export function buildProgram(): Command {
       'comma-separated backends: sqlite, mongodb (MONGODB_URL), kafka (KAFKA_BROKERS), relay (both), http',
       'sqlite',
     )
-    .action(async (opts: { json?: boolean; scale: number; rounds: number; backend: string }) => {
-      const log = cliLogger();
-      const rows: BenchRow[] = [];
-      const progress = (message: string): void => log.info({ component: 'bench' }, message);
-      for (const backend of opts.backend.split(',').map((b) => b.trim())) {
-        if (backend === 'sqlite') {
-          const { runSqliteBench } = await import('../bench/sqliteBench.js');
-          rows.push(
-            ...(await runSqliteBench({
-              scale: opts.scale,
-              rounds: Math.max(1, opts.rounds),
-              progress,
-            })),
-          );
-        } else if (backend === 'mongodb') {
-          const { runMongoBench } = await import('../bench/mongoBench.js');
-          const url = process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017';
-          rows.push(
-            ...(await runMongoBench({
-              url,
-              scale: opts.scale,
-              rounds: Math.max(1, opts.rounds),
-              progress,
-            })),
-          );
-        } else if (backend === 'relay') {
-          const { runRelayBench } = await import('../bench/relayBench.js');
-          rows.push(
-            ...(await runRelayBench({
-              mongoUrl: process.env.MONGODB_URL ?? 'mongodb://127.0.0.1:27017',
-              brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-              scale: opts.scale,
-              rounds: Math.max(1, opts.rounds),
-              progress,
-            })),
-          );
-        } else if (backend === 'kafka') {
-          const { runKafkaBench } = await import('../bench/kafkaBench.js');
-          rows.push(
-            ...(await runKafkaBench({
-              brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
-              scale: opts.scale,
-              rounds: Math.max(1, opts.rounds),
-              progress,
-            })),
-          );
-        } else if (backend === 'http') {
-          const { runHttpBench } = await import('../bench/httpBench.js');
-          rows.push(
-            ...(await runHttpBench({
-              scale: opts.scale,
-              rounds: Math.max(1, opts.rounds),
-              progress,
-            })),
-          );
-        } else {
-          throw new ValidationError(
-            '--backend',
-            `unknown backend '${backend}'; available: sqlite, mongodb, kafka, relay, http`,
-          );
-        }
-      }
-      process.stdout.write(
-        opts.json ? JSON.stringify({ rows }, null, 2) + '\n' : formatTable(rows) + '\n',
-      );
+    .option(
+      '--workload <names>',
+      'comma-separated workloads to run (default: all of the chosen backends), e.g. append-single,catch-up-1m',
+    )
+    .action(async (opts: BenchCommandOptions) => {
+      const { benchCommand } = await import('./benchCommand.js');
+      await benchCommand(opts, cliLogger());
     });
 
   program

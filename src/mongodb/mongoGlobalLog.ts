@@ -151,16 +151,54 @@ export function createMongoGlobalLog(
     return { events: out, through: expect - 1, lastEvent };
   };
 
+  const incrementCounter = async (count: number): Promise<number> => {
+    const counter = await c.counters.findOneAndUpdate(
+      { _id: 'position' },
+      { $inc: { value: count } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    if (!counter)
+      throw new StoreUnavailableError('The position counter could not be read back; retry');
+    return counter.value;
+  };
+
+  interface Reservation {
+    count: number;
+    resolve: (last: number) => void;
+    reject: (error: unknown) => void;
+  }
+  let queued: Reservation[] = [];
+  let inFlight = false;
+  /**
+   * One round trip to the counter at a time: reservations that arrive while one is on the
+   * wire share the next `$inc` of their summed counts and split its range in arrival order.
+   * Concurrent appends then cost one counter round trip per group instead of one each (they
+   * would queue on the counter document's lock on the server anyway); a lone one goes at once.
+   */
+  const reserveQueued = async (): Promise<void> => {
+    while (queued.length > 0) {
+      const group = queued;
+      queued = [];
+      const total = group.reduce((sum, r) => sum + r.count, 0);
+      try {
+        let last = (await incrementCounter(total)) - total;
+        for (const r of group) r.resolve((last += r.count));
+      } catch (error) {
+        for (const r of group) r.reject(error);
+      }
+    }
+    inFlight = false;
+  };
+
   return {
-    async reserve(count) {
-      const counter = await c.counters.findOneAndUpdate(
-        { _id: 'position' },
-        { $inc: { value: count } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (!counter)
-        throw new StoreUnavailableError('The position counter could not be read back; retry');
-      return counter.value;
+    reserve(count) {
+      return new Promise<number>((resolve, reject) => {
+        queued.push({ count, resolve, reject });
+        if (!inFlight) {
+          inFlight = true;
+          void reserveQueued();
+        }
+      });
     },
 
     async release(first, last) {

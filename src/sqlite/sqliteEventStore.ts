@@ -113,6 +113,11 @@ const COLUMNS = 'position, event_id, stream_id, version, type, data, metadata, r
  * with several processes on one file: SQLite admits one writer at a time and a position is
  * allocated inside the writer's transaction, so positions commit in order.
  *
+ * Group commit: appends issued while the event loop is busy (e.g. by many concurrent
+ * callers) are committed together in one transaction, in the order they were called, each
+ * in its own savepoint: every caller gets its own result, and a conflict or refused statement
+ * fails only that caller. A lone append waits for no one (no timer).
+ *
  * @example
  * const store = createSqliteEventStore({ path: './data/events.db' });
  * await store.appendToStream('user-1', [{ type: 'UserRegistered', data: { username: 'ada' } }],
@@ -279,11 +284,108 @@ export function createSqliteEventStore(
     new Promise<T>((resolve) => {
       ensureOpen();
       try {
+        flush();
         resolve(fn());
       } catch (error) {
         throw translateSqliteError(error, context, path);
       }
     });
+
+  interface PendingAppend {
+    streamId: string;
+    expected: ExpectedVersion;
+    batch: NormalizedEvent[];
+    plain: readonly EventData[] | undefined;
+    context: string;
+    resolve: (result: AppendResult) => void;
+    reject: (error: unknown) => void;
+  }
+  type Settled = { outcome: AppendOutcome } | { error: unknown };
+
+  /** What a failed append means for its caller (a retried append that did commit is no failure). */
+  const settleFailure = (p: PendingAppend, error: unknown): Settled => {
+    if (isUniqueViolation(error, 'event_id')) {
+      try {
+        const row = stmts.stream.get(p.streamId) as StreamRow | undefined;
+        const reappend = reappendOf(p.streamId, p.expected, p.batch, row);
+        if (reappend) return { outcome: { result: reappend, written: false } };
+      } catch (refusal) {
+        return { error: translateSqliteError(refusal, p.context, path) };
+      }
+    }
+    if (isUniqueViolation(error, 'stream_id')) {
+      // Cannot happen while SQLite serializes writers; mapped anyway so a broken
+      // invariant still surfaces as the typed conflict callers handle.
+      const info = infoOf(p.streamId, stmts.stream.get(p.streamId) as StreamRow | undefined);
+      return {
+        error: new ConcurrencyError(p.streamId, p.expected, info.version, { cause: error }),
+      };
+    }
+    return { error: translateSqliteError(error, p.context, path) };
+  };
+
+  // Group commit: appends queued while the event loop was busy share one transaction. Each
+  // runs in its own savepoint (appendTx nested in a transaction is one), so a conflict or a
+  // failed statement undoes that append only and fails only its caller.
+  const groupTx = db.transaction((group: PendingAppend[]): Settled[] =>
+    group.map((p) => {
+      try {
+        return { outcome: appendTx(p.streamId, p.expected, p.batch, p.plain) };
+      } catch (error) {
+        // SQLite rolled the whole transaction back (disk full, I/O error): nothing of the group
+        // stands, so it must fail as a whole rather than go on outside a transaction.
+        if (!db.inTransaction) throw error;
+        return settleFailure(p, error);
+      }
+    }),
+  );
+
+  let queue: PendingAppend[] = [];
+  let drainScheduled = false;
+  let committing = false;
+
+  const commitGroup = (group: PendingAppend[]): Settled[] => {
+    if (closed) return group.map(() => ({ error: new StoreClosedError('SQLite event store') }));
+    if (group.length === 1) {
+      // Alone: no savepoint to pay for; the transaction itself is the unit.
+      const p = group[0] as PendingAppend;
+      try {
+        return [{ outcome: appendTx.immediate(p.streamId, p.expected, p.batch, p.plain) }];
+      } catch (error) {
+        return [settleFailure(p, error)];
+      }
+    }
+    try {
+      return groupTx.immediate(group);
+    } catch (error) {
+      // BEGIN or COMMIT failed (busy, closed, I/O): none of the group was written.
+      return group.map((p) => ({ error: translateSqliteError(error, p.context, path) }));
+    }
+  };
+
+  /** Commits every queued append now; other operations call it so they see earlier appends. */
+  const flush = (): void => {
+    // A read from inside a commit (an inline projection) must not start another transaction;
+    // what it queued commits in the next turn.
+    if (committing) return;
+    drainScheduled = false;
+    if (queue.length === 0) return;
+    const group = queue;
+    queue = [];
+    committing = true;
+    let settled: Settled[];
+    try {
+      settled = commitGroup(group);
+    } finally {
+      committing = false;
+    }
+    if (settled.some((s) => 'outcome' in s && s.outcome.written)) notifier.notify();
+    group.forEach((p, i) => {
+      const s = settled[i] as Settled;
+      if ('outcome' in s) p.resolve(s.outcome.result);
+      else p.reject(s.error);
+    });
+  };
 
   const append = (
     streamId: string,
@@ -291,31 +393,27 @@ export function createSqliteEventStore(
     opts: AppendOptions = {},
     plain?: readonly EventData[],
   ): Promise<AppendResult> =>
-    guarded(`Appending to stream '${String(streamId)}'`, () => {
-      validateStreamId(streamId);
-      validateWriteOptions(opts);
-      const expected = opts.expectedVersion ?? 'any';
-      validateExpectedVersion(expected);
-      const batch = normalizeEvents(events, newEventId, maxBatchSize);
-      let outcome: AppendOutcome;
+    new Promise<AppendResult>((resolve, reject) => {
+      ensureOpen();
+      const context = `Appending to stream '${String(streamId)}'`;
+      let pending: PendingAppend;
       try {
-        outcome = appendTx.immediate(streamId, expected, batch, plain);
+        validateStreamId(streamId);
+        validateWriteOptions(opts);
+        const expected = opts.expectedVersion ?? 'any';
+        validateExpectedVersion(expected);
+        const batch = normalizeEvents(events, newEventId, maxBatchSize);
+        pending = { streamId, expected, batch, plain, context, resolve, reject };
       } catch (error) {
-        if (isUniqueViolation(error, 'event_id')) {
-          const row = stmts.stream.get(streamId) as StreamRow | undefined;
-          const reappend = reappendOf(streamId, expected, batch, row);
-          if (reappend) return reappend;
-        }
-        if (isUniqueViolation(error, 'stream_id')) {
-          // Cannot happen while SQLite serializes writers; mapped anyway so a broken
-          // invariant still surfaces as the typed conflict callers handle.
-          const info = infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
-          throw new ConcurrencyError(streamId, expected, info.version, { cause: error });
-        }
-        throw error;
+        throw translateSqliteError(error, context, path);
       }
-      if (outcome.written) notifier.notify();
-      return outcome.result;
+      queue.push(pending);
+      // No timer: a lone append commits at the end of this turn of the microtask queue; what
+      // other callers queue in the same turn joins it.
+      if (!drainScheduled) {
+        drainScheduled = true;
+        queueMicrotask(flush);
+      }
     });
 
   const store: SqliteEventStore = {
@@ -381,12 +479,15 @@ export function createSqliteEventStore(
 
     subscribe(subOptions: SubscribeOptions): Subscription {
       ensureOpen();
+      flush();
       return host.subscribe(subOptions);
     },
 
     async close(): Promise<void> {
       if (closed) return;
+      flush();
       await host.stopAll();
+      flush();
       closed = true;
       db.close();
     },

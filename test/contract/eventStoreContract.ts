@@ -459,6 +459,42 @@ export function eventStoreContract(name: string, harness: ContractHarness): void
         for (let i = 1; i < seen.length; i++)
           expect(seen[i]!.position).toBeGreaterThan(seen[i - 1]!.position);
       });
+      it('gives each of many concurrent appends to distinct streams its own versions and positions, in a gap-free order', async () => {
+        const store = await fresh();
+        const callers = 32;
+        const rounds = Math.max(2, Math.round(4 * scale));
+        const results = await Promise.all(
+          Array.from({ length: callers }, async (_, c) => {
+            const mine: { streamId: string; version: number; lastPosition: number }[] = [];
+            for (let r = 0; r < rounds; r++) {
+              const streamId = `many-${c}`;
+              const count = (c % 3) + 1;
+              const got = await store.appendToStream(
+                streamId,
+                Array.from({ length: count }, (_, i) => ev('Many', { c, r, i })),
+                { expectedVersion: r === 0 ? 'no_stream' : mine.at(-1)!.version },
+              );
+              expect(got.nextExpectedVersion).toBe((r + 1) * count);
+              mine.push({
+                streamId,
+                version: got.nextExpectedVersion,
+                lastPosition: got.lastPosition,
+              });
+            }
+            return mine;
+          }),
+        );
+        const all = await store.readAll();
+        expect(all.map((e) => e.position)).toEqual(all.map((_, i) => all[0]!.position + i));
+        const at = new Map(all.map((e) => [e.position, e]));
+        for (const r of results.flat()) {
+          // Each caller's result names where its own last event landed.
+          expect(at.get(r.lastPosition)).toMatchObject({
+            streamId: r.streamId,
+            version: r.version,
+          });
+        }
+      });
     });
 
     describe('subscriptions', () => {

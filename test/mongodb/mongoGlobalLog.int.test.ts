@@ -126,4 +126,45 @@ describe.skipIf(!available)('MongoDB global log', () => {
     await expect.poll(async () => positions(await log.read(0, undefined))).toEqual([2]);
     await expect(log.release(last, last)).resolves.toBeUndefined();
   });
+
+  it('reserves for appends that queue while a reservation is in flight in one round trip, each its own range', async () => {
+    const monitored = await MongoClient.connect(MONGODB_URL, { monitorCommands: true });
+    try {
+      let counterCalls = 0;
+      monitored.on('commandStarted', (e) => {
+        if (e.commandName === 'findAndModify') counterCalls++;
+      });
+      const log = createMongoGlobalLog(collectionsOf(monitored.db(dbName), `log${prefix}`), {
+        gapTimeoutMs: 60_000,
+        notice: () => undefined,
+      });
+      const counts = [1, 3, 2, 1, 5, 1, 2, 1];
+      const lasts = await Promise.all(counts.map((n) => log.reserve(n)));
+      // The first goes at once; the seven that queued behind it share the next round trip.
+      expect(counterCalls).toBe(2);
+      const ranges = lasts.map((last, i) => [last - counts[i]! + 1, last]);
+      expect(ranges).toEqual([
+        [1, 1],
+        [2, 4],
+        [5, 6],
+        [7, 7],
+        [8, 12],
+        [13, 13],
+        [14, 15],
+        [16, 16],
+      ]);
+      await expect(log.reserve(2)).resolves.toBe(18);
+    } finally {
+      await monitored.close();
+    }
+  });
+
+  it('fails every reservation that shared a failed round trip, and the next one reserves afresh', async () => {
+    const log = open();
+    await c.counters.insertOne({ _id: 'position', value: 'not a number' as unknown as number });
+    const failed = await Promise.allSettled([log.reserve(1), log.reserve(2), log.reserve(1)]);
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    await c.counters.updateOne({ _id: 'position' }, { $set: { value: 10 } });
+    await expect(log.reserve(3)).resolves.toBe(13);
+  });
 });
