@@ -10,7 +10,7 @@ import { type Document, MongoClient, Timestamp } from 'mongodb';
 import { noopLogger } from '../core/logger.js';
 import { parseRelayConfig } from '../relay/parseRelayConfig.js';
 import { startRelay } from '../relay/relayRunner.js';
-import { type BenchOptions, type BenchRow, compare, type Timed } from './benchHarness.js';
+import { type BenchOptions, type BenchRow, compare, type Timed, wanted } from './benchHarness.js';
 import { sleep } from '../core/async.js';
 
 export type RelayWorkload = 'relay-kafka' | 'relay-webhook';
@@ -18,8 +18,6 @@ export type RelayWorkload = 'relay-kafka' | 'relay-webhook';
 export interface RelayBenchOptions extends BenchOptions {
   mongoUrl: string;
   brokers: string;
-  /** Default: both. */
-  workloads?: readonly RelayWorkload[];
 }
 
 interface Sink {
@@ -178,7 +176,7 @@ export async function runRelayBench(options: RelayBenchOptions): Promise<BenchRo
   };
 
   const rows: BenchRow[] = [];
-  const want = (w: RelayWorkload): boolean => !options.workloads || options.workloads.includes(w);
+  const want = (w: RelayWorkload): boolean => wanted(options, w);
   try {
     if (want('relay-kafka')) rows.push(await kafkaRow());
     if (want('relay-webhook')) rows.push(await webhookRow());
