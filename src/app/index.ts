@@ -85,6 +85,7 @@ export type {
   StockChange,
   StockReservation,
 } from './productDecider.js';
+export type { ProductAddedBy } from './productDecider.js';
 export { ORDER_STATUSES, orderDecider, orderTimeline, PAYMENT_METHODS } from './orderDecider.js';
 export type {
   OrderCommand,
@@ -97,6 +98,7 @@ export type {
 } from './orderDecider.js';
 export { uniqueValueDecider } from './uniqueValueDecider.js';
 export type { UniqueValueCommand, UniqueValueEvent } from './uniqueValueDecider.js';
+export type { UniqueValueState } from './uniqueValueDecider.js';
 
 export {
   APP_PROJECTIONS,

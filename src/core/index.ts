@@ -126,6 +126,7 @@ export type {
   ProjectionTarget,
   SyncDocumentStore,
 } from './readModel.js';
+export type { DocumentClaim } from './readModel.js';
 
 export { personalData } from './personalData.js';
 export type {
@@ -136,6 +137,7 @@ export type {
   PersonalFieldName,
   ResolvedPersonalRule,
 } from './personalData.js';
+export type { AnyEvent } from './personalData.js';
 export { parseKeyEncryptionKey } from './keyStore.js';
 export type {
   DataKeyRecord,
@@ -212,6 +214,7 @@ export type {
   WorkflowTimerLoop,
   WorkflowTimerLoopOptions,
 } from './workflowTimerLoop.js';
+export type { WorkflowTimerSettings } from './workflowTimerLoop.js';
 export { createWorkflowTimerIndex, WORKFLOW_TIMERS_COLLECTION } from './workflowTimers.js';
 export type { DueTimer, WorkflowTimerIndex } from './workflowTimers.js';
 export {

@@ -1,6 +1,7 @@
 import { ValidationError } from './errors.js';
 
-type AnyEvent = { type: string; data: unknown };
+/** The shape personal-data rules apply to: any event with a type and its data. */
+export type AnyEvent = { type: string; data: unknown };
 
 /** The top-level field names of an event's data, as a union of string literals. */
 export type PersonalFieldName<D> = D extends object ? Extract<keyof D, string> : never;

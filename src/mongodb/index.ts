@@ -6,6 +6,7 @@ export type {
 } from './mongoEventStore.js';
 export { createMongoCheckpointStore } from './mongoCheckpointStore.js';
 export { createMongoSnapshotStore } from './mongoSnapshotStore.js';
+export type { CheckpointDoc, ParkedDoc, SnapshotDoc } from './mongoSchema.js';
 export { createMongoProjectionTarget } from './mongoDocumentStore.js';
 export type { MongoProjectionTargetOptions } from './mongoDocumentStore.js';
 export { createMongoKeyStore } from './mongoKeyStore.js';

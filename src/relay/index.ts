@@ -28,6 +28,9 @@ export type { RelayHandle, RelayState, RelayStatus, StartRelayOptions } from './
 export { listDeadLetters, replayDeadLetters } from './relayDeadLetters.js';
 export type { ReplayResult } from './relayDeadLetters.js';
 export type { ChangeMessage, RelayChange } from './relayChange.js';
+export type { ResumePoint, SnapshotProgress } from './relayChange.js';
+export type { RelayMetrics } from './relayMetrics.js';
+export type { SubstituteEnvOptions } from './relayEnv.js';
 export type { DeadLetter, RelayCheckpoint } from './relayStateStore.js';
 export type { CustomStepFactory, CustomStepFunction, RelayStepContext } from './relayStep.js';
 export { isRetryableStepFailure, RelayStepError } from './relayErrors.js';

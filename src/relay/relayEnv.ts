@@ -2,7 +2,7 @@ import { ConfigurationError } from '../core/errors.js';
 
 const REFERENCE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g;
 
-/** Options of {@link substituteEnv}. */
+/** How {@link loadRelayConfig} substitutes `${VAR}` in a config. */
 export interface SubstituteEnvOptions {
   /**
    * `optional`: a missing variable inside a pipeline stays written as it is (for commands

@@ -126,8 +126,18 @@ export async function createMongoSource(
     failure = reject;
   });
   failed.catch(() => undefined);
+  let closing: Promise<void> | undefined;
+  const closeClient = (): Promise<void> =>
+    (closing ??= owned ? client.close().catch(() => undefined) : Promise.resolve());
   const onStop = (): void => {
+    // Closed streams are not resumed when their pending read fails.
     for (const s of openStreams) void s.close().catch(() => undefined);
+    // A getMore waits on the server up to maxAwaitTimeMS (longer on a loaded server), and
+    // closing a stream only sends killCursors; MongoDB interrupts the getMore for it, the
+    // stand-in does not. Closing our own client fails every pending read at once (the
+    // driver closes checked-out connections) and ends the sessions, which frees the
+    // server's cursors.
+    void closeClient();
   };
   signal.addEventListener('abort', onStop, { once: true });
 
@@ -357,7 +367,8 @@ export async function createMongoSource(
     });
     const run = runStream(spec, startTime, snapshotIfNew, ready).catch((error: unknown) => {
       ready();
-      failure?.(error);
+      // After a stop, reads fail because the client was closed: that is no failure.
+      if (!signal.aborted) failure?.(error);
     });
     runners.push(run);
     return Promise.race([initialized, run]);
@@ -399,7 +410,9 @@ export async function createMongoSource(
     }
   } else {
     runners.push(
-      discover(config.discoveryIntervalMs ?? 2000).catch((error: unknown) => failure?.(error)),
+      discover(config.discoveryIntervalMs ?? 2000).catch((error: unknown) => {
+        if (!signal.aborted) failure?.(error);
+      }),
     );
   }
 
@@ -421,6 +434,7 @@ export async function createMongoSource(
           }
         }
       } catch (error) {
+        if (signal.aborted) break;
         log.warn({ error: errorMessage(error) }, 'listing collections failed; retrying');
         await sleep(intervalMs, signal);
         continue;
@@ -469,7 +483,7 @@ export async function createMongoSource(
     },
     async close() {
       signal.removeEventListener('abort', onStop);
-      if (owned) await client.close().catch(() => undefined);
+      await closeClient();
     },
   };
 }

@@ -7,7 +7,7 @@ import type {
   RelayStateStore,
 } from './relayStateStore.js';
 
-interface CheckpointDoc extends Document {
+interface RelayCheckpointDoc extends Document {
   _id: string;
   relay: string;
   streamKey: string;
@@ -52,13 +52,13 @@ export async function createMongoRelayState(options: {
     options.client ?? new MongoClient(options.url as string, { serverSelectionTimeoutMS: 10_000 });
   if (owned) await client.connect();
   const db = client.db(options.database);
-  const checkpoints: Collection<CheckpointDoc> = db.collection('checkpoints');
+  const checkpoints: Collection<RelayCheckpointDoc> = db.collection('checkpoints');
   const deadLetters: Collection<DeadLetterDoc> = db.collection('dead_letters');
   const leases: Collection<LeaseDoc> = db.collection('leases');
   const relay = options.relay;
   const id = (key: string): string => `${relay}/${key}`;
 
-  const toCheckpoint = (doc: CheckpointDoc): RelayCheckpoint => ({
+  const toCheckpoint = (doc: RelayCheckpointDoc): RelayCheckpoint => ({
     streamKey: doc.streamKey,
     updatedAt: doc.updatedAt,
     ...(doc.token ? { token: doc.token } : {}),
@@ -86,7 +86,7 @@ export async function createMongoRelayState(options: {
       return doc ? toCheckpoint(doc) : undefined;
     },
     async saveCheckpoint(cp) {
-      const doc: CheckpointDoc = {
+      const doc: RelayCheckpointDoc = {
         _id: id(cp.streamKey),
         relay,
         streamKey: cp.streamKey,

@@ -232,6 +232,8 @@ export async function startRelay(
     isOwnDeadPredecessor(holder, instance),
   );
   const stopping = new AbortController();
+  /** When stopping began, for the final log line. */
+  let stoppingSince: number | undefined;
 
   /** One term as the active relay; resolves when it ends (stop, lease lost) or rejects (failure). */
   const serveTerm = async (): Promise<'stopped' | 'lost'> => {
@@ -299,6 +301,7 @@ export async function startRelay(
     } catch (e) {
       error = e;
     } finally {
+      if (outcome === 'stopped' && error === undefined) stoppingSince ??= Date.now();
       metrics.active = false;
       if (state !== 'failed') state = 'stopping';
       term.abort();
@@ -346,7 +349,11 @@ export async function startRelay(
     }
   };
   const done = run();
-  done.catch(() => undefined);
+  // Keep /health answering 'failed' until the run settled, for supervisors; then close.
+  const finished = done.finally(closeOps).then(() => {
+    log.info({ stoppingMs: Date.now() - (stoppingSince ?? Date.now()) }, 'relay stopped');
+  });
+  finished.catch(() => undefined);
 
   return {
     name,
@@ -354,17 +361,14 @@ export async function startRelay(
     port: ops?.port,
     metrics,
     status,
-    done: done.finally(async () => {
-      // Keep /health answering 'failed' a moment for supervisors; then close.
-      await closeOps();
-    }),
+    done: finished,
     async stop() {
       if (!stopping.signal.aborted) {
+        stoppingSince ??= Date.now();
         log.info({}, 'relay stopping: finishing in-flight deliveries');
         stopping.abort();
       }
-      await done.catch(() => undefined);
-      await closeOps();
+      await finished.catch(() => undefined);
     },
   };
 }

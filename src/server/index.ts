@@ -22,3 +22,9 @@ export type {
 export { countingStore } from './countingStore.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
+export type { Gauge } from './metrics.js';
+export type { AppServicesConfig } from '../app/services/appService.js';
+export type { ApiEnv, Authenticated } from './apiEnv.js';
+export type { DevMailbox } from './devMailRoutes.js';
+export type { LoginRateLimitOptions } from './loginRateLimiter.js';
+export type { AnyWorkflow } from './workflowRoutes.js';

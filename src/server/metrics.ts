@@ -9,14 +9,12 @@ import {
 /** Buckets of the request latency histogram, in seconds. */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type Labels = Record<string, string>;
-
 /** A gauge whose samples are computed when /metrics is scraped. */
 export interface Gauge {
   name: string;
   help: string;
   labelNames: readonly string[];
-  samples: { labels: Labels; value: number }[];
+  samples: { labels: Record<string, string>; value: number }[];
 }
 
 export interface Metrics {
