@@ -75,21 +75,6 @@ describe.skipIf(!available)('relay start-up and shutdown (real CLI)', () => {
     expect(await first.terminate(), first.output()).toBe(0);
   }, 60_000);
 
-  it('an idle relay exits promptly on SIGTERM: shutdown does not sit out a bounded wait', async () => {
-    const relay = start(config({ server: false }).file);
-    await expect.poll(() => relay.output(), { timeout: 20_000 }).toContain('relay active');
-    // Give the per-collection stream a moment to be opened and idle.
-    await expect.poll(() => relay.output(), { timeout: 20_000 }).toContain('watching MongoDB');
-    const started = Date.now();
-    relay.child.kill('SIGTERM');
-    // Before the fix a 5 s timer outlived the shutdown and held the process up.
-    const outcome = await Promise.race([
-      relay.exited,
-      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 3000)),
-    ]);
-    expect(outcome, `${Date.now() - started} ms\n${relay.output()}`).toBe(0);
-  }, 60_000);
-
   it('a SIGKILLed relay restarted takes its own lease back at once, while a second live relay still waits', async () => {
     // A ttl far longer than the test: only taking over early can pass.
     const { name, file } = config({ lease: { ttlMs: 120_000 }, server: false });
