@@ -43,6 +43,7 @@ import { createSqliteCheckpointStore } from './sqliteCheckpointStore.js';
 import { createSqliteDocuments, type SqliteDocuments } from './sqliteDocumentStore.js';
 import { isUniqueViolation, translateSqliteError } from './sqliteErrors.js';
 import { configureConnection, type Durability, ensureSchema } from './sqliteSchema.js';
+import { RecentRows } from './recentRows.js';
 import { createSqliteKeyStore } from './sqliteKeyStore.js';
 import { createSqliteSnapshotStore } from './sqliteSnapshotStore.js';
 
@@ -106,6 +107,9 @@ const toEvent = (r: EventRow): RecordedEvent => ({
   recordedAt: new Date(r.recorded_at),
 });
 
+/** How many of its latest committed events the store keeps for live subscribers' reads. */
+const RECENT_ROWS = 512;
+
 const COLUMNS = 'position, event_id, stream_id, version, type, data, metadata, recorded_at';
 
 /**
@@ -167,7 +171,10 @@ export function createSqliteEventStore(
       `SELECT ${COLUMNS} FROM eventloom_events WHERE position >= ? ORDER BY position LIMIT ?`,
     ),
     head: db.prepare('SELECT COALESCE(MAX(position), 0) FROM eventloom_events').pluck(),
+    dataVersion: db.prepare('PRAGMA data_version').pluck(),
   };
+  // Every live subscriber reads the tail after each append: serve it from memory (see RecentRows).
+  const recent = new RecentRows<EventRow>(RECENT_ROWS);
   const lookupIds = (ids: readonly string[]): StoredEventRef[] => {
     let stmt = stmts.byIds.get(ids.length);
     if (!stmt) {
@@ -197,6 +204,8 @@ export function createSqliteEventStore(
     deleted: row !== undefined && row.deleted_up_to > 0 && row.version === row.deleted_up_to,
   });
 
+  const readDataVersion = (): number => stmts.dataVersion.get() as number;
+
   const checkpoints = createSqliteCheckpointStore(db);
   const snapshots = createSqliteSnapshotStore(db);
   const documents = createSqliteDocuments(db);
@@ -213,7 +222,12 @@ export function createSqliteEventStore(
   );
   let closed = false;
 
-  type AppendOutcome = { result: AppendResult; written: boolean };
+  type AppendOutcome = {
+    result: AppendResult;
+    /** What it wrote; none for a retried append whose events had already committed. */
+    rows?: EventRow[];
+    dataVersion?: number;
+  };
 
   const appendTx = db.transaction(
     (
@@ -229,18 +243,29 @@ export function createSqliteEventStore(
       } catch (conflict) {
         // A retried append of events that did commit is not a conflict.
         const reappend = reappendOf(streamId, expected, batch, row);
-        if (reappend) return { result: reappend, written: false };
+        if (reappend) return { result: reappend };
         throw conflict;
       }
       const now = Date.now();
       let position = 0;
       let version = info.version;
+      const rows: EventRow[] = [];
       for (const e of batch) {
         version++;
         position = Number(
           stmts.insert.run(e.id, streamId, version, e.type, e.data, e.metadata, now)
             .lastInsertRowid,
         );
+        rows.push({
+          position,
+          event_id: e.id,
+          stream_id: streamId,
+          version,
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+          recorded_at: now,
+        });
       }
       stmts.upsertStream.run(streamId, version);
       if (inline.length > 0) {
@@ -257,7 +282,11 @@ export function createSqliteEventStore(
           })),
         );
       }
-      return { result: { nextExpectedVersion: version, lastPosition: position }, written: true };
+      return {
+        result: { nextExpectedVersion: version, lastPosition: position },
+        rows,
+        dataVersion: stmts.dataVersion.get() as number,
+      };
     },
   );
 
@@ -280,11 +309,15 @@ export function createSqliteEventStore(
     if (closed) throw new StoreClosedError('SQLite event store');
   };
 
-  const guarded = <T>(context: string, fn: () => T): Promise<T> =>
+  /**
+   * @param streamId a read of one stream waits only for queued appends to that stream: the
+   *   others are unacknowledged, and committing them now would split their group.
+   */
+  const guarded = <T>(context: string, fn: () => T, streamId?: string): Promise<T> =>
     new Promise<T>((resolve) => {
       ensureOpen();
       try {
-        flush();
+        if (streamId === undefined || queue.some((p) => p.streamId === streamId)) flush();
         resolve(fn());
       } catch (error) {
         throw translateSqliteError(error, context, path);
@@ -308,7 +341,7 @@ export function createSqliteEventStore(
       try {
         const row = stmts.stream.get(p.streamId) as StreamRow | undefined;
         const reappend = reappendOf(p.streamId, p.expected, p.batch, row);
-        if (reappend) return { outcome: { result: reappend, written: false } };
+        if (reappend) return { outcome: { result: reappend } };
       } catch (refusal) {
         return { error: translateSqliteError(refusal, p.context, path) };
       }
@@ -343,6 +376,31 @@ export function createSqliteEventStore(
   let queue: PendingAppend[] = [];
   let drainScheduled = false;
   let committing = false;
+  // Appends of concurrent HTTP requests arrive in separate I/O callbacks of one poll phase, so
+  // a flush at the end of each callback's microtasks would commit them one by one. Once a
+  // group has committed in this turn of the event loop, the next one waits for the check phase
+  // (setImmediate), where the appends of every callback read in between share its commit.
+  let flushedThisTurn = false;
+  const endTurn = (): void => {
+    flushedThisTurn = false;
+  };
+  // A caller awaiting appends one after another also commits twice per turn, but nobody joins
+  // its deferred group: after a lonely deferred group the next appends commit at once again.
+  const LONELY_BACKOFF = 64;
+  let undeferred = 0;
+  const scheduleDrain = (): void => {
+    drainScheduled = true;
+    if (flushedThisTurn && undeferred === 0) {
+      setImmediate(flushDeferred);
+    } else {
+      if (undeferred > 0) undeferred--;
+      queueMicrotask(flush);
+    }
+  };
+  const flushDeferred = (): void => {
+    if (drainScheduled && queue.length === 1) undeferred = LONELY_BACKOFF;
+    flush();
+  };
 
   const commitGroup = (group: PendingAppend[]): Settled[] => {
     if (closed) return group.map(() => ({ error: new StoreClosedError('SQLite event store') }));
@@ -372,6 +430,10 @@ export function createSqliteEventStore(
     if (queue.length === 0) return;
     const group = queue;
     queue = [];
+    if (!flushedThisTurn) {
+      flushedThisTurn = true;
+      setImmediate(endTurn);
+    }
     committing = true;
     let settled: Settled[];
     try {
@@ -379,7 +441,13 @@ export function createSqliteEventStore(
     } finally {
       committing = false;
     }
-    if (settled.some((s) => 'outcome' in s && s.outcome.written)) notifier.notify();
+    let written = false;
+    for (const s of settled) {
+      if (!('outcome' in s) || !s.outcome.rows) continue;
+      recent.committed(s.outcome.rows, s.outcome.dataVersion as number);
+      written = true;
+    }
+    if (written) notifier.notify();
     group.forEach((p, i) => {
       const s = settled[i] as Settled;
       if ('outcome' in s) p.resolve(s.outcome.result);
@@ -408,12 +476,9 @@ export function createSqliteEventStore(
         throw translateSqliteError(error, context, path);
       }
       queue.push(pending);
-      // No timer: a lone append commits at the end of this turn of the microtask queue; what
-      // other callers queue in the same turn joins it.
-      if (!drainScheduled) {
-        drainScheduled = true;
-        queueMicrotask(flush);
-      }
+      // No timer: a lone append commits at the end of this turn of the microtask queue (or, under
+      // concurrency, in this turn's check phase); what other callers queue meanwhile joins it.
+      if (!drainScheduled) scheduleDrain();
     });
 
   const store: SqliteEventStore = {
@@ -425,37 +490,51 @@ export function createSqliteEventStore(
     appendToStream: (streamId, events, opts) => append(streamId, events, opts),
 
     readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-      return guarded(`Reading stream '${String(streamId)}'`, () => {
-        validateStreamId(streamId);
-        validateReadStreamOptions(opts);
-        const row = stmts.stream.get(streamId) as StreamRow | undefined;
-        if (!row) return [];
-        const limit = opts.maxCount ?? -1;
-        const rows =
-          opts.direction === 'backwards'
-            ? stmts.readBackwards.all(
-                streamId,
-                opts.from ?? Number.MAX_SAFE_INTEGER,
-                row.deleted_up_to,
-                limit,
-              )
-            : stmts.readForwards.all(streamId, opts.from ?? 1, row.deleted_up_to, limit);
-        return (rows as EventRow[]).map(toEvent);
-      });
+      return guarded(
+        `Reading stream '${String(streamId)}'`,
+        () => {
+          validateStreamId(streamId);
+          validateReadStreamOptions(opts);
+          const row = stmts.stream.get(streamId) as StreamRow | undefined;
+          if (!row) return [];
+          const limit = opts.maxCount ?? -1;
+          const rows =
+            opts.direction === 'backwards'
+              ? stmts.readBackwards.all(
+                  streamId,
+                  opts.from ?? Number.MAX_SAFE_INTEGER,
+                  row.deleted_up_to,
+                  limit,
+                )
+              : stmts.readForwards.all(streamId, opts.from ?? 1, row.deleted_up_to, limit);
+          return (rows as EventRow[]).map(toEvent);
+        },
+        streamId,
+      );
     },
 
     readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       return guarded('Reading all events', () => {
         validateReadAllOptions(opts);
-        return (stmts.readAll.all(opts.from ?? 0, opts.maxCount ?? -1) as EventRow[]).map(toEvent);
+        const from = opts.from ?? 0;
+        const maxCount = opts.maxCount ?? -1;
+        // Each read parses its own objects from the rows, so no reader sees another's changes.
+        const rows =
+          (db.inTransaction ? undefined : recent.from(from, maxCount, readDataVersion())) ??
+          (stmts.readAll.all(from, maxCount) as EventRow[]);
+        return rows.map(toEvent);
       });
     },
 
     streamInfo(streamId: string): Promise<StreamInfo> {
-      return guarded(`Reading stream info of '${String(streamId)}'`, () => {
-        validateStreamId(streamId);
-        return infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
-      });
+      return guarded(
+        `Reading stream info of '${String(streamId)}'`,
+        () => {
+          validateStreamId(streamId);
+          return infoOf(streamId, stmts.stream.get(streamId) as StreamRow | undefined);
+        },
+        streamId,
+      );
     },
 
     deleteStream(streamId: string, opts: DeleteStreamOptions = {}): Promise<void> {

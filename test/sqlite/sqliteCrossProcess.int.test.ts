@@ -66,4 +66,43 @@ describe('SQLite store shared by several processes', () => {
       expect(all[i]!.id.slice(0, -2)).toBe(all[i + 1]!.id.slice(0, -2));
     await store.close();
   });
+
+  it('shows a reader every event in order when another process appends between two appends of ours, or after our last', async () => {
+    const path = join(dir, 'interleaved.db');
+    const store = createSqliteEventStore({ path });
+    const first = await store.appendToStream('ours', [{ type: 'Ours', data: { n: 1 } }]);
+    // A live subscriber has read up to our append and asks for what follows.
+    expect(await store.readAll({ from: first.lastPosition + 1 })).toEqual([]);
+    await runAppender(path, 'x', 1, 0);
+    expect((await store.readAll({ from: first.lastPosition + 1 })).map((e) => e.id)).toEqual([
+      'x-0-a',
+      'x-0-b',
+    ]);
+    await store.appendToStream('ours', [{ type: 'Ours', data: { n: 2 } }]);
+    await runAppender(path, 'y', 1, 0);
+    await store.appendToStream('ours', [{ type: 'Ours', data: { n: 3 } }]);
+    const all = await store.readAll();
+    expect(
+      all.map((e) => (e.type === 'Ours' ? `ours-${(e.data as { n: number }).n}` : e.id)),
+    ).toEqual(['ours-1', 'x-0-a', 'x-0-b', 'ours-2', 'y-0-a', 'y-0-b', 'ours-3']);
+    expect(all.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    for (let from = 1; from <= 8; from++) {
+      expect((await store.readAll({ from, maxCount: 2 })).map((e) => e.position)).toEqual(
+        [from, from + 1].filter((p) => p <= 7),
+      );
+    }
+    await store.close();
+  });
+
+  it('hands every reader of the same events its own objects', async () => {
+    const store = createSqliteEventStore({ path: join(dir, 'own-objects.db') });
+    await store.appendToStream('s', [{ type: 'A', data: { list: [1] }, metadata: { tag: 'x' } }]);
+    const [a] = await store.readAll({ from: 1 });
+    (a!.data as { list: number[] }).list.push(2);
+    a!.metadata.tag = 'changed';
+    const [b] = await store.readAll({ from: 1 });
+    expect(b!.data).toEqual({ list: [1] });
+    expect(b!.metadata.tag).not.toBe('changed');
+    await store.close();
+  });
 });

@@ -41,6 +41,27 @@ const facts = async (store: EventStore) =>
 const walFrames = (store: ReturnType<typeof createSqliteEventStore>): number =>
   (store.database.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
 
+/** A store with one commit behind it and an empty write-ahead log, to count a test's frames. */
+const warmStore = async (): Promise<ReturnType<typeof createSqliteEventStore>> => {
+  const store = createSqliteEventStore({ path: freshPath() });
+  await store.appendToStream('warm-up', [ev('A')]);
+  store.database.pragma('wal_checkpoint(TRUNCATE)');
+  return store;
+};
+
+/**
+ * Runs `work` in `count` callbacks, each its own macrotask with its microtasks drained in
+ * between, like the I/O callbacks of HTTP requests read in one poll phase.
+ */
+const inSeparateCallbacks = <T>(count: number, work: (i: number) => Promise<T>): Promise<T[]> =>
+  Promise.all(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        new Promise<T>((resolve, reject) => setImmediate(() => void work(i).then(resolve, reject))),
+    ),
+  );
+
 describe('SQLite group commit', () => {
   it('commits appends issued together in one transaction, each caller getting its own versions and positions', async () => {
     const store = createSqliteEventStore({ path: freshPath() });
@@ -56,6 +77,34 @@ describe('SQLite group commit', () => {
     expect(walFrames(store)).toBeLessThan(32);
     expect(results.map((r) => r.nextExpectedVersion)).toEqual(new Array(32).fill(1));
     expect(results.map((r) => r.lastPosition)).toEqual(Array.from({ length: 32 }, (_, i) => i + 2));
+    await store.close();
+  });
+
+  it('commits appends issued from separate callbacks of one event-loop turn together, as concurrent HTTP requests do', async () => {
+    const store = await warmStore();
+    const results = await inSeparateCallbacks(32, (i) =>
+      store.appendToStream(`cart-${i}`, [ev('Added')], { expectedVersion: 'no_stream' }),
+    );
+    expect(walFrames(store)).toBeLessThan(32);
+    expect(results.map((r) => r.lastPosition)).toEqual(Array.from({ length: 32 }, (_, i) => i + 2));
+    await store.close();
+  });
+
+  it('does not hold back an append to another stream behind a read, and a read of the appended stream sees it', async () => {
+    const store = await warmStore();
+    const results = await inSeparateCallbacks(32, async (i) => {
+      const before = await store.readStream(`order-${i}`);
+      await store.appendToStream(`order-${i}`, [ev('Placed')], {
+        expectedVersion: before.length === 0 ? 'no_stream' : before.length,
+      });
+      return (await store.readStream(`order-${i}`)).length;
+    });
+    expect(walFrames(store)).toBeLessThan(32);
+    expect(results).toEqual(new Array(32).fill(1));
+    expect((await facts(store)).map((e) => e.streamId)).toEqual([
+      'warm-up',
+      ...Array.from({ length: 32 }, (_, i) => `order-${i}`),
+    ]);
     await store.close();
   });
 
