@@ -10,6 +10,8 @@ export interface StoreFollowing {
   status: KafkaPublisherStatus;
   /** Takes each event in log order; the subscription waits while it does. */
   handler: (event: RecordedEvent) => Promise<void> | undefined;
+  /** Takes the events of one read at once, when no per-event span is to be made. */
+  handleBatch: (events: readonly RecordedEvent[]) => Promise<void> | undefined;
   onCaughtUp: (position: number) => void;
   onNotice: (notice: KafkaPublisherNotice) => void;
 }
@@ -52,6 +54,7 @@ export async function followStore(f: StoreFollowing): Promise<Subscription> {
     onPoison: 'stop',
     pollIntervalMs: config.pollIntervalMs,
     handler: f.handler,
+    handleBatch: f.handleBatch,
     onEvent: (n) => {
       if (n.kind === 'caught-up') f.onCaughtUp(n.position);
       else if (n.kind === 'read-failed') f.onNotice({ ...n, publisher: name });
