@@ -16,6 +16,9 @@ export interface StoreFollowing {
   onNotice: (notice: KafkaPublisherNotice) => void;
 }
 
+/** Most events the publisher reads from the store at once. */
+const READ_PAGE = 500;
+
 /**
  * Starts the publisher's durable subscription on the store, from its checkpoint (or `from`
  * the first time, which is stored at once). The subscription only buffers: the publisher
@@ -49,7 +52,9 @@ export async function followStore(f: StoreFollowing): Promise<Subscription> {
   return store.subscribe({
     name,
     from: 'start',
-    batchSize: config.batchSize,
+    // Pages smaller than a produce request: fewer events alive at once while one is buffered
+    // (cheaper young-generation GC), and the flusher gets a turn between pages.
+    batchSize: Math.min(config.batchSize, READ_PAGE),
     checkpoints: subscriptionCheckpoints,
     onPoison: 'stop',
     pollIntervalMs: config.pollIntervalMs,
