@@ -225,6 +225,24 @@ export function startSubscription(
     }
   };
 
+  /** `handleBatch` takes the batch unless a span is to be made for one of its events. */
+  const batchDeliverable = (batch: readonly RecordedEvent[]): boolean => {
+    if (o.handleBatch === undefined || tracingEnabled()) return false;
+    for (const event of batch) if (event.metadata?.traceparent !== undefined) return false;
+    return true;
+  };
+
+  /** One call, no per-event promises: a consumer that only buffers reads at store speed. */
+  const deliverBatch = async (batch: RecordedEvent[], last: RecordedEvent): Promise<void> => {
+    const events = o.eventTypes ? batch.filter((e) => o.eventTypes?.has(e.type)) : batch;
+    const result = events.length > 0 ? o.handleBatch?.(events) : undefined;
+    if (result !== undefined) await result;
+    status.position = last.position;
+    status.processed += batch.length;
+    settleWaiters();
+    await saveCheckpoint(false);
+  };
+
   /** Where delivery starts: after the stored checkpoint, else where `from` says. */
   const startPosition = async (): Promise<number> => {
     const checkpoint = await retrying(() => checkpoints.load(name), readFailed);
@@ -258,7 +276,13 @@ export function startSubscription(
         () => source.readAll({ from: next, maxCount: o.batchSize }),
         readFailed,
       );
-      for (const event of batch) {
+      const last = batch[batch.length - 1];
+      const batched = last !== undefined && !signal.aborted && batchDeliverable(batch);
+      if (batched) {
+        await deliverBatch(batch, last);
+        next = last.position + 1;
+      }
+      for (const event of batched ? [] : batch) {
         if (signal.aborted) break;
         if (o.eventTypes === undefined || o.eventTypes.has(event.type)) {
           handledSinceSave = true;

@@ -25,6 +25,7 @@ export interface ResolvedSubscribeOptions {
   name: string;
   from: SubscriptionStart;
   handler: SubscriptionHandler;
+  handleBatch: SubscribeOptions['handleBatch'];
   eventTypes: ReadonlySet<string> | undefined;
   batchSize: number;
   maxAttempts: number;
@@ -53,6 +54,7 @@ const SUBSCRIBE_KEYS = [
   'name',
   'from',
   'handler',
+  'handleBatch',
   'eventTypes',
   'batchSize',
   'retry',
@@ -123,6 +125,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     '(event, context) => void | Promise<void>',
     true,
   );
+  checkFunction(options.handleBatch, 'options.handleBatch', '(events) => void | Promise<void>');
   checkRunOptions(raw, 'options');
   const eventTypes: unknown = options.eventTypes;
   if (
@@ -143,6 +146,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     name: options.name,
     from: options.from ?? 'start',
     handler: options.handler,
+    handleBatch: options.handleBatch,
     eventTypes: options.eventTypes ? new Set(options.eventTypes) : undefined,
     batchSize: options.batchSize ?? D.batchSize,
     maxAttempts: options.retry?.maxAttempts ?? D.maxAttempts,

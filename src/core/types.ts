@@ -132,6 +132,14 @@ export interface SubscribeOptions {
   /** Used only when no checkpoint exists yet. Default `'start'`. */
   from?: SubscriptionStart;
   handler: SubscriptionHandler;
+  /**
+   * For handlers that only hand events on (the Kafka publisher's buffer): takes the events of
+   * one read in a single call, in log order, instead of `handler` once per event. The
+   * subscription waits for a returned promise; a throw or rejection stops it (no retries, no
+   * parking). `handler` still takes the events when a per-event span is to be made (a tracing
+   * SDK is registered, or an event carries a `traceparent`).
+   */
+  handleBatch?: (events: readonly RecordedEvent[]) => Promise<void> | undefined;
   /** Only deliver events of these types (others still advance the checkpoint). */
   eventTypes?: readonly string[];
   /** Events read per batch while catching up. Default 500. */

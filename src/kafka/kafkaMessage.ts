@@ -45,6 +45,8 @@ export function defaultTopicFor(event: { streamId: string }): string {
   return `eventloom.${category}`.slice(0, 249);
 }
 
+const TRACE_HEADERS = [KAFKA_EVENT_HEADERS.traceparent, KAFKA_EVENT_HEADERS.tracestate] as const;
+
 const idHeader = (v: unknown): string | undefined =>
   typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 
@@ -56,14 +58,15 @@ export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventM
     [KAFKA_EVENT_HEADERS.streamVersion]: String(event.version),
     [KAFKA_EVENT_HEADERS.position]: String(event.position),
   };
-  const correlation = idHeader(event.metadata?.correlationId);
+  const metadata = event.metadata as RecordedEvent['metadata'] | undefined;
+  const correlation = idHeader(metadata?.correlationId);
   if (correlation !== undefined) headers[KAFKA_EVENT_HEADERS.correlationId] = correlation;
-  const causation = idHeader(event.metadata?.causationId);
+  const causation = idHeader(metadata?.causationId);
   if (causation !== undefined) headers[KAFKA_EVENT_HEADERS.causationId] = causation;
   // The append's trace context, as stored: a consumer in another process continues it (and
   // counts a malformed one there, rather than the publisher refusing the event).
-  for (const key of [KAFKA_EVENT_HEADERS.traceparent, KAFKA_EVENT_HEADERS.tracestate]) {
-    const value = event.metadata?.[key];
+  for (const key of TRACE_HEADERS) {
+    const value = metadata?.[key];
     if (typeof value === 'string' && value !== '' && value.length <= MAX_TRACE_HEADER) {
       headers[key] = value;
     }

@@ -121,9 +121,9 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   };
 
   // The subscription handler buffers, the flusher sends. Synchronous while there is room:
-  // the subscription then skips a promise and a microtask per event.
+  // the subscription then skips a promise and a microtask per event (or per read, batched).
   let lastTopic: string | undefined;
-  const enqueue = (event: RecordedEvent): Promise<void> | undefined => {
+  const bufferEvent = (event: RecordedEvent): void => {
     const topic = buffer.add(event).message?.topic;
     if (topic !== undefined && topic !== lastTopic) {
       lastTopic = topic;
@@ -131,11 +131,21 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
       // the flusher awaits the same lookup, and reports and retries a failure itself.
       if (topics.known(topic) === undefined) topics.ensure(topic).catch(() => undefined);
     }
+  };
+  const buffered = (position: number): Promise<void> | undefined => {
     status.buffered = buffer.size;
-    if (event.position > status.headPosition) status.headPosition = event.position;
+    if (position > status.headPosition) status.headPosition = position;
     if (flusherWake.size > 0) flusherWake.releaseAll();
     if (buffer.size >= maxBuffered && !stopController.signal.aborted) return space.wait();
     return undefined;
+  };
+  const enqueue = (event: RecordedEvent): Promise<void> | undefined => {
+    bufferEvent(event);
+    return buffered(event.position);
+  };
+  const enqueueAll = (events: readonly RecordedEvent[]): Promise<void> | undefined => {
+    for (const event of events) bufferEvent(event);
+    return buffered((events[events.length - 1] as RecordedEvent).position);
   };
 
   const parkHead = async (entry: Entry, reason: string): Promise<void> => {
@@ -265,6 +275,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         store,
         status,
         handler: enqueue,
+        handleBatch: enqueueAll,
         onCaughtUp: (position) => {
           live = true;
           if (position > status.headPosition) status.headPosition = position;

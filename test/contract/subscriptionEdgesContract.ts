@@ -371,5 +371,84 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
         expect(seen).toEqual(all);
       });
     });
+
+    describe('handleBatch', () => {
+      it('hands each read to handleBatch in log order, filtered by eventTypes, and continues after its checkpoint', async () => {
+        const store = await fresh();
+        await store.appendToStream(
+          'acc-1',
+          Array.from({ length: 25 }, (_, i) =>
+            i % 5 === 0 ? { type: 'Withdrawn', data: { amount: i } } : deposit(i),
+          ),
+        );
+        const batches: number[][] = [];
+        const perEvent: number[] = [];
+        const options: SubscribeOptions = {
+          name: 'batched',
+          batchSize: 10,
+          eventTypes: ['Deposited'],
+          handler: (e) => void perEvent.push(e.position),
+          handleBatch: (events) => void batches.push(events.map((e) => e.position)),
+        };
+        const sub = store.subscribe(options);
+        const head = await store.headPosition();
+        await sub.waitFor(head);
+        await sub.stop();
+        const deposits = (await store.readAll())
+          .filter((e) => e.type === 'Deposited')
+          .map((e) => e.position);
+        expect(batches.flat()).toEqual(deposits);
+        expect(batches.length).toBeGreaterThan(1);
+        expect(perEvent).toEqual([]);
+        expect(await store.checkpoints.load('batched')).toBe(head);
+
+        const { lastPosition } = await store.appendToStream('acc-1', [deposit(99)]);
+        const again = store.subscribe({ ...options, eventTypes: undefined });
+        await again.waitFor(lastPosition);
+        await again.stop();
+        expect(batches.flat().slice(deposits.length)).toEqual([lastPosition]);
+      });
+
+      it('waits for the promise handleBatch returns before reading on, and stops failed when it rejects', async () => {
+        const store = await fresh();
+        const { lastPosition } = await store.appendToStream(
+          'acc-1',
+          Array.from({ length: 4 }, (_, i) => deposit(i)),
+        );
+        let release: () => void = () => undefined;
+        const calls: number[] = [];
+        const sub = store.subscribe({
+          name: 'slow-batch',
+          batchSize: 2,
+          handler: () => undefined,
+          handleBatch: (events) => {
+            calls.push(events.length);
+            if (calls.length === 1) return new Promise<void>((r) => (release = r));
+            if (calls.length === 2) return Promise.reject(new Error('buffer is gone'));
+            return undefined;
+          },
+        });
+        await vi.waitFor(() => expect(calls).toEqual([2]));
+        expect(sub.status().position).toBe(0);
+        release();
+        await expect(sub.done).rejects.toThrow('buffer is gone');
+        expect(calls).toEqual([2, 2]);
+        expect(sub.status().state).toBe('failed');
+        expect(await store.checkpoints.load('slow-batch')).toBe(lastPosition - 2);
+      });
+
+      it('rejects a handleBatch that is not a function, naming the option', async () => {
+        const store = await fresh();
+        const error = thrownBy(() =>
+          store.subscribe({
+            name: 'bad-batch',
+            handler: () => undefined,
+            handleBatch: 42 as unknown as SubscribeOptions['handleBatch'],
+          }),
+        );
+        expect(isValidationError(error)).toBe(true);
+        expect((error as ValidationError).path).toBe('options.handleBatch');
+      });
+    });
   });
 }

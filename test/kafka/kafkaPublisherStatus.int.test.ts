@@ -26,6 +26,32 @@ describe('Kafka publisher status', () => {
     expect(await publisher.lag()).toBe(10);
     expect(publisher.status().headPosition - publisher.status().position).toBe(10);
   });
+
+  it('reads no further than a few batches ahead of Kafka while the broker is unreachable', async () => {
+    const store = createMemoryEventStore();
+    const batchSize = 50;
+    for (let i = 0; i < 20; i++) {
+      await store.appendToStream(
+        `order-${i}`,
+        Array.from({ length: 50 }, (_, n) => ({ type: 'Placed', data: { n } })),
+      );
+    }
+    let retries = 0;
+    const publisher = startKafkaPublisher({
+      store,
+      batchSize,
+      brokers: '127.0.0.1:1', // nothing listens there
+      retry: { initialDelayMs: 20, maxDelayMs: 50 },
+      onEvent: (n) => void (n.kind === 'retry' && retries++),
+    });
+    stops.push(() => publisher.stop());
+    // Three failed sends: time enough for an unbounded reader to buffer all 1,000 events.
+    await expect.poll(() => retries, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const { buffered, position } = publisher.status();
+    expect(buffered).toBeGreaterThan(0);
+    expect(buffered).toBeLessThan(3 * batchSize);
+    expect(position).toBe(0);
+  });
 });
 
 const kafkaUp = await serviceAvailable('kafka');
