@@ -235,6 +235,7 @@ export function startSubscription(
   /** One call, no per-event promises: a consumer that only buffers reads at store speed. */
   const deliverBatch = async (batch: RecordedEvent[], last: RecordedEvent): Promise<void> => {
     const events = o.eventTypes ? batch.filter((e) => o.eventTypes?.has(e.type)) : batch;
+    if (events.length > 0) handledSinceSave = true;
     const result = events.length > 0 ? o.handleBatch?.(events) : undefined;
     if (result !== undefined) await result;
     status.position = last.position;

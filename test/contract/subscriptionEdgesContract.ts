@@ -317,6 +317,24 @@ export function subscriptionEdgesContract(name: string, harness: SubscriptionEdg
         expect(handled).toEqual([deposited]);
         expect(await store.checkpoints.load('deposits')).toBe(last);
       });
+
+      it('commits the checkpoint of a batch it handled before a checkpoint-settled waiter resolves', async () => {
+        const store = await fresh();
+        const saves = countSaves(store);
+        const sub = store.subscribe({
+          name: 'batched-deposits',
+          settleOn: 'checkpointed',
+          checkpointIntervalMs: 60_000,
+          handler: () => undefined,
+          handleBatch: () => undefined,
+        });
+        await sub.started;
+        const { lastPosition } = await store.appendToStream('acc-1', [deposit(1), deposit(2)]);
+        await sub.waitFor(lastPosition);
+        expect(saves()).toContain(lastPosition);
+        expect(await store.checkpoints.load('batched-deposits')).toBe(lastPosition);
+        await sub.stop();
+      });
     });
 
     describe('catch-up fairness', () => {
