@@ -229,61 +229,6 @@ export function createSqliteEventStore(
     dataVersion?: number;
   };
 
-  /** One append's statements; the caller provides the transaction (or savepoint) around them. */
-  const appendBody = (
-    streamId: string,
-    expected: ExpectedVersion,
-    batch: NormalizedEvent[],
-    plain: readonly EventData[] | undefined,
-  ): AppendOutcome => {
-    const row = stmts.stream.get(streamId) as StreamRow | undefined;
-    const info = infoOf(streamId, row);
-    try {
-      checkExpectedVersion(streamId, expected, info);
-    } catch (conflict) {
-      // A retried append of events that did commit is not a conflict.
-      const reappend = reappendOf(streamId, expected, batch, row);
-      if (reappend) return { result: reappend };
-      throw conflict;
-    }
-    const now = Date.now();
-    let position = 0;
-    let version = info.version;
-    const rows: EventRow[] = [];
-    for (const e of batch) {
-      version++;
-      position = Number(
-        stmts.insert.run(e.id, streamId, version, e.type, e.data, e.metadata, now).lastInsertRowid,
-      );
-      rows.push({
-        position,
-        event_id: e.id,
-        stream_id: streamId,
-        version,
-        type: e.type,
-        data: e.data,
-        metadata: e.metadata,
-        recorded_at: now,
-      });
-    }
-    stmts.upsertStream.run(streamId, version);
-    if (inline.length > 0) {
-      runInline(
-        batch.map((e, i) => ({
-          id: e.id,
-          streamId,
-          type: e.type,
-          data: inlineData(e, plain?.[i]),
-          metadata: JSON.parse(e.metadata) as Record<string, unknown>,
-          version: info.version + i + 1,
-          position: position - batch.length + 1 + i,
-          recordedAt: new Date(now),
-        })),
-      );
-    }
-    return { result: { nextExpectedVersion: version, lastPosition: position }, rows };
-  };
-
   const appendTx = db.transaction(
     (
       streamId: string,
@@ -291,9 +236,57 @@ export function createSqliteEventStore(
       batch: NormalizedEvent[],
       plain: readonly EventData[] | undefined,
     ): AppendOutcome => {
-      const outcome = appendBody(streamId, expected, batch, plain);
-      if (outcome.rows) outcome.dataVersion = stmts.dataVersion.get() as number;
-      return outcome;
+      const row = stmts.stream.get(streamId) as StreamRow | undefined;
+      const info = infoOf(streamId, row);
+      try {
+        checkExpectedVersion(streamId, expected, info);
+      } catch (conflict) {
+        // A retried append of events that did commit is not a conflict.
+        const reappend = reappendOf(streamId, expected, batch, row);
+        if (reappend) return { result: reappend };
+        throw conflict;
+      }
+      const now = Date.now();
+      let position = 0;
+      let version = info.version;
+      const rows: EventRow[] = [];
+      for (const e of batch) {
+        version++;
+        position = Number(
+          stmts.insert.run(e.id, streamId, version, e.type, e.data, e.metadata, now)
+            .lastInsertRowid,
+        );
+        rows.push({
+          position,
+          event_id: e.id,
+          stream_id: streamId,
+          version,
+          type: e.type,
+          data: e.data,
+          metadata: e.metadata,
+          recorded_at: now,
+        });
+      }
+      stmts.upsertStream.run(streamId, version);
+      if (inline.length > 0) {
+        runInline(
+          batch.map((e, i) => ({
+            id: e.id,
+            streamId,
+            type: e.type,
+            data: inlineData(e, plain?.[i]),
+            metadata: JSON.parse(e.metadata) as Record<string, unknown>,
+            version: info.version + i + 1,
+            position: position - batch.length + 1 + i,
+            recordedAt: new Date(now),
+          })),
+        );
+      }
+      return {
+        result: { nextExpectedVersion: version, lastPosition: position },
+        rows,
+        dataVersion: stmts.dataVersion.get() as number,
+      };
     },
   );
 
@@ -367,18 +360,6 @@ export function createSqliteEventStore(
   // Group commit: appends queued while the event loop was busy share one transaction. Each
   // runs in its own savepoint (appendTx nested in a transaction is one), so a conflict or a
   // failed statement undoes that append only and fails only its caller.
-  // Most groups have no failing append: they run first without the savepoints (two statements
-  // per append, about a tenth of a group's time). Any append that throws rolls the whole
-  // attempt back, and the group runs again in savepoints (groupTx) to fail only that caller.
-  const optimisticGroupTx = db.transaction((group: PendingAppend[]): Settled[] => {
-    const settled = group.map((p) => ({
-      outcome: appendBody(p.streamId, p.expected, p.batch, p.plain),
-    }));
-    const dataVersion = stmts.dataVersion.get() as number;
-    for (const s of settled) if (s.outcome.rows) s.outcome.dataVersion = dataVersion;
-    return settled;
-  });
-
   const groupTx = db.transaction((group: PendingAppend[]): Settled[] =>
     group.map((p) => {
       try {
@@ -431,11 +412,6 @@ export function createSqliteEventStore(
       } catch (error) {
         return [settleFailure(p, error)];
       }
-    }
-    try {
-      return optimisticGroupTx.immediate(group);
-    } catch {
-      // Rolled back whole; which append failed, and why, the savepoint run below finds out.
     }
     try {
       return groupTx.immediate(group);
