@@ -50,9 +50,6 @@ export async function workerCommand(
         `Eventloom worker ${worker} serves /metrics and /health on http://${config.host}:${ops.port}\n`,
       );
     }
-    // Running means in its consumer groups with partitions assigned: a worker killed before
-    // that would hold up the group's next rebalance until its join times out.
-    await running.ready;
     process.stdout.write(`Eventloom worker ${worker} is running (Ctrl+C to stop)\n`);
     const stoppedByItself = running.done.then(
       () => 'stopped' as const,

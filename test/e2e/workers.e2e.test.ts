@@ -205,24 +205,7 @@ describe.skipIf(!available)('the shop services as separate worker processes over
     expect((await send('GET', `/api/streams/workflow-orders-${placed.id}`)).status).toBe(404);
   }, 180_000);
 
-  it('completes every order exactly once when the orders and shipping workers are killed mid-flow and restarted', async () => {
-    const kettle = await addProduct('Kettle', 10);
-    const orders = await Promise.all(Array.from({ length: 3 }, () => place(kettle, 1)));
-    await workers.get('orders')!.kill('SIGKILL');
-    await runWorker('orders');
-    for (const o of orders) await pay(await reaches(o.id, 'reserved'));
-    await workers.get('shipping')!.kill('SIGKILL');
-    await runWorker('shipping');
-    for (const o of orders) {
-      await reaches(o.id, 'shipped');
-      expect((await events(`order-${o.id}`)).map((e) => e.type)).toEqual(SHIPPED_EVENTS);
-      await shippedOnce(o.id);
-    }
-    expect(await stock(kettle)).toBe(7);
-  }, 300_000);
-
   it('cancels an unpaid order when the payment timer fires in the orders worker, and releases its stock', async () => {
-    // Last in the file: the orders worker keeps this short timer for the rest of the suite.
     await workers.get('orders')!.kill('SIGTERM');
     await runWorker('orders', { ORDER_PAYMENT_TIMEOUT_MS: '10000' });
     const vase = await addProduct('Vase', 4);
@@ -242,5 +225,23 @@ describe.skipIf(!available)('the shop services as separate worker processes over
     expect(await workerMetrics('orders')).toContain('process_cpu_user_seconds_total');
     await reaches(placed.id, 'cancelled');
     await expect.poll(() => stock(vase), WAIT).toBe(4);
+    await workers.get('orders')!.kill('SIGTERM');
+    await runWorker('orders');
   }, 120_000);
+
+  it('completes every order exactly once when the orders and shipping workers are killed mid-flow and restarted', async () => {
+    const kettle = await addProduct('Kettle', 10);
+    const orders = await Promise.all(Array.from({ length: 3 }, () => place(kettle, 1)));
+    await workers.get('orders')!.kill('SIGKILL');
+    await runWorker('orders');
+    for (const o of orders) await pay(await reaches(o.id, 'reserved'));
+    await workers.get('shipping')!.kill('SIGKILL');
+    await runWorker('shipping');
+    for (const o of orders) {
+      await reaches(o.id, 'shipped');
+      expect((await events(`order-${o.id}`)).map((e) => e.type)).toEqual(SHIPPED_EVENTS);
+      await shippedOnce(o.id);
+    }
+    expect(await stock(kettle)).toBe(7);
+  }, 300_000);
 });
