@@ -4,6 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import { type LazyAdmin, loadKafka, type ResolvedConnection } from './kafkaClient.js';
 import { type KafkaError, translateKafkaError } from './kafkaErrors.js';
 import { isValidTopicName } from './kafkaMessage.js';
+import { KafkaSendQueue } from './kafkaSendQueue.js';
 import { createTopicRegistry, type TopicSettings } from './kafkaTopics.js';
 
 /** Header names of a dead-letter message (the original headers are kept beside them). */
@@ -73,6 +74,19 @@ export class DeadLetterWriter {
   readonly #settings: DeadLetterWriterSettings;
   readonly #topics;
   #producer: DeadLetterProducer | undefined;
+  // Partitions dead-letter concurrently: one record in flight at a time on the idempotent producer.
+  readonly #queue = new KafkaSendQueue<DeadLetterRecord>(
+    async (records) => {
+      try {
+        const producer = await this.#getProducer();
+        await producer.send({ messages: records });
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+    },
+    { merge: false },
+  );
 
   constructor(settings: DeadLetterWriterSettings) {
     this.#settings = settings;
@@ -100,7 +114,6 @@ export class DeadLetterWriter {
           );
         }
         await this.#topics.ensure(topic);
-        const producer = await this.#getProducer();
         const record = deadLetterRecord(m, {
           topic,
           reason,
@@ -108,10 +121,9 @@ export class DeadLetterWriter {
           groupId: this.#settings.groupId,
           failedAt: new Date(),
         });
-        await producer.send({ messages: [record] });
+        await this.#queue.push([record]);
         return true;
       } catch (error) {
-        await this.close();
         const err = translateKafkaError(error, {
           brokers: this.#settings.connection.brokers,
           action: `writing ${m.topic}/${m.partition}@${m.offset} to dead-letter topic '${topic}'`,

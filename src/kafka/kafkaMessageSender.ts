@@ -1,6 +1,7 @@
 import { lazyAdmin, resolveConnection, type KafkaConnection } from './kafkaClient.js';
 import { EventProducer } from './kafkaEventProducer.js';
 import type { KafkaEventMessage } from './kafkaMessage.js';
+import { KafkaSendQueue } from './kafkaSendQueue.js';
 import { createTopicRegistry, type TopicSettings } from './kafkaTopics.js';
 
 /** Options of {@link createKafkaMessageSender}: `brokers` or `client`, and how topics are made. */
@@ -14,7 +15,10 @@ export type KafkaMessageSenderOptions = KafkaConnection & {
 export interface KafkaMessageSender {
   /** Creates the topics that do not exist yet (consumers of a topic nobody wrote to yet need it). */
   ensureTopics(topics: readonly string[]): Promise<void>;
-  /** Sends and waits for every in-sync replica (`acks=all`, idempotent producer). */
+  /**
+   * Sends and waits for every in-sync replica (`acks=all`, idempotent producer). Concurrent
+   * calls are safe: one request is in flight at a time, and calls made meanwhile share the next.
+   */
   send(messages: readonly KafkaEventMessage[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,10 +44,8 @@ export function createKafkaMessageSender(options: KafkaMessageSenderOptions): Ka
   const ensureTopics = async (names: readonly string[]): Promise<void> => {
     for (const name of new Set(names)) await topics.ensure(name);
   };
-  return {
-    ensureTopics,
-    async send(messages) {
-      await ensureTopics(messages.map((m) => m.topic));
+  const queue = new KafkaSendQueue<KafkaEventMessage>(
+    async (messages) => {
       try {
         const p = await producer.get();
         await p.send({ messages: messages.map((m) => ({ ...m })) });
@@ -52,6 +54,14 @@ export function createKafkaMessageSender(options: KafkaMessageSenderOptions): Ka
         await producer.close();
         throw error;
       }
+    },
+    { merge: true },
+  );
+  return {
+    ensureTopics,
+    async send(messages) {
+      await ensureTopics(messages.map((m) => m.topic));
+      await queue.push(messages);
     },
     async close() {
       await producer.close();

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { emailMessageId } from '../../src/app/index.js';
 import {
   KAFKA_BROKERS,
@@ -51,6 +51,8 @@ interface OrderJson {
 describe.skipIf(!available)('the shop services as separate worker processes over Kafka', () => {
   const folders: string[] = [];
   const workers = new Map<string, WorkerProcess>();
+  /** Every worker process started, killed ones included: their output explains a failure. */
+  const started: { name: string; process: WorkerProcess }[] = [];
   let app: EventloomProcess | undefined;
   let appData = '';
   const workerData = new Map<string, string>();
@@ -76,17 +78,16 @@ describe.skipIf(!available)('the shop services as separate worker processes over
   const runWorker = async (name: string, env: Record<string, string> = {}): Promise<void> => {
     const data = workerData.get(name) ?? (await folder());
     workerData.set(name, data);
-    workers.set(
-      name,
-      await startWorker(name, {
-        ...common,
-        EVENTLOOM_DATA: data,
-        SMTP_URL,
-        EVENTLOOM_KEY_STORE: join(appData, 'eventloom.db'),
-        WORKER_METRICS_PORT: '0',
-        ...env,
-      }),
-    );
+    const worker = await startWorker(name, {
+      ...common,
+      EVENTLOOM_DATA: data,
+      SMTP_URL,
+      EVENTLOOM_KEY_STORE: join(appData, 'eventloom.db'),
+      WORKER_METRICS_PORT: '0',
+      ...env,
+    });
+    workers.set(name, worker);
+    started.push({ name, process: worker });
   };
   /** The worker's own /metrics (it prints where it serves them). */
   const workerMetrics = async (name: string): Promise<string> => {
@@ -171,6 +172,14 @@ describe.skipIf(!available)('the shop services as separate worker processes over
     });
     for (const name of ['inventory', 'orders', 'shipping', 'notifications']) await runWorker(name);
   }, 120_000);
+
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => {
+      for (const { name, process } of started)
+        console.error(`--- worker ${name} printed:\n${process.output()}`);
+      console.error(`--- the app printed:\n${app?.output() ?? ''}`);
+    });
+  });
 
   afterAll(async () => {
     for (const worker of workers.values()) await worker.kill('SIGTERM');

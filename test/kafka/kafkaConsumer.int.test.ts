@@ -130,6 +130,34 @@ describe.skipIf(!available)('Kafka consumer', () => {
     expect(deadNotice).toMatchObject({ deadLetterTopic: `${topic}.dlq`, attempts: 3 });
   });
 
+  it('dead-letters every message when several partitions fail at the same moment', async () => {
+    const topic = await kit.createTopic('dlq-many', 4);
+    kit.track(`${topic}.dlq`);
+    const streams = Array.from({ length: 8 }, (_, i) => `order-${i}`);
+    await publish(topic, streams, 5, () => true);
+    const groupId = kit.groupName('dlq-many');
+    start<CounterEvent>({
+      brokers: BROKERS,
+      groupId,
+      topics: [topic],
+      retry: { maxAttempts: 1 },
+      handler: async (event) => {
+        throw new Error(`cannot apply ${event.streamId} #${event.data.n}`);
+      },
+    });
+    await kit.waitForGroup(groupId, topic);
+    const source = await kit.readTopic(topic);
+    expect(new Set(source.map((m) => m.partition)).size).toBeGreaterThan(1);
+    const dead = await kit.readTopic(`${topic}.dlq`);
+    const coordinates = (headers: Record<string, string>) =>
+      `${headers[DEAD_LETTER_HEADERS.originalPartition]}@${headers[DEAD_LETTER_HEADERS.originalOffset]}`;
+    // The writer's idempotent producer sends one record at a time: concurrent records on one
+    // producer shared sequence numbers and the broker dropped all but one as duplicates.
+    expect(new Set(dead.map((m) => coordinates(m.headers)))).toEqual(
+      new Set(source.map((m) => `${m.partition}@${m.offset}`)),
+    );
+  });
+
   it('dead-letters a message that is not an Eventloom event at once, without calling the handler', async () => {
     const topic = await kit.createTopic('foreign', 1);
     const dlq = kit.topicName('foreign-dlq');
