@@ -1,9 +1,23 @@
 import { SpanKind } from '@opentelemetry/api';
-import { inSpan } from './tracing.js';
+import { inSpan, tracingEnabled } from './tracing.js';
 import type { EventStore } from './types.js';
 
 /** The `db.system.name` of each store, per the OpenTelemetry database conventions. */
 export type StoreSystem = 'memory' | 'sqlite' | 'mongodb';
+
+/**
+ * Without an SDK, the call itself (as a promise even if it throws): no span wrapper, closure
+ * or extra await on the hot path of every append and read. `undefined` when tracing is on.
+ */
+function untraced<T>(call: () => Promise<T>): Promise<T> | undefined {
+  if (tracingEnabled()) return undefined;
+  try {
+    return call();
+  } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as thrown
+    return Promise.reject(error);
+  }
+}
 
 /**
  * Every store's reads and appends as client spans, following the OpenTelemetry database
@@ -17,6 +31,7 @@ export function withStoreTracing<S extends EventStore>(store: S, system: StoreSy
   return {
     ...store,
     appendToStream: (streamId, events, options) =>
+      untraced(() => store.appendToStream(streamId, events, options)) ??
       inSpan(
         'append',
         {
@@ -41,6 +56,7 @@ export function withStoreTracing<S extends EventStore>(store: S, system: StoreSy
         },
       ),
     readStream: (streamId, options) =>
+      untraced(() => store.readStream(streamId, options)) ??
       inSpan(
         'read',
         {
@@ -60,6 +76,7 @@ export function withStoreTracing<S extends EventStore>(store: S, system: StoreSy
         },
       ),
     readAll: (options) =>
+      untraced(() => store.readAll(options)) ??
       inSpan(
         'read_all',
         {

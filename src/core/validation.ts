@@ -21,6 +21,10 @@ export const LIMITS = {
 } as const;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Native in Node 20 (V8 11.3), several times faster than the regular expression; the
+// compile target's types just do not declare it.
+const nativeWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean })
+  .isWellFormed;
 
 /**
  * Whether `s` is well-formed Unicode (no lone surrogate halves). A lone surrogate cannot be
@@ -29,7 +33,7 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * compile target does not.)
  */
 export function isWellFormedString(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return nativeWellFormed === undefined ? !LONE_SURROGATE.test(s) : nativeWellFormed.call(s);
 }
 
 /** Throws a `ValidationError` at `path` when `value` holds a lone surrogate. */
@@ -281,7 +285,52 @@ export function assertJsonValue(
     allowDates?: boolean;
   } = {},
 ): void {
-  checkJson(value, path, options.allowDates === true, new Set(), 0);
+  const allowDates = options.allowDates === true;
+  // Nearly every payload is valid: check it without building paths or tracking cycles, and
+  // walk it again the careful way only to name what is wrong.
+  if (isPlainJson(value, allowDates)) return;
+  checkJson(value, path, allowDates, new Set(), 0);
+}
+
+/**
+ * Whether {@link checkJson} accepts `value`, without paths or a set of visited objects (a
+ * cycle ends at the depth limit). It may refuse what checkJson accepts (a Date nested at the
+ * depth limit), never the other way round: a refusal only sends the value to checkJson.
+ */
+export function isPlainJson(value: unknown, allowDates: boolean, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+      return isWellFormedString(value);
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= LIMITS.maxDepth) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return false;
+      const item: unknown = value[i];
+      if (item === undefined || !isPlainJson(item, allowDates, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    return allowDates && value instanceof Date && !Number.isNaN(value.getTime());
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!isWellFormedString(key) || key.includes('\u0000')) return false;
+    if (!isPlainJson(record[key], allowDates, depth + 1)) return false;
+  }
+  return true;
 }
 
 function checkJson(

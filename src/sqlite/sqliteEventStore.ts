@@ -229,66 +229,67 @@ export function createSqliteEventStore(
     dataVersion?: number;
   };
 
-  const appendTx = db.transaction(
-    (
-      streamId: string,
-      expected: ExpectedVersion,
-      batch: NormalizedEvent[],
-      plain: readonly EventData[] | undefined,
-    ): AppendOutcome => {
-      const row = stmts.stream.get(streamId) as StreamRow | undefined;
-      const info = infoOf(streamId, row);
-      try {
-        checkExpectedVersion(streamId, expected, info);
-      } catch (conflict) {
-        // A retried append of events that did commit is not a conflict.
-        const reappend = reappendOf(streamId, expected, batch, row);
-        if (reappend) return { result: reappend };
-        throw conflict;
-      }
-      const now = Date.now();
-      let position = 0;
-      let version = info.version;
-      const rows: EventRow[] = [];
-      for (const e of batch) {
-        version++;
-        position = Number(
-          stmts.insert.run(e.id, streamId, version, e.type, e.data, e.metadata, now)
-            .lastInsertRowid,
-        );
-        rows.push({
-          position,
-          event_id: e.id,
-          stream_id: streamId,
-          version,
+  // Set just before an append's first write: an append that throws before it left nothing to undo.
+  let wrote = false;
+  const appendBody = (
+    streamId: string,
+    expected: ExpectedVersion,
+    batch: NormalizedEvent[],
+    plain: readonly EventData[] | undefined,
+  ): AppendOutcome => {
+    const row = stmts.stream.get(streamId) as StreamRow | undefined;
+    const info = infoOf(streamId, row);
+    try {
+      checkExpectedVersion(streamId, expected, info);
+    } catch (conflict) {
+      // A retried append of events that did commit is not a conflict.
+      const reappend = reappendOf(streamId, expected, batch, row);
+      if (reappend) return { result: reappend };
+      throw conflict;
+    }
+    const now = Date.now();
+    let position = 0;
+    let version = info.version;
+    const rows: EventRow[] = [];
+    wrote = true;
+    for (const e of batch) {
+      version++;
+      position = Number(
+        stmts.insert.run(e.id, streamId, version, e.type, e.data, e.metadata, now).lastInsertRowid,
+      );
+      rows.push({
+        position,
+        event_id: e.id,
+        stream_id: streamId,
+        version,
+        type: e.type,
+        data: e.data,
+        metadata: e.metadata,
+        recorded_at: now,
+      });
+    }
+    stmts.upsertStream.run(streamId, version);
+    if (inline.length > 0) {
+      runInline(
+        batch.map((e, i) => ({
+          id: e.id,
+          streamId,
           type: e.type,
-          data: e.data,
-          metadata: e.metadata,
-          recorded_at: now,
-        });
-      }
-      stmts.upsertStream.run(streamId, version);
-      if (inline.length > 0) {
-        runInline(
-          batch.map((e, i) => ({
-            id: e.id,
-            streamId,
-            type: e.type,
-            data: inlineData(e, plain?.[i]),
-            metadata: JSON.parse(e.metadata) as Record<string, unknown>,
-            version: info.version + i + 1,
-            position: position - batch.length + 1 + i,
-            recordedAt: new Date(now),
-          })),
-        );
-      }
-      return {
-        result: { nextExpectedVersion: version, lastPosition: position },
-        rows,
-        dataVersion: stmts.dataVersion.get() as number,
-      };
-    },
-  );
+          data: inlineData(e, plain?.[i]),
+          metadata: JSON.parse(e.metadata) as Record<string, unknown>,
+          version: info.version + i + 1,
+          position: position - batch.length + 1 + i,
+          recordedAt: new Date(now),
+        })),
+      );
+    }
+    return {
+      result: { nextExpectedVersion: version, lastPosition: position },
+      rows,
+      dataVersion: stmts.dataVersion.get() as number,
+    };
+  };
+  const appendTx = db.transaction(appendBody);
 
   const runInline = (events: RecordedEvent[]): void => {
     for (const projection of inline) {
@@ -373,6 +374,23 @@ export function createSqliteEventStore(
     }),
   );
 
+  // The same group without a savepoint per append, which costs more than the append's own
+  // statements. An append refused before it wrote (a version conflict) fails alone; one that
+  // failed after writing undoes the whole transaction, and the group runs again the careful way.
+  const UNDO = new Error('undo the group and run it with savepoints');
+  const fastGroupTx = db.transaction((group: PendingAppend[]): Settled[] =>
+    group.map((p) => {
+      wrote = false;
+      try {
+        return { outcome: appendBody(p.streamId, p.expected, p.batch, p.plain) };
+      } catch (error) {
+        if (!db.inTransaction) throw error;
+        if (wrote) throw UNDO;
+        return settleFailure(p, error);
+      }
+    }),
+  );
+
   let queue: PendingAppend[] = [];
   let drainScheduled = false;
   let committing = false;
@@ -414,7 +432,12 @@ export function createSqliteEventStore(
       }
     }
     try {
-      return groupTx.immediate(group);
+      try {
+        return fastGroupTx.immediate(group);
+      } catch (error) {
+        if (error !== UNDO) throw error;
+        return groupTx.immediate(group);
+      }
     } catch (error) {
       // BEGIN or COMMIT failed (busy, closed, I/O): none of the group was written.
       return group.map((p) => ({ error: translateSqliteError(error, p.context, path) }));
