@@ -217,6 +217,21 @@ export function createSqliteEventStore(
   });
 
   const readDataVersion = (): number => stmts.dataVersion.get() as number;
+  // After an append every live subscriber reads the tail in the same turn of the event loop:
+  // one `data_version` per turn serves them all. One that misses another process's commit
+  // made meanwhile reads it on its next wake-up (it polls for those anyway); it can miss no
+  // row, since what it is served ends with this connection's own latest commit.
+  let turnDataVersion: number | undefined;
+  const endDataVersionTurn = (): void => {
+    turnDataVersion = undefined;
+  };
+  const dataVersionThisTurn = (): number => {
+    if (turnDataVersion === undefined) {
+      turnDataVersion = readDataVersion();
+      setImmediate(endDataVersionTurn);
+    }
+    return turnDataVersion;
+  };
 
   const checkpoints = createSqliteCheckpointStore(db);
   const snapshots = createSqliteSnapshotStore(db);
@@ -225,9 +240,11 @@ export function createSqliteEventStore(
   const host = createSubscriptionHost(
     {
       readAll: (o, only) =>
-        only === undefined
-          ? store.readAll(o)
-          : readAllAs(o, (r) => (only.has(r.type) ? toEvent(r) : toStandIn(r))),
+        readAllAs(
+          o,
+          only === undefined ? toEvent : (r) => (only.has(r.type) ? toEvent(r) : toStandIn(r)),
+          dataVersionThisTurn,
+        ),
       headPosition: () => store.headPosition(),
       headPositionNow: () => stmts.head.get() as number,
       checkpoints,
@@ -240,13 +257,14 @@ export function createSqliteEventStore(
   const readAllAs = (
     opts: ReadAllOptions,
     decode: (row: EventRow) => RecordedEvent,
+    dataVersion: () => number,
   ): Promise<RecordedEvent[]> =>
     guarded('Reading all events', () => {
       validateReadAllOptions(opts);
       const from = opts.from ?? 0;
       const maxCount = opts.maxCount ?? -1;
       const rows =
-        (db.inTransaction ? undefined : recent.from(from, maxCount, readDataVersion())) ??
+        (db.inTransaction ? undefined : recent.from(from, maxCount, dataVersion())) ??
         (stmts.readAll.all(from, maxCount) as EventRow[]);
       return rows.map(decode);
     });
@@ -542,7 +560,7 @@ export function createSqliteEventStore(
       );
     },
 
-    readAll: (opts: ReadAllOptions = {}) => readAllAs(opts, toEvent),
+    readAll: (opts: ReadAllOptions = {}) => readAllAs(opts, toEvent, readDataVersion),
 
     streamInfo(streamId: string): Promise<StreamInfo> {
       return guarded(
