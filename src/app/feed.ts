@@ -32,7 +32,12 @@ export function createFeed({ store }: { store: EventStore }): Feed {
       const result = await handle(
         toTweetStream(tweetId),
         { type: 'PostTweet', tweetId, userId: actor.userId, username: actor.username, body },
-        { idempotencyKey: options.idempotencyKey, metadata: options.metadata },
+        {
+          idempotencyKey: options.idempotencyKey,
+          metadata: options.metadata,
+          // A fresh id names a stream nobody wrote: nothing to read before posting.
+          ...(options.idempotencyKey === undefined ? { expectedVersion: 'no_stream' } : {}),
+        },
       );
       return {
         value: {

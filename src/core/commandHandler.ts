@@ -55,7 +55,9 @@ export interface HandleOptions {
    * Append only if the stream is exactly here. Default: the version just loaded, with
    * automatic retries on conflict. When you pass it, a mismatch throws `ConcurrencyError`
    * without retrying: you asked for that exact version (e.g. from an `If-Match` header), so
-   * re-deciding on newer state would silently break your precondition.
+   * re-deciding on newer state would silently break your precondition. `'no_stream'`
+   * without an idempotency key decides on the initial state without reading the stream
+   * (for streams named by a fresh id); a stream that exists then fails the append.
    */
   expectedVersion?: ExpectedVersion;
   /**
@@ -201,6 +203,15 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     };
   }
 
+  const newStream = (): Loaded<State, Event> => ({
+    state: decider.initialState(),
+    version: 0,
+    exists: false,
+    lastPosition: 0,
+    fromSnapshot: false,
+    replay: undefined,
+  });
+
   async function append(
     streamId: string,
     loaded: Loaded<State, Event>,
@@ -264,8 +275,14 @@ export function createCommandHandler<State, Command, Event extends DomainEvent>(
     handleOptions: HandleOptions,
     callerExpected: ExpectedVersion | undefined,
   ): Promise<CommandResult<State, Event>> {
+    // A caller that expects no stream (a fresh id) gets the initial state without a read: the
+    // store refuses the append if the stream exists after all, and that precondition is never
+    // retried. With an idempotency key the stream is read, to find an earlier run's events.
+    const fresh = callerExpected === 'no_stream' && handleOptions.idempotencyKey === undefined;
     return retryOnConflict(retry, handleOptions, async (useSnapshot) => {
-      const loaded = await load(streamId, handleOptions.idempotencyKey, useSnapshot);
+      const loaded = fresh
+        ? newStream()
+        : await load(streamId, handleOptions.idempotencyKey, useSnapshot);
       return {
         replay: loaded.replay,
         fromSnapshot: loaded.fromSnapshot,

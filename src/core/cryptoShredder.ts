@@ -167,8 +167,33 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     cache.delete(subject);
     cache.set(subject, entry);
     if (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+    if (entry.state === 'forgotten') forgetPlaintexts(subject);
     return entry;
   };
+
+  // The personal fields of the events last sealed or opened here, by ciphertext: every
+  // subscriber of a store decrypts each new event again (a tweet reaches several projections
+  // and services), and the process that appended it knows its plaintext already. An entry
+  // serves only the very ciphertext, event and key it came from, and only while that key is
+  // cached as active (checked first, as for a real decryption): a forget drops the subject's
+  // entries with its key, so nothing is readable from here that decryption would refuse.
+  const plaintexts = new Map<string, { sub: string; kid: string; context: string; json: string }>();
+  const keepPlaintext = (sealed: EncryptedValue, context: string, json: string): void => {
+    plaintexts.set(sealed.ct, { sub: sealed.sub, kid: sealed.kid, context, json });
+    if (plaintexts.size > PLAINTEXT_CACHE_SIZE) plaintexts.delete(plaintexts.keys().next().value!);
+  };
+  const knownPlaintext = (sealed: EncryptedValue, context: string): string | undefined => {
+    const known = plaintexts.get(sealed.ct);
+    return known !== undefined &&
+      known.context === context &&
+      known.sub === sealed.sub &&
+      known.kid === sealed.kid
+      ? known.json
+      : undefined;
+  };
+  function forgetPlaintexts(subject: string): void {
+    for (const [ct, known] of plaintexts) if (known.sub === subject) plaintexts.delete(ct);
+  }
 
   const wrapAad = (subject: string, keyId: string): Uint8Array =>
     encoder.encode(`eventloom-data-key\u0000${subject}\u0000${keyId}`);
@@ -301,10 +326,18 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
       : undefined;
   };
 
-  const openWith = (sealed: EncryptedValue, context: string, what: string): MaybePromise<Opened> =>
+  /** @param remembered events only: use and keep the plaintext cache. */
+  const openWith = (
+    sealed: EncryptedValue,
+    context: string,
+    what: string,
+    remembered = false,
+  ): MaybePromise<Opened> =>
     then(keyForRead(sealed.sub), (entry): MaybePromise<Opened> => {
       // No key, a forgotten one, or another key than the one that sealed it: the data is gone.
       if (entry?.state !== 'active' || entry.keyId !== sealed.kid) return { erased: true };
+      const known = remembered ? knownPlaintext(sealed, context) : undefined;
+      if (known !== undefined) return { erased: false, value: JSON.parse(known) as unknown };
       const tampered = (error: unknown) =>
         new TamperedDataError(
           `${what} failed authentication: the ciphertext was altered or copied from another event`,
@@ -316,10 +349,12 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
       } catch (error) {
         throw tampered(error);
       }
-      const parse = (bytes: Uint8Array): Opened => ({
-        erased: false,
-        value: JSON.parse(decoder.decode(bytes)) as unknown,
-      });
+      const parse = (bytes: Uint8Array): Opened => {
+        const json = decoder.decode(bytes);
+        const value = JSON.parse(json) as unknown;
+        if (remembered) keepPlaintext(sealed, context, json);
+        return { erased: false, value };
+      };
       return isPromise(plain)
         ? plain.then(parse, (error: unknown) => {
             throw tampered(error);
@@ -370,14 +405,14 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
       for (const k of Object.keys(data)) if (!present.includes(k)) out[k] = data[k];
       // In declared order, whatever the caller's key order: the sealed bytes depend on it.
       for (const f of present) personal[f] = data[f];
-      return then(
-        sealWith(entry, subject, eventContext(id), JSON.stringify(personal), true),
-        (sealed) => {
-          sealed.fields = present;
-          out[PERSONAL_DATA_FIELD] = sealed;
-          return { ...event, id, data: out };
-        },
-      );
+      const context = eventContext(id);
+      const json = JSON.stringify(personal);
+      return then(sealWith(entry, subject, context, json, true), (sealed) => {
+        keepPlaintext(sealed, context, json);
+        sealed.fields = present;
+        out[PERSONAL_DATA_FIELD] = sealed;
+        return { ...event, id, data: out };
+      });
     });
   };
 
@@ -397,6 +432,7 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
         sealed,
         eventContext(event.id),
         `The personal fields of event ${event.id} (stream '${event.streamId}' version ${event.version})`,
+        true,
       ),
       (opened) => {
         const out: Record<string, unknown> = {};
@@ -469,6 +505,9 @@ export function createCryptoShredder(options: CryptoShredderOptions): CryptoShre
     },
   };
 }
+
+/** How many events' plaintexts a shredder keeps for their other readers (see `plaintexts`). */
+const PLAINTEXT_CACHE_SIZE = 1024;
 
 /** The type of the event that records a forget (in stream `personal-data-<subject>`). */
 export const PERSONAL_DATA_FORGOTTEN = 'PersonalDataForgotten';

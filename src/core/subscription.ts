@@ -29,7 +29,13 @@ import type {
 
 /** What the subscription engine needs from a store. */
 export interface SubscriptionSource {
-  readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * @param only the types the subscriber handles, when it names them. Events of other types
+   *   may come as stand-ins holding only their id, stream, type, version and position (data
+   *   `null`, metadata empty): the subscription moves past them and hands them to no one,
+   *   so a store need not decode what nobody reads.
+   */
+  readAll(options: ReadAllOptions, only?: ReadonlySet<string>): Promise<RecordedEvent[]>;
   headPosition(): Promise<number>;
   /**
    * The head right now, for stores that know it without I/O. With it, `from: 'end'` means
@@ -228,7 +234,10 @@ export function startSubscription(
   /** `handleBatch` takes the batch unless a span is to be made for one of its events. */
   const batchDeliverable = (batch: readonly RecordedEvent[]): boolean => {
     if (o.handleBatch === undefined || tracingEnabled()) return false;
-    for (const event of batch) if (event.metadata?.traceparent !== undefined) return false;
+    for (const event of batch) {
+      if (o.eventTypes !== undefined && !o.eventTypes.has(event.type)) continue;
+      if (event.metadata?.traceparent !== undefined) return false;
+    }
     return true;
   };
 
@@ -274,7 +283,7 @@ export function startSubscription(
     while (!signal.aborted) {
       const seen = source.notifier.version;
       const batch = await retrying(
-        () => source.readAll({ from: next, maxCount: o.batchSize }),
+        () => source.readAll({ from: next, maxCount: o.batchSize }, o.eventTypes),
         readFailed,
       );
       const last = batch[batch.length - 1];

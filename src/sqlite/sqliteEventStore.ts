@@ -107,6 +107,18 @@ const toEvent = (r: EventRow): RecordedEvent => ({
   recordedAt: new Date(r.recorded_at),
 });
 
+/** What a subscriber that does not handle the row's type is given: no data to decode. */
+const toStandIn = (r: EventRow): RecordedEvent => ({
+  id: r.event_id,
+  streamId: r.stream_id,
+  type: r.type,
+  data: null,
+  metadata: {},
+  version: r.version,
+  position: r.position,
+  recordedAt: new Date(r.recorded_at),
+});
+
 /** How many of its latest committed events the store keeps for live subscribers' reads. */
 const RECENT_ROWS = 512;
 
@@ -205,6 +217,21 @@ export function createSqliteEventStore(
   });
 
   const readDataVersion = (): number => stmts.dataVersion.get() as number;
+  // After an append every live subscriber reads the tail in the same turn of the event loop:
+  // one `data_version` per turn serves them all. One that misses another process's commit
+  // made meanwhile reads it on its next wake-up (it polls for those anyway); it can miss no
+  // row, since what it is served ends with this connection's own latest commit.
+  let turnDataVersion: number | undefined;
+  const endDataVersionTurn = (): void => {
+    turnDataVersion = undefined;
+  };
+  const dataVersionThisTurn = (): number => {
+    if (turnDataVersion === undefined) {
+      turnDataVersion = readDataVersion();
+      setImmediate(endDataVersionTurn);
+    }
+    return turnDataVersion;
+  };
 
   const checkpoints = createSqliteCheckpointStore(db);
   const snapshots = createSqliteSnapshotStore(db);
@@ -212,7 +239,12 @@ export function createSqliteEventStore(
   const notifier = new Notifier();
   const host = createSubscriptionHost(
     {
-      readAll: (o) => store.readAll(o),
+      readAll: (o, only) =>
+        readAllAs(
+          o,
+          only === undefined ? toEvent : (r) => (only.has(r.type) ? toEvent(r) : toStandIn(r)),
+          dataVersionThisTurn,
+        ),
       headPosition: () => store.headPosition(),
       headPositionNow: () => stmts.head.get() as number,
       checkpoints,
@@ -221,6 +253,21 @@ export function createSqliteEventStore(
     { pollIntervalMs: options.pollIntervalMs },
   );
   let closed = false;
+  /** Each read parses its own objects from the rows, so no reader sees another's changes. */
+  const readAllAs = (
+    opts: ReadAllOptions,
+    decode: (row: EventRow) => RecordedEvent,
+    dataVersion: () => number,
+  ): Promise<RecordedEvent[]> =>
+    guarded('Reading all events', () => {
+      validateReadAllOptions(opts);
+      const from = opts.from ?? 0;
+      const maxCount = opts.maxCount ?? -1;
+      const rows =
+        (db.inTransaction ? undefined : recent.from(from, maxCount, dataVersion())) ??
+        (stmts.readAll.all(from, maxCount) as EventRow[]);
+      return rows.map(decode);
+    });
 
   type AppendOutcome = {
     result: AppendResult;
@@ -536,18 +583,7 @@ export function createSqliteEventStore(
       );
     },
 
-    readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-      return guarded('Reading all events', () => {
-        validateReadAllOptions(opts);
-        const from = opts.from ?? 0;
-        const maxCount = opts.maxCount ?? -1;
-        // Each read parses its own objects from the rows, so no reader sees another's changes.
-        const rows =
-          (db.inTransaction ? undefined : recent.from(from, maxCount, readDataVersion())) ??
-          (stmts.readAll.all(from, maxCount) as EventRow[]);
-        return rows.map(toEvent);
-      });
-    },
+    readAll: (opts: ReadAllOptions = {}) => readAllAs(opts, toEvent, readDataVersion),
 
     streamInfo(streamId: string): Promise<StreamInfo> {
       return guarded(

@@ -15,6 +15,7 @@ import {
 import { createMemoryEventStore } from '../../src/core/memoryEventStore.js';
 import { createMemorySnapshotStore } from '../../src/core/memorySnapshotStore.js';
 import type { EventStore, Snapshot, SnapshotStore } from '../../src/core/types.js';
+import { recordingStreamReads } from '../support/streamReads.js';
 import { useTestTracing } from '../support/tracing.js';
 
 type CartEvent =
@@ -272,6 +273,21 @@ describe('createCommandHandler', () => {
       expect(isConcurrencyError(error)).toBe(true);
       expect(calls.decide).toBe(1);
       expect(await store.headPosition()).toBe(1);
+    });
+
+    it('decides a command expecting a new stream without reading the stream first', async () => {
+      const memory = createMemoryEventStore();
+      const { store, reads } = recordingStreamReads(memory);
+      const handle = createCommandHandler({ store, decider: cart, retry: fast });
+      const result = await handle('cart-1', addBook, { expectedVersion: 'no_stream' });
+      expect(result.nextExpectedVersion).toBe(1);
+      expect(result.state).toEqual(cart.evolve(cart.initialState(), result.events[0]!));
+      expect(reads).toEqual([]);
+      // The stream exists now: the store refuses, and the caller's precondition is not retried.
+      const error = await catchError(handle('cart-1', addBook, { expectedVersion: 'no_stream' }));
+      expect(isConcurrencyError(error)).toBe(true);
+      expect((error as ConcurrencyError).actualVersion).toBe(1);
+      expect(await memory.headPosition()).toBe(1);
     });
 
     it('appends under a matching explicit expectedVersion', async () => {

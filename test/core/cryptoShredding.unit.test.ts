@@ -5,6 +5,7 @@ import {
   createMemoryKeyStore,
   createMemorySnapshotStore,
   createWebCryptoCipher,
+  ERASED,
   isConfigurationError,
   isValidationError,
   parseKeyEncryptionKey,
@@ -141,5 +142,79 @@ describe('synthetic IVs', () => {
     const sealedByNode = await node.seal(await node.importKey(raw), aad, text('{"n":1}'), true);
     const sealedByWeb = await web.seal(await web.importKey(raw), aad, text('{"n":1}'), true);
     expect(Buffer.from(sealedByWeb)).toEqual(Buffer.from(sealedByNode));
+  });
+});
+
+describe('opening events this shredder sealed or opened before', () => {
+  /** The real node:crypto cipher, counting how often it decrypts. */
+  const countingCipher = () => {
+    const cipher = createNodeCipher();
+    const counted = { opened: 0 };
+    return {
+      counted,
+      cipher: {
+        ...cipher,
+        open: (...args: Parameters<typeof cipher.open>) => {
+          counted.opened++;
+          return cipher.open(...args);
+        },
+      },
+    };
+  };
+  const registered = (email: string) => ({
+    type: 'UserRegistered' as const,
+    data: { userId: '1', email, name: 'Ada', plan: 'pro' },
+  });
+
+  it('hands every subscriber the plaintext of an event it sealed without decrypting it again', async () => {
+    const { cipher, counted } = countingCipher();
+    const store = createMemoryEventStore({
+      personalData: {
+        policy: userPersonalData,
+        keyEncryptionKey: { bytes: crypto.getRandomValues(new Uint8Array(32)) },
+        cipher,
+      },
+    });
+    const { lastPosition } = await store.appendToStream('user-1', [registered('ada@example.com')]);
+    const seen: unknown[] = [];
+    const subs = ['a', 'b', 'c'].map((name) =>
+      store.subscribe({ name, handler: (e) => void seen.push(e.data) }),
+    );
+    for (const sub of subs) await sub.waitFor(lastPosition);
+    const plain = { userId: '1', email: 'ada@example.com', name: 'Ada', plan: 'pro' };
+    expect(seen).toEqual([plain, plain, plain]);
+    // Each subscriber gets its own copy.
+    expect(new Set(seen).size).toBe(3);
+    expect(counted.opened).toBe(0);
+    for (const sub of subs) await sub.stop();
+    await store.close();
+  });
+
+  it('decrypts an event once for several readers, and reads it as erased after forget', async () => {
+    const { cipher, counted } = countingCipher();
+    const keyStore = createMemoryKeyStore();
+    const keyEncryptionKey = { bytes: crypto.getRandomValues(new Uint8Array(32)) };
+    const writer = createMemoryEventStore({
+      personalData: { policy: userPersonalData, keyEncryptionKey, keyStore },
+    });
+    await writer.appendToStream('user-1', [registered('ada@example.com')]);
+    const [stored] = await writer.storedForm.readStream('user-1');
+    const reader = createCryptoShredder({
+      personalData: userPersonalData,
+      keyStore,
+      keyEncryptionKey,
+      cipher,
+    });
+    for (let i = 0; i < 3; i++) {
+      expect((await reader.decryptEvent(stored!)).data).toMatchObject({ email: 'ada@example.com' });
+    }
+    // One for the data key, one for the event.
+    expect(counted.opened).toBe(2);
+    await reader.forget('1');
+    expect((await reader.decryptEvent(stored!)).data).toMatchObject({
+      email: ERASED,
+      name: ERASED,
+    });
+    await writer.close();
   });
 });
