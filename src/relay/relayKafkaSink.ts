@@ -4,7 +4,7 @@ import { ConfigurationError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTopics.js';
 import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
-import type { RelayStep, RetrySettings } from './relayStep.js';
+import type { RelayStep, RelayStepContext, RetrySettings } from './relayStep.js';
 import { compileTemplate, getPath, stringify } from './relayTemplate.js';
 import { outgoingTraceHeaders } from './relayTracing.js';
 
@@ -21,6 +21,8 @@ interface Pending {
   key: string;
   value: string;
   headers: Record<string, string>;
+  /** The record's size bound (see recordBytes), computed once. */
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -104,7 +106,15 @@ export class BatchingProducer {
 
   send(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ topic, key, value, headers, resolve, reject });
+      this.#queue.push({
+        topic,
+        key,
+        value,
+        headers,
+        bytes: recordBytes(key, value, headers),
+        resolve,
+        reject,
+      });
       if (this.#queue.length >= this.#batchSize) this.#flushSoon(0);
       else this.#flushSoon(this.#lingerMs);
     });
@@ -140,7 +150,7 @@ export class BatchingProducer {
       // over it can never be produced, and must not take the messages batched with it down.
       const sendable: Pending[] = [];
       for (const m of batch) {
-        const size = RECORD_BATCH_OVERHEAD + recordBytes(m);
+        const size = RECORD_BATCH_OVERHEAD + m.bytes;
         const limit = limits.get(m.topic) as number;
         if (size <= limit) sendable.push(m);
         else
@@ -264,10 +274,10 @@ export class BatchingProducer {
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_OVERHEAD = 32;
 
-function recordBytes(m: Pending): number {
-  let size = RECORD_OVERHEAD + Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers))
-    size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+function recordBytes(key: string, value: string, headers: Record<string, string>): number {
+  let size = RECORD_OVERHEAD + Buffer.byteLength(key) + Buffer.byteLength(value);
+  for (const k in headers)
+    size += 8 + Buffer.byteLength(k) + Buffer.byteLength(headers[k] as string);
   return size;
 }
 
@@ -277,7 +287,7 @@ function chunksUpTo(messages: Pending[], limit: number): Pending[][] {
   let current: Pending[] = [];
   let size = RECORD_BATCH_OVERHEAD;
   for (const m of messages) {
-    const bytes = recordBytes(m);
+    const bytes = m.bytes;
     if (current.length > 0 && size + bytes > limit) {
       chunks.push(current);
       current = [];
@@ -336,43 +346,45 @@ export function kafkaBrokers(config: KafkaStepConfig, defaultBrokers: string): s
  */
 export function createKafkaStep(
   config: KafkaStepConfig,
-  name: string,
+  stepName: string,
   retry: RetrySettings,
   producers: KafkaProducers,
 ): RelayStep {
   const brokers = kafkaBrokers(config, producers.defaultBrokers);
-  const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${name}.topic`);
+  const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${stepName}.topic`);
   const keyPath = config.key ?? 'documentKey._id';
   const producer = producers.get(brokers, config);
   // Most configs give one topic or a few: check each name once, not once per change.
   const validTopics = new Set<string>();
   return {
-    name,
+    name: stepName,
     retry,
     readsOnly: true,
-    async run(message, context) {
-      const topicName = stringify(await topic(message));
-      if (!validTopics.has(topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
-        throw new RelayStepError(
-          `topic '${topicName}' is not a valid Kafka topic name (letters, digits, . _ - only); adjust ${name}.topic`,
-          { retryable: false },
-        );
-      }
-      if (validTopics.size < 1000) validTopics.add(topicName);
-      const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
-      const text = (v: unknown): string => (typeof v === 'string' ? v : '');
-      await producer.send(
-        topicName,
-        stringify(getPath(message, keyPath)),
-        JSON.stringify(message),
-        {
-          'idempotency-key': context.key,
-          'operation-type': text(m.operationType),
-          ns: `${text(m.ns?.db)}.${text(m.ns?.coll)}`,
-          ...outgoingTraceHeaders(context.change),
-        },
-      );
-      return undefined;
+    run(message, context) {
+      // A plain topic template decides at once: then the step makes one promise, the send's.
+      return topic.sync === undefined
+        ? topic(message).then((name) => produce(message, context, name))
+        : produce(message, context, topic.sync(message));
     },
   };
+
+  function produce(message: unknown, context: RelayStepContext, name: unknown): Promise<void> {
+    const topicName = stringify(name);
+    if (!validTopics.has(topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
+      throw new RelayStepError(
+        `topic '${topicName}' is not a valid Kafka topic name (letters, digits, . _ - only); adjust ${stepName}.topic`,
+        { retryable: false },
+      );
+    }
+    if (validTopics.size < 1000) validTopics.add(topicName);
+    const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
+    return producer.send(topicName, stringify(getPath(message, keyPath)), JSON.stringify(message), {
+      'idempotency-key': context.key,
+      'operation-type': text(m.operationType),
+      ns: `${text(m.ns?.db)}.${text(m.ns?.coll)}`,
+      ...outgoingTraceHeaders(context.change),
+    });
+  }
 }
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
