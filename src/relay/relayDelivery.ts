@@ -146,9 +146,9 @@ export class Deliverer {
     return t;
   }
 
-  /** Resolves once another change may be dispatched. */
-  waitForCapacity(): Promise<void> {
-    if (this.#inFlight < this.options.maxInFlight) return Promise.resolve();
+  /** Resolves once another change may be dispatched; undefined when one may be now. */
+  waitForCapacity(): Promise<void> | undefined {
+    if (this.#inFlight < this.options.maxInFlight) return undefined;
     return new Promise((resolve) => this.#capacity.push(resolve));
   }
 
@@ -298,15 +298,26 @@ export class Deliverer {
       } catch (error) {
         out = rejected(error);
       }
-      if (isThenable(out))
-        return this.#deliverSteps(change, pipeline, false, i, message, Promise.resolve(out));
-      if (out === null) {
-        this.options.metrics.filtered++;
-        return 'filtered';
+      if (isThenable(out)) {
+        if (i < steps.length - 1)
+          return this.#deliverSteps(change, pipeline, false, i, message, Promise.resolve(out));
+        // The usual last step, a sink: one promise for the change while it is in flight (the
+        // retry loop only after a failed first attempt).
+        const sent = message;
+        return Promise.resolve(out).then(
+          (result) => (result === null ? this.#filtered() : this.#delivered(change)),
+          (error: unknown) => this.#deliverSteps(change, pipeline, false, i, sent, rejected(error)),
+        );
       }
+      if (out === null) return this.#filtered();
       if (out !== undefined) message = out;
     }
     return this.#delivered(change);
+  }
+
+  #filtered(): 'filtered' {
+    this.options.metrics.filtered++;
+    return 'filtered';
   }
 
   #delivered(change: RelayChange): 'delivered' {

@@ -6,21 +6,28 @@ import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
 import type { RelayStep, RelayStepContext, RetrySettings } from './relayStep.js';
 import { compileTemplate, getPath, stringify } from './relayTemplate.js';
+import { tracingEnabled } from '../core/tracing.js';
 import { outgoingTraceHeaders } from './relayTracing.js';
 
 type KafkaModule = typeof Kafka;
 type StringProducer = InstanceType<KafkaModule['Producer']> & {
   send(options: {
-    messages: { topic: string; key?: string; value?: string; headers?: Record<string, string> }[];
+    messages: { topic: string; key?: string; value?: string; headers?: Headers }[];
     acks?: number;
   }): Promise<unknown>;
 };
+
+/**
+ * A message's headers. A Map, because the client turns any other object into one per
+ * message; the keys are a handful of names, encoded once (see HEADER_NAMES).
+ */
+type Headers = Map<string, string>;
 
 interface Pending {
   topic: string;
   key: string;
   value: string;
-  headers: Record<string, string>;
+  headers: Headers;
   /** The record's size bound (see recordBytes), computed once. */
   bytes: number;
   resolve: () => void;
@@ -81,7 +88,7 @@ export class BatchingProducer {
           producer: new kafka.Producer({
             clientId,
             bootstrapBrokers: brokers,
-            serializers: kafka.stringSerializers,
+            serializers: { ...kafka.stringSerializers, headerKey: headerName },
             acks: kafka.ProduceAcks.ALL,
             // Java-compatible murmur2, so a key lands where other clients would put it.
             partitioner: kafka.compatibilityPartitioner,
@@ -104,7 +111,7 @@ export class BatchingProducer {
     await this.#kafka;
   }
 
-  send(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {
+  send(topic: string, key: string, value: string, headers: Headers): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
         topic,
@@ -274,11 +281,25 @@ export class BatchingProducer {
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_OVERHEAD = 32;
 
-function recordBytes(key: string, value: string, headers: Record<string, string>): number {
+function recordBytes(key: string, value: string, headers: Headers): number {
   let size = RECORD_OVERHEAD + Buffer.byteLength(key) + Buffer.byteLength(value);
-  for (const k in headers)
-    size += 8 + Buffer.byteLength(k) + Buffer.byteLength(headers[k] as string);
+  headers.forEach((v, k) => {
+    size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  });
   return size;
+}
+
+/** Header names as bytes, made once: every message carries the same few. */
+const HEADER_NAMES = new Map<string, Buffer>();
+
+function headerName(name: string | undefined): Buffer | undefined {
+  if (typeof name !== 'string') return undefined;
+  let bytes = HEADER_NAMES.get(name);
+  if (bytes === undefined) {
+    bytes = Buffer.from(name, 'utf8');
+    if (HEADER_NAMES.size < 64) HEADER_NAMES.set(name, bytes);
+  }
+  return bytes;
 }
 
 /** Consecutive runs of messages whose record batch stays within `limit` bytes. */
@@ -378,12 +399,19 @@ export function createKafkaStep(
     }
     if (validTopics.size < 1000) validTopics.add(topicName);
     const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
-    return producer.send(topicName, stringify(getPath(message, keyPath)), JSON.stringify(message), {
-      'idempotency-key': context.key,
-      'operation-type': text(m.operationType),
-      ns: `${text(m.ns?.db)}.${text(m.ns?.coll)}`,
-      ...outgoingTraceHeaders(context.change),
-    });
+    const headers: Headers = new Map();
+    headers.set('idempotency-key', context.key);
+    headers.set('operation-type', text(m.operationType));
+    headers.set('ns', `${text(m.ns?.db)}.${text(m.ns?.coll)}`);
+    if (context.change.trace !== undefined || tracingEnabled()) {
+      for (const [k, v] of Object.entries(outgoingTraceHeaders(context.change))) headers.set(k, v);
+    }
+    return producer.send(
+      topicName,
+      stringify(getPath(message, keyPath)),
+      JSON.stringify(message),
+      headers,
+    );
   }
 }
 

@@ -32,20 +32,38 @@ export function ejson(value: unknown): unknown {
     case 'object': {
       if (value === null) return null;
       if (Array.isArray(value)) {
-        const out = new Array<unknown>(value.length);
-        for (let i = 0; i < value.length; i++) out[i] = ejson(value[i]);
-        return out;
+        let out: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          const converted = ejson(item);
+          if (out === undefined) {
+            if (Object.is(converted, item)) continue;
+            out = value.slice(0, i);
+          }
+          out.push(converted);
+        }
+        return out ?? value;
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto === Object.prototype || proto === null) {
         const doc = value as Record<string, unknown>;
         if (doc._bsontype !== undefined) return slowEjson(value);
-        const out: Record<string, unknown> = {};
-        for (const key of Object.keys(doc)) {
+        // What is already JSON (most of a document) is kept as it is, not copied: the driver's
+        // document is the relay's own, and no step changes a message it did not copy.
+        const keys = Object.keys(doc);
+        let out: Record<string, unknown> | undefined;
+        for (let k = 0; k < keys.length; k++) {
+          const key = keys[k] as string;
           if (key === '__proto__') return slowEjson(value);
-          out[key] = ejson(doc[key]);
+          const converted = ejson(doc[key]);
+          if (out === undefined) {
+            if (Object.is(converted, doc[key])) continue;
+            out = {};
+            for (let j = 0; j < k; j++) out[keys[j] as string] = doc[keys[j] as string];
+          }
+          out[key] = converted;
         }
-        return out;
+        return out ?? doc;
       }
       if (value instanceof Date) {
         const ms = value.getTime();
@@ -59,6 +77,10 @@ export function ejson(value: unknown): unknown {
       const bsonType = (value as { _bsontype?: unknown })._bsontype;
       if (bsonType === 'ObjectId') return { $oid: (value as ObjectId).toHexString() };
       if (bsonType === 'Long') return { $numberLong: (value as Long).toString() };
+      if (bsonType === 'Timestamp') {
+        const ts = value as Timestamp;
+        return { $timestamp: { t: ts.t, i: ts.i } };
+      }
       return slowEjson(value);
     }
     default:
@@ -106,11 +128,35 @@ export function toTimestamp(time: { t: number; i: number }): Timestamp {
   return new Timestamp({ t: time.t, i: time.i });
 }
 
+/**
+ * `ejsonString` of a document id, written directly for the usual ids (strings, ObjectIds,
+ * 32-bit integers): it is part of every change's ordering key.
+ */
+export function idString(id: unknown): string {
+  if (typeof id === 'string') return JSON.stringify(id);
+  if (typeof id === 'number' && (id | 0) === id && !Object.is(id, -0))
+    return `{"$numberInt":"${id}"}`;
+  if ((id as { _bsontype?: unknown } | null)?._bsontype === 'ObjectId')
+    return `{"$oid":"${(id as ObjectId).toHexString()}"}`;
+  return ejsonString(id);
+}
+
 /** The key from a resume token: stable for one event across redeliveries and restarts. */
 export function keyFromToken(token: Document): string {
   const data = (token as { _data?: unknown })._data;
   return hashKey('mongodb', typeof data === 'string' ? data : ejsonString(token));
 }
+
+/** The change event's fields a message carries (besides id, operationType and ns). */
+const MESSAGE_FIELDS = [
+  'documentKey',
+  'fullDocument',
+  'fullDocumentBeforeChange',
+  'updateDescription',
+  'clusterTime',
+  'wallTime',
+  'to',
+] satisfies string[];
 
 export function fromMongoChange(doc: ChangeStreamDocument, streamKey: string): RelayChange {
   const token = doc._id as Document;
@@ -125,15 +171,7 @@ export function fromMongoChange(doc: ChangeStreamDocument, streamKey: string): R
     operationType: String(raw.operationType),
     ns: { db, coll },
   };
-  for (const field of [
-    'documentKey',
-    'fullDocument',
-    'fullDocumentBeforeChange',
-    'updateDescription',
-    'clusterTime',
-    'wallTime',
-    'to',
-  ]) {
+  for (const field of MESSAGE_FIELDS) {
     if (raw[field] !== undefined) message[field] = ejson(raw[field]);
   }
   const wall = raw.wallTime instanceof Date ? raw.wallTime.getTime() : undefined;
@@ -143,7 +181,7 @@ export function fromMongoChange(doc: ChangeStreamDocument, streamKey: string): R
     orderingKey:
       documentKey === undefined
         ? `${db}.${coll}`
-        : `${db}.${coll}:${ejsonString(documentKey._id ?? documentKey)}`,
+        : `${db}.${coll}:${idString(documentKey._id ?? documentKey)}`,
     streamKey,
     point: { token },
     sourceTimeMs: wall ?? cluster,
