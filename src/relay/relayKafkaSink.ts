@@ -5,7 +5,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTo
 import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
 import type { RelayStep, RelayStepContext, RetrySettings } from './relayStep.js';
-import { compileTemplate, getPath, stringify } from './relayTemplate.js';
+import { compileTemplate, pathReader, stringify } from './relayTemplate.js';
 import { tracingEnabled } from '../core/tracing.js';
 import { outgoingTraceHeaders } from './relayTracing.js';
 
@@ -373,7 +373,7 @@ export function createKafkaStep(
 ): RelayStep {
   const brokers = kafkaBrokers(config, producers.defaultBrokers);
   const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${stepName}.topic`);
-  const keyPath = config.key ?? 'documentKey._id';
+  const readKey = pathReader(config.key ?? 'documentKey._id');
   const producer = producers.get(brokers, config);
   // Most configs give one topic or a few: check each name once, not once per change.
   const validTopics = new Set<string>();
@@ -406,12 +406,7 @@ export function createKafkaStep(
     if (context.change.trace !== undefined || tracingEnabled()) {
       for (const [k, v] of Object.entries(outgoingTraceHeaders(context.change))) headers.set(k, v);
     }
-    return producer.send(
-      topicName,
-      stringify(getPath(message, keyPath)),
-      JSON.stringify(message),
-      headers,
-    );
+    return producer.send(topicName, stringify(readKey(message)), JSON.stringify(message), headers);
   }
 }
 

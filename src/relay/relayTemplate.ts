@@ -23,8 +23,18 @@ const SIMPLE_PATH = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 const PART = /\{\{([\s\S]+?)\}\}/g;
 
 export function getPath(value: unknown, path: string): unknown {
+  return getSegments(value, path.split('.'));
+}
+
+/** A dotted path split once, for paths read per change (keys, topic names). */
+export function pathReader(path: string): (value: unknown) => unknown {
+  const segments = path.split('.');
+  return (value) => getSegments(value, segments);
+}
+
+function getSegments(value: unknown, segments: readonly string[]): unknown {
   let current = value;
-  for (const segment of path.split('.')) {
+  for (const segment of segments) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
@@ -56,7 +66,7 @@ export function deletePath(target: unknown, path: string): void {
 export function compileExpression(source: string, where: string): Template {
   const text = source.trim();
   if (SIMPLE_PATH.test(text) && !text.startsWith('$')) {
-    return syncTemplate((message) => getPath(message, text));
+    return syncTemplate(pathReader(text));
   }
   let expression: jsonata.Expression;
   try {
