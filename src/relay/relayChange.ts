@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Document } from 'mongodb';
 import type { RecordedEvent } from '../core/types.js';
 import { toEventJson } from '../core/eventJson.js';
@@ -64,7 +64,8 @@ export interface RelayChange {
 }
 
 export function hashKey(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+  // The one-shot hash: no Hash object per change (same digest as createHash's).
+  return hash('sha256', parts.join('\u0000'), 'hex').slice(0, 32);
 }
 
 export function fromRecordedEvent(

@@ -6,12 +6,15 @@ import type { RelayChange, ResumePoint } from './relayChange.js';
 import { isRetryableStepFailure } from './relayErrors.js';
 import type { RelayMetrics } from './relayMetrics.js';
 import type { Pipeline } from './relayPipeline.js';
+import type { RelayStep, RelayStepContext } from './relayStep.js';
 import type { RelayStateStore } from './relayStateStore.js';
 
 interface Entry {
   point: ResumePoint;
   done: boolean;
   sourceTimeMs: number | undefined;
+  /** Settles when the change's delivery ended (set while it is in flight). */
+  tail?: Promise<void>;
 }
 
 /**
@@ -34,7 +37,7 @@ export class StreamTracker {
   }
 
   push(point: ResumePoint, sourceTimeMs?: number): Entry {
-    const entry = { point, done: false, sourceTimeMs };
+    const entry: Entry = { point, done: false, sourceTimeMs };
     this.#entries.push(entry);
     return entry;
   }
@@ -73,6 +76,21 @@ export class StreamTracker {
   }
 }
 
+/** A step's synchronous throw as the rejection an async step would have given (any value). */
+const rejected = async (error: unknown): Promise<never> => {
+  throw error;
+};
+
+/** A promise, or what `await` would treat as one (a custom step's own thenable). */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      typeof value === 'object' &&
+      typeof (value as { then?: unknown }).then === 'function')
+  );
+}
+
 export type DeliveryOutcome = 'delivered' | 'filtered' | 'dead-lettered';
 
 export interface DelivererOptions {
@@ -98,7 +116,8 @@ const NOT_RECORDING: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
  */
 export class Deliverer {
   #inFlight = 0;
-  #tails = new Map<string, Promise<void>>();
+  /** The last change in flight of each ordering key (document). */
+  #tails = new Map<string, Entry>();
   #capacity: (() => void)[] = [];
   #idle: (() => void)[] = [];
   readonly trackers = new Map<string, StreamTracker>();
@@ -127,9 +146,9 @@ export class Deliverer {
     return t;
   }
 
-  /** Resolves once another change may be dispatched. */
-  waitForCapacity(): Promise<void> {
-    if (this.#inFlight < this.options.maxInFlight) return Promise.resolve();
+  /** Resolves once another change may be dispatched; undefined when one may be now. */
+  waitForCapacity(): Promise<void> | undefined {
+    if (this.#inFlight < this.options.maxInFlight) return undefined;
     return new Promise((resolve) => this.#capacity.push(resolve));
   }
 
@@ -152,43 +171,81 @@ export class Deliverer {
     this.#inFlight++;
     this.options.metrics.inFlight = this.#inFlight;
     const previous = this.#tails.get(change.orderingKey);
-    const run = async (): Promise<void> => {
-      if (previous) await previous;
-      try {
-        await this.deliver(change, pipeline);
+    if (previous === undefined) {
+      const started = this.#start(change, pipeline);
+      // Every step decided at once (e.g. a filter dropped it): settled, no promise made.
+      if (!isThenable(started)) {
         tracker.complete(entry);
-      } catch (error) {
-        if (!(error instanceof Aborted)) {
-          this.options.log.error(
-            {
-              key: change.key,
-              error,
-            },
-            'relay delivery failed unexpectedly; the change stays unacknowledged',
-          );
-        }
+        this.#settled();
+        return;
       }
-    };
-    const done = run().finally(() => {
-      if (this.#tails.get(change.orderingKey) === done) this.#tails.delete(change.orderingKey);
-      this.#inFlight--;
-      this.options.metrics.inFlight = this.#inFlight;
-      this.#capacity.shift()?.();
-      if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
-    });
-    this.#tails.set(change.orderingKey, done);
+      entry.tail = this.#track(change, pipeline, tracker, entry, undefined, started);
+    } else entry.tail = this.#track(change, pipeline, tracker, entry, previous, undefined);
+    this.#tails.set(change.orderingKey, entry);
+  }
+
+  /** The delivery started now; a synchronous failure becomes a rejected delivery. */
+  #start(change: RelayChange, pipeline: Pipeline): DeliveryOutcome | Promise<DeliveryOutcome> {
+    try {
+      return this.deliver(change, pipeline);
+    } catch (error) {
+      return rejected(error);
+    }
+  }
+
+  /**
+   * Waits for a delivery that did not finish at once; `previous` is the change of the same
+   * document still in flight, after which this one starts (never two of one document at once).
+   */
+  async #track(
+    change: RelayChange,
+    pipeline: Pipeline,
+    tracker: StreamTracker,
+    entry: Entry,
+    previous: Entry | undefined,
+    started: Promise<DeliveryOutcome> | undefined,
+  ): Promise<void> {
+    try {
+      if (previous !== undefined) {
+        await previous.tail;
+        await this.deliver(change, pipeline);
+      } else await started;
+      tracker.complete(entry);
+    } catch (error) {
+      if (!(error instanceof Aborted)) {
+        this.options.log.error(
+          {
+            key: change.key,
+            error,
+          },
+          'relay delivery failed unexpectedly; the change stays unacknowledged',
+        );
+      }
+    } finally {
+      // Always after a suspension, so after dispatch registered this entry.
+      if (this.#tails.get(change.orderingKey) === entry) this.#tails.delete(change.orderingKey);
+      entry.tail = undefined;
+      this.#settled();
+    }
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    this.options.metrics.inFlight = this.#inFlight;
+    this.#capacity.shift()?.();
+    if (this.#inFlight === 0) for (const wake of this.#idle.splice(0)) wake();
   }
 
   /**
    * One change through every step of its pipeline, with retries and dead-lettering, in a
    * consumer span continuing the source's trace (an Eventloom event's traceparent).
    */
-  deliver(change: RelayChange, pipeline: Pipeline): Promise<DeliveryOutcome> {
+  deliver(change: RelayChange, pipeline: Pipeline): DeliveryOutcome | Promise<DeliveryOutcome> {
     const { metrics, relay } = this.options;
     // Without an SDK and without a source trace to check, a span would record nothing and
     // count nothing: skip its context switches and closures (they show at thousands per second).
     if (change.trace === undefined && !tracingEnabled())
-      return this.#deliverSteps(change, pipeline, false);
+      return this.#deliverUntraced(change, pipeline);
     return inSpan(
       'relay change',
       {
@@ -203,42 +260,101 @@ export class Deliverer {
         }),
       },
       async (span) => {
-        const outcome = await this.#deliverSteps(change, pipeline, true);
+        const outcome = await this.#deliverSteps(change, pipeline, true, 0, change.message);
         if (span.isRecording()) span.setAttribute('eventloom.outcome', outcome);
         return outcome;
       },
     );
   }
 
+  /**
+   * The untraced path: steps run one after the other in this turn for as long as each
+   * decides at once; the first one that returns a promise (a sink, a retry) continues the
+   * rest asynchronously.
+   */
+  #deliverUntraced(
+    change: RelayChange,
+    pipeline: Pipeline,
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
+    const { hardStop, log } = this.options;
+    if (hardStop.aborted) throw new Aborted();
+    const steps = pipeline.steps;
+    let message: unknown = change.message;
+    const context: RelayStepContext = {
+      key: change.key,
+      change,
+      attempt: 1,
+      signal: hardStop,
+      log,
+    };
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i] as RelayStep;
+      // The change's own message stays as it arrived (a dead letter stores it): copy it once,
+      // before the first step that may change it.
+      if (message === change.message && step.readsOnly !== true) message = structuredClone(message);
+      let out: unknown;
+      try {
+        out = step.run(message, context);
+      } catch (error) {
+        out = rejected(error);
+      }
+      if (isThenable(out)) {
+        if (i < steps.length - 1)
+          return this.#deliverSteps(change, pipeline, false, i, message, Promise.resolve(out));
+        // The usual last step, a sink: one promise for the change while it is in flight (the
+        // retry loop only after a failed first attempt).
+        const sent = message;
+        return Promise.resolve(out).then(
+          (result) => (result === null ? this.#filtered() : this.#delivered(change)),
+          (error: unknown) => this.#deliverSteps(change, pipeline, false, i, sent, rejected(error)),
+        );
+      }
+      if (out === null) return this.#filtered();
+      if (out !== undefined) message = out;
+    }
+    return this.#delivered(change);
+  }
+
+  #filtered(): 'filtered' {
+    this.options.metrics.filtered++;
+    return 'filtered';
+  }
+
+  #delivered(change: RelayChange): 'delivered' {
+    const { metrics } = this.options;
+    metrics.processed++;
+    if (change.sourceTimeMs !== undefined)
+      metrics.lagSeconds = Math.max(0, (Date.now() - change.sourceTimeMs) / 1000);
+    return 'delivered';
+  }
+
+  /** Steps from `from` on; `first` is that step's first attempt when already started. */
   async #deliverSteps(
     change: RelayChange,
     pipeline: Pipeline,
     traced: boolean,
+    from: number,
+    input: unknown,
+    first?: Promise<unknown>,
   ): Promise<DeliveryOutcome> {
-    const { metrics } = this.options;
-    let message: unknown = change.message;
-    let copied = false;
-    for (const step of pipeline.steps) {
-      // The change's own message stays as it arrived (a dead letter stores it): copy it once,
-      // before the first step that may change what it is given.
-      if (!copied && step.readsOnly !== true) {
-        message = structuredClone(message);
-        copied = true;
-      }
+    let message = input;
+    let started = first;
+    for (let i = from; i < pipeline.steps.length; i++) {
+      const step = pipeline.steps[i] as RelayStep;
+      if (message === change.message && step.readsOnly !== true) message = structuredClone(message);
+      const attempt = started;
+      started = undefined;
       const result = traced
         ? await inSpan(
             `relay step ${step.name}`,
             { attributes: () => ({ 'eventloom.relay.step': step.name }) },
             (span) => this.#runStep(step, message, change, span),
           )
-        : await this.#runStep(step, message, change, NOT_RECORDING);
+        : await this.#runStep(step, message, change, NOT_RECORDING, attempt);
       if (result.outcome !== undefined) return result.outcome;
       message = result.message;
     }
-    metrics.processed++;
-    if (change.sourceTimeMs !== undefined)
-      metrics.lagSeconds = Math.max(0, (Date.now() - change.sourceTimeMs) / 1000);
-    return 'delivered';
+    return this.#delivered(change);
   }
 
   /** One step with its retries: the next message, or how the change ended here. */
@@ -247,18 +363,21 @@ export class Deliverer {
     message: unknown,
     change: RelayChange,
     span: Span,
+    first?: Promise<unknown>,
   ): Promise<{ message: unknown; outcome?: DeliveryOutcome }> {
     const { metrics, log, hardStop } = this.options;
     for (let attempt = 1; ; attempt++) {
-      if (hardStop.aborted) throw new Aborted();
+      if (hardStop.aborted && (attempt > 1 || first === undefined)) throw new Aborted();
       try {
-        const out = await step.run(message, {
-          key: change.key,
-          change,
-          attempt,
-          signal: hardStop,
-          log,
-        });
+        const out = await (attempt === 1 && first !== undefined
+          ? first
+          : step.run(message, {
+              key: change.key,
+              change,
+              attempt,
+              signal: hardStop,
+              log,
+            }));
         if (out === null) {
           metrics.filtered++;
           return { message, outcome: 'filtered' };

@@ -6,7 +6,8 @@ import { isOperatorObject, SIFT_OPERATIONS } from './relayFilterOperators.js';
 import { filterValuesEqual, isPlainObject, toFilterValue } from './relayFilterValues.js';
 import { compileExpression, type Template } from './relayTemplate.js';
 
-export type Predicate = (message: unknown) => Promise<boolean>;
+/** A filter without `$expr` decides at once; one with JSONata expressions answers a promise. */
+export type Predicate = (message: unknown) => boolean | Promise<boolean>;
 
 /**
  * Compiles a declarative filter: a MongoDB query on the message (evaluated by sift, with
@@ -46,11 +47,14 @@ export function compileFilter(filter: Record<string, unknown>, where: string): P
     compare: filterValuesEqual,
   });
   const roots = rootFields(filter);
+  const decide = (message: unknown): boolean =>
+    test(toFilterValue(roots === undefined ? message : pickRoots(message, roots)));
+  if (expressions.length === 0) return decide;
   return async (message) => {
     // JSONata is asynchronous and sift is not: evaluate the expressions first, then test
     // synchronously, so no other message's results can come in between.
-    if (expressions.length > 0) results = await Promise.all(expressions.map((e) => e(message)));
-    return test(toFilterValue(roots === undefined ? message : pickRoots(message, roots)));
+    results = await Promise.all(expressions.map((e) => e(message)));
+    return decide(message);
   };
 }
 

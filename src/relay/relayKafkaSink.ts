@@ -4,23 +4,32 @@ import { ConfigurationError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTopics.js';
 import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
-import type { RelayStep, RetrySettings } from './relayStep.js';
-import { compileTemplate, getPath, stringify } from './relayTemplate.js';
+import type { RelayStep, RelayStepContext, RetrySettings } from './relayStep.js';
+import { compileTemplate, pathReader, stringify } from './relayTemplate.js';
+import { tracingEnabled } from '../core/tracing.js';
 import { outgoingTraceHeaders } from './relayTracing.js';
 
 type KafkaModule = typeof Kafka;
 type StringProducer = InstanceType<KafkaModule['Producer']> & {
   send(options: {
-    messages: { topic: string; key?: string; value?: string; headers?: Record<string, string> }[];
+    messages: { topic: string; key?: string; value?: string; headers?: Headers }[];
     acks?: number;
   }): Promise<unknown>;
 };
+
+/**
+ * A message's headers. A Map, because the client turns any other object into one per
+ * message; the keys are a handful of names, encoded once (see HEADER_NAMES).
+ */
+type Headers = Map<string, string>;
 
 interface Pending {
   topic: string;
   key: string;
   value: string;
-  headers: Record<string, string>;
+  headers: Headers;
+  /** The record's size bound (see recordBytes), computed once. */
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -79,7 +88,7 @@ export class BatchingProducer {
           producer: new kafka.Producer({
             clientId,
             bootstrapBrokers: brokers,
-            serializers: kafka.stringSerializers,
+            serializers: { ...kafka.stringSerializers, headerKey: headerName },
             acks: kafka.ProduceAcks.ALL,
             // Java-compatible murmur2, so a key lands where other clients would put it.
             partitioner: kafka.compatibilityPartitioner,
@@ -102,9 +111,17 @@ export class BatchingProducer {
     await this.#kafka;
   }
 
-  send(topic: string, key: string, value: string, headers: Record<string, string>): Promise<void> {
+  send(topic: string, key: string, value: string, headers: Headers): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ topic, key, value, headers, resolve, reject });
+      this.#queue.push({
+        topic,
+        key,
+        value,
+        headers,
+        bytes: recordBytes(key, value, headers),
+        resolve,
+        reject,
+      });
       if (this.#queue.length >= this.#batchSize) this.#flushSoon(0);
       else this.#flushSoon(this.#lingerMs);
     });
@@ -140,7 +157,7 @@ export class BatchingProducer {
       // over it can never be produced, and must not take the messages batched with it down.
       const sendable: Pending[] = [];
       for (const m of batch) {
-        const size = RECORD_BATCH_OVERHEAD + recordBytes(m);
+        const size = RECORD_BATCH_OVERHEAD + m.bytes;
         const limit = limits.get(m.topic) as number;
         if (size <= limit) sendable.push(m);
         else
@@ -264,11 +281,25 @@ export class BatchingProducer {
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_OVERHEAD = 32;
 
-function recordBytes(m: Pending): number {
-  let size = RECORD_OVERHEAD + Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
-  for (const [k, v] of Object.entries(m.headers))
+function recordBytes(key: string, value: string, headers: Headers): number {
+  let size = RECORD_OVERHEAD + Buffer.byteLength(key) + Buffer.byteLength(value);
+  headers.forEach((v, k) => {
     size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+  });
   return size;
+}
+
+/** Header names as bytes, made once: every message carries the same few. */
+const HEADER_NAMES = new Map<string, Buffer>();
+
+function headerName(name: string | undefined): Buffer | undefined {
+  if (typeof name !== 'string') return undefined;
+  let bytes = HEADER_NAMES.get(name);
+  if (bytes === undefined) {
+    bytes = Buffer.from(name, 'utf8');
+    if (HEADER_NAMES.size < 64) HEADER_NAMES.set(name, bytes);
+  }
+  return bytes;
 }
 
 /** Consecutive runs of messages whose record batch stays within `limit` bytes. */
@@ -277,7 +308,7 @@ function chunksUpTo(messages: Pending[], limit: number): Pending[][] {
   let current: Pending[] = [];
   let size = RECORD_BATCH_OVERHEAD;
   for (const m of messages) {
-    const bytes = recordBytes(m);
+    const bytes = m.bytes;
     if (current.length > 0 && size + bytes > limit) {
       chunks.push(current);
       current = [];
@@ -336,43 +367,47 @@ export function kafkaBrokers(config: KafkaStepConfig, defaultBrokers: string): s
  */
 export function createKafkaStep(
   config: KafkaStepConfig,
-  name: string,
+  stepName: string,
   retry: RetrySettings,
   producers: KafkaProducers,
 ): RelayStep {
   const brokers = kafkaBrokers(config, producers.defaultBrokers);
-  const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${name}.topic`);
-  const keyPath = config.key ?? 'documentKey._id';
+  const topic = compileTemplate(config.topic ?? 'cdc.{{ns.db}}.{{ns.coll}}', `${stepName}.topic`);
+  const readKey = pathReader(config.key ?? 'documentKey._id');
   const producer = producers.get(brokers, config);
   // Most configs give one topic or a few: check each name once, not once per change.
   const validTopics = new Set<string>();
   return {
-    name,
+    name: stepName,
     retry,
     readsOnly: true,
-    async run(message, context) {
-      const topicName = stringify(await topic(message));
-      if (!validTopics.has(topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
-        throw new RelayStepError(
-          `topic '${topicName}' is not a valid Kafka topic name (letters, digits, . _ - only); adjust ${name}.topic`,
-          { retryable: false },
-        );
-      }
-      if (validTopics.size < 1000) validTopics.add(topicName);
-      const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
-      const text = (v: unknown): string => (typeof v === 'string' ? v : '');
-      await producer.send(
-        topicName,
-        stringify(getPath(message, keyPath)),
-        JSON.stringify(message),
-        {
-          'idempotency-key': context.key,
-          'operation-type': text(m.operationType),
-          ns: `${text(m.ns?.db)}.${text(m.ns?.coll)}`,
-          ...outgoingTraceHeaders(context.change),
-        },
-      );
-      return undefined;
+    run(message, context) {
+      // A plain topic template decides at once: then the step makes one promise, the send's.
+      return topic.sync === undefined
+        ? topic(message).then((name) => produce(message, context, name))
+        : produce(message, context, topic.sync(message));
     },
   };
+
+  function produce(message: unknown, context: RelayStepContext, name: unknown): Promise<void> {
+    const topicName = stringify(name);
+    if (!validTopics.has(topicName) && !/^[A-Za-z0-9._-]{1,249}$/.test(topicName)) {
+      throw new RelayStepError(
+        `topic '${topicName}' is not a valid Kafka topic name (letters, digits, . _ - only); adjust ${stepName}.topic`,
+        { retryable: false },
+      );
+    }
+    if (validTopics.size < 1000) validTopics.add(topicName);
+    const m = message as { operationType?: unknown; ns?: { db?: unknown; coll?: unknown } };
+    const headers: Headers = new Map();
+    headers.set('idempotency-key', context.key);
+    headers.set('operation-type', text(m.operationType));
+    headers.set('ns', `${text(m.ns?.db)}.${text(m.ns?.coll)}`);
+    if (context.change.trace !== undefined || tracingEnabled()) {
+      for (const [k, v] of Object.entries(outgoingTraceHeaders(context.change))) headers.set(k, v);
+    }
+    return producer.send(topicName, stringify(readKey(message)), JSON.stringify(message), headers);
+  }
 }
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');

@@ -273,7 +273,8 @@ export async function createMongoSource(
         openStreams.add(stream);
         try {
           while (!signal.aborted) {
-            await deliverer.waitForCapacity();
+            const full = deliverer.waitForCapacity();
+            if (full) await full;
             const doc: ChangeStreamDocument | null = await stream.tryNext();
             if (signal.aborted) break;
             failures = 0;

@@ -62,7 +62,14 @@ export class PipelineFactory {
         name: `${where}.filter`,
         retry: once,
         readsOnly: true,
-        run: async (message) => ((await predicate(message)) ? undefined : null),
+        run: (message) => {
+          const pass = predicate(message);
+          return typeof pass === 'boolean'
+            ? pass
+              ? undefined
+              : null
+            : pass.then((p) => (p ? undefined : null));
+        },
       };
     }
     if ('map' in step) return mapStep(step.map, `${where}.map`, once);

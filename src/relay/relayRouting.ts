@@ -29,7 +29,9 @@ interface DatabaseRule {
  * database's pipeline (exact name before /regex/), then the top-level pipeline.
  */
 export class Routing {
-  #cache = new Map<string, Pipeline | undefined>();
+  /** Resolved pipelines by database, then collection (no key string built per change). */
+  #cache = new Map<string, Map<string, Pipeline | undefined>>();
+  #cached = 0;
 
   private constructor(
     private readonly databases: DatabaseRule[] | undefined,
@@ -87,11 +89,21 @@ export class Routing {
 
   /** The pipeline for a namespace, or undefined when it is not watched. */
   route(db: string, coll: string): Pipeline | undefined {
-    const id = `${db}\u0000${coll}`;
-    if (this.#cache.has(id)) return this.#cache.get(id);
+    let byCollection = this.#cache.get(db);
+    const hit = byCollection?.get(coll);
+    if (hit !== undefined || byCollection?.has(coll)) return hit;
     const pipeline = this.#resolve(db, coll);
-    if (this.#cache.size > 10_000) this.#cache.clear();
-    this.#cache.set(id, pipeline);
+    if (this.#cached > 10_000) {
+      this.#cache.clear();
+      this.#cached = 0;
+      byCollection = undefined;
+    }
+    if (byCollection === undefined) {
+      byCollection = new Map();
+      this.#cache.set(db, byCollection);
+    }
+    byCollection.set(coll, pipeline);
+    this.#cached++;
     return pipeline;
   }
 

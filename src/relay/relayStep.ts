@@ -32,7 +32,11 @@ export interface RelayStep {
    * must carry the change as it arrived.
    */
   readonly readsOnly?: boolean;
-  run(message: unknown, context: RelayStepContext): Promise<unknown>;
+  /**
+   * A step that can decide at once (a filter, a map) returns its result directly: the
+   * deliverer then runs the next step in the same turn, with no promise per step.
+   */
+  run(message: unknown, context: RelayStepContext): unknown;
   close?(): Promise<void>;
 }
 

@@ -7,14 +7,34 @@ import { ConfigurationError } from '../core/errors.js';
  * string is replaced by the expression's value. A string that is exactly one `{{ expr }}`
  * yields the raw value (a number stays a number). Plain dotted paths skip JSONata.
  */
-export type Template = (message: unknown) => Promise<unknown>;
+export type Template = ((message: unknown) => Promise<unknown>) & {
+  /** The same value at once, when no JSONata is involved (constants and plain paths). */
+  readonly sync?: (message: unknown) => unknown;
+};
+
+/** A template that needs no JSONata: its value is known at once, too. */
+function syncTemplate(evaluate: (message: unknown) => unknown): Template {
+  return Object.assign((message: unknown) => Promise.resolve(evaluate(message)), {
+    sync: evaluate,
+  });
+}
 
 const SIMPLE_PATH = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 const PART = /\{\{([\s\S]+?)\}\}/g;
 
 export function getPath(value: unknown, path: string): unknown {
+  return getSegments(value, path.split('.'));
+}
+
+/** A dotted path split once, for paths read per change (keys, topic names). */
+export function pathReader(path: string): (value: unknown) => unknown {
+  const segments = path.split('.');
+  return (value) => getSegments(value, segments);
+}
+
+function getSegments(value: unknown, segments: readonly string[]): unknown {
   let current = value;
-  for (const segment of path.split('.')) {
+  for (const segment of segments) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[segment];
   }
@@ -46,7 +66,7 @@ export function deletePath(target: unknown, path: string): void {
 export function compileExpression(source: string, where: string): Template {
   const text = source.trim();
   if (SIMPLE_PATH.test(text) && !text.startsWith('$')) {
-    return (message) => Promise.resolve(getPath(message, text));
+    return syncTemplate(pathReader(text));
   }
   let expression: jsonata.Expression;
   try {
@@ -73,10 +93,20 @@ export function compileTemplate(source: string, where: string): Template {
     last = m.index + m[0].length;
   }
   if (last < source.length) parts.push(source.slice(last));
-  if (parts.length === 0) return () => Promise.resolve('');
+  if (parts.length === 0) return syncTemplate(() => '');
   if (parts.length === 1) {
     const only = parts[0] as string | Template;
-    return typeof only === 'string' ? () => Promise.resolve(only) : only;
+    return typeof only === 'string' ? syncTemplate(() => only) : only;
+  }
+  if (parts.every((part) => typeof part === 'string' || part.sync !== undefined)) {
+    const syncParts = parts.map((part) => (typeof part === 'string' ? part : part.sync));
+    return syncTemplate((message) => {
+      let out = '';
+      for (const part of syncParts)
+        out +=
+          typeof part === 'string' ? part : stringify((part as (m: unknown) => unknown)(message));
+      return out;
+    });
   }
   return async (message) => {
     let out = '';

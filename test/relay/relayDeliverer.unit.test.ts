@@ -1,11 +1,11 @@
 import { writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { noopLogger } from '../../src/core/logger.js';
 import type { RelayChange } from '../../src/relay/relayChange.js';
 import type { StepConfig } from '../../src/relay/relayConfig.js';
-import { Deliverer } from '../../src/relay/relayDelivery.js';
+import { Deliverer, StreamTracker } from '../../src/relay/relayDelivery.js';
 import { RelayMetrics } from '../../src/relay/relayMetrics.js';
 import { PipelineFactory } from '../../src/relay/relayPipeline.js';
 import { createSqliteRelayState } from '../../src/relay/relaySqliteState.js';
@@ -78,6 +78,85 @@ describe('deliverer', () => {
     expect(change.message).toEqual(original());
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]?.message).toEqual(original());
+  });
+
+  it('a burst with one poison change: the others arrive in order per document, and the checkpoint never passes an unfinished change', async () => {
+    // The sink holds A's first change until released, refuses C for good, records the rest.
+    await writeFile(
+      join(dir, 'sink.mjs'),
+      `export default () => async (message) => {
+        const doc = message.fullDocument;
+        if (doc.hold) await globalThis.__relayGate;
+        if (doc.poison) {
+          const error = new Error('poison');
+          error.retryable = false;
+          throw error;
+        }
+        globalThis.__relayDelivered.push(doc._id + ':' + doc.v);
+      };`,
+    );
+    let release!: () => void;
+    const scope = globalThis as { __relayGate?: Promise<void>; __relayDelivered?: string[] };
+    scope.__relayGate = new Promise<void>((resolve) => (release = resolve));
+    scope.__relayDelivered = [];
+    const pipeline = await factory.build(
+      [{ filter: { operationType: 'insert' } }, { custom: { module: './sink.mjs' } }],
+      'pipeline',
+    );
+    const metrics = new RelayMetrics('r');
+    const deliverer = new Deliverer({
+      relay: 'r',
+      state,
+      metrics,
+      log: noopLogger,
+      maxInFlight: 100,
+      hardStop: new AbortController().signal,
+    });
+    const tracker = new StreamTracker('s', { position: 0 });
+    const burst: [id: string, v: number, extra?: Record<string, unknown>, op?: string][] = [
+      ['A', 1, { hold: true }],
+      ['B', 1],
+      ['A', 2],
+      ['C', 1, { poison: true }],
+      ['D', 1, {}, 'delete'],
+      ['B', 2],
+      ['A', 3],
+    ];
+    for (const [i, [id, v, extra, op]] of burst.entries()) {
+      deliverer.dispatch(
+        {
+          key: `k${i + 1}`,
+          orderingKey: `shop.orders:${id}`,
+          streamKey: 's',
+          point: { position: i + 1 },
+          sourceTimeMs: undefined,
+          message: {
+            id: `k${i + 1}`,
+            operationType: op ?? 'insert',
+            ns: { db: 'shop', coll: 'orders' },
+            documentKey: { _id: id },
+            fullDocument: { _id: id, v, ...extra },
+          },
+        },
+        pipeline,
+        tracker,
+      );
+    }
+    await vi.waitFor(async () => {
+      expect(scope.__relayDelivered).toEqual(['B:1', 'B:2']);
+      expect(await state.listDeadLetters()).toHaveLength(1);
+    });
+    // A:1 is still out: nothing past it may be checkpointed, and A's later changes wait.
+    expect(tracker.committed).toEqual({ position: 0 });
+    expect(deliverer.inFlight).toBe(3);
+    release();
+    expect(await deliverer.drain(10_000)).toBe(true);
+    expect(scope.__relayDelivered).toEqual(['B:1', 'B:2', 'A:1', 'A:2', 'A:3']);
+    expect(tracker.committed).toEqual({ position: 7 });
+    expect(tracker.pending()).toBe(0);
+    const [dead] = await state.listDeadLetters();
+    expect(dead).toMatchObject({ key: 'k4', orderingKey: 'shop.orders:C', reason: 'poison' });
+    expect(metrics).toMatchObject({ processed: 5, filtered: 1, deadLettered: 1, inFlight: 0 });
   });
 
   it('keeps the change as it arrived when the first step already changes its message', async () => {
