@@ -43,6 +43,8 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const { brokers } = connection;
   const checkpoints = store.checkpoints;
   const maxBuffered = batchSize * 2;
+  /** Longest wait for a full batch while catching up. */
+  const LINGER_MS = 20;
 
   const emit = publisherNotices(config);
 
@@ -162,9 +164,19 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
     advance(entry.position, 1);
   };
 
+  const moreOrTimeout = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void flusherWake.wait().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
   const flushLoop = async (): Promise<void> => {
     let failures = 0;
     let limit = batchSize;
+    let lingerFrom: number | undefined;
     for (;;) {
       if (stopController.signal.aborted && (buffer.size === 0 || Date.now() > stopDeadline)) return;
       const head = buffer.head();
@@ -174,6 +186,19 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         if (!stopController.signal.aborted) await flusherWake.wait();
         continue;
       }
+      // Catching up, the reader refills the buffer while a request is on the wire; sending
+      // whatever came meanwhile (a page of a few hundred events) would pay a round trip for a
+      // fraction of a batch, and the requests would stay that small. Wait for a full batch,
+      // the end of the catch-up or a stop, at most LINGER_MS (the reader may be retrying).
+      if (!live && buffer.size < limit && !stopController.signal.aborted) {
+        lingerFrom ??= Date.now();
+        const left = lingerFrom + LINGER_MS - Date.now();
+        if (left > 0) {
+          await moreOrTimeout(left);
+          continue;
+        }
+      }
+      lingerFrom = undefined;
       let batch: Entry[] = [];
       try {
         if (head.park !== undefined) {
