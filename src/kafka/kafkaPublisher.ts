@@ -181,6 +181,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
       if (stopController.signal.aborted && (buffer.size === 0 || Date.now() > stopDeadline)) return;
       const head = buffer.head();
       if (!head) {
+        lingerFrom = undefined;
         if (live && status.state !== 'retrying') status.state = 'live';
         refreshHead();
         if (!stopController.signal.aborted) await flusherWake.wait();

@@ -1,14 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isPlainJson, LIMITS } from '../../src/core/validation.js';
 import { ValidationError } from '../../src/core/errors.js';
-import { assertJsonValue } from '../../src/core/validation.js';
+import { assertJsonValue, isPlainJson, LIMITS } from '../../src/core/validation.js';
 
 // The careful walk, as assertJsonValue runs it when the quick check refuses a value.
 const carefulAccepts = (value: unknown, allowDates: boolean): boolean => {
   try {
-    // A path that the quick check never sees: assertJsonValue only reaches the careful walk
-    // after a refusal, so call it through a value the quick check refuses and wraps this one.
+    // assertJsonValue walks carefully only after the quick check refused: wrap the value
+    // beside a NaN so it always does; an error at `v.refused` means the value itself passed.
     assertJsonValue({ probe: value, refused: Number.NaN }, 'v', { allowDates });
     return true;
   } catch (error) {
