@@ -6,11 +6,14 @@
  * `data_version`). Otherwise — another process appended, or the range starts before it — the
  * caller reads SQL as before.
  */
-export class RecentRows<Row extends { position: number }> {
+export class RecentRows<Row> {
   private rows: Row[] = [];
   private dataVersion: number | undefined;
 
-  constructor(private readonly capacity: number) {}
+  constructor(
+    private readonly capacity: number,
+    private readonly positionOf: (row: Row) => number,
+  ) {}
 
   /**
    * After a commit: its rows in position order, and `data_version` as read inside the write
@@ -20,7 +23,9 @@ export class RecentRows<Row extends { position: number }> {
     if (rows.length === 0) return;
     const last = this.rows[this.rows.length - 1];
     // Another process's appends leave a gap: what was held is no longer the log's tail.
-    if (last === undefined || rows[0]!.position !== last.position + 1) this.rows = [];
+    if (last === undefined || this.positionOf(rows[0]!) !== this.positionOf(last) + 1) {
+      this.rows = [];
+    }
     this.rows.push(...rows);
     if (this.rows.length > 2 * this.capacity) this.rows = this.rows.slice(-this.capacity);
     this.dataVersion = dataVersion;
@@ -29,10 +34,14 @@ export class RecentRows<Row extends { position: number }> {
   /** The committed rows from `from` on (at most `maxCount`; < 0: all), or undefined: read SQL. */
   from(from: number, maxCount: number, dataVersionNow: number): readonly Row[] | undefined {
     const first = this.rows[0];
-    if (first === undefined || dataVersionNow !== this.dataVersion || from < first.position) {
+    if (
+      first === undefined ||
+      dataVersionNow !== this.dataVersion ||
+      from < this.positionOf(first)
+    ) {
       return undefined;
     }
-    const start = from - first.position;
+    const start = from - this.positionOf(first);
     return this.rows.slice(start, maxCount < 0 ? undefined : start + maxCount);
   }
 }
