@@ -1,6 +1,7 @@
 import type { Producer } from '@platformatic/kafka';
 import { loadKafka, type ResolvedConnection } from './kafkaClient.js';
 import type { KafkaCompression } from './kafkaPublisherTypes.js';
+import { cachedKeySerializer, headerNameBytes } from './kafkaSerializers.js';
 
 type StringProducer = Producer<string, string, string, string>;
 
@@ -29,7 +30,11 @@ export class EventProducer {
       compression: this.#compression,
       // Java-compatible murmur2: a stream lands on the same partition as with Java or kafkajs.
       partitioner: kafka.compatibilityPartitioner,
-      serializers: kafka.stringSerializers,
+      serializers: {
+        ...kafka.stringSerializers,
+        key: cachedKeySerializer(),
+        headerKey: headerNameBytes,
+      },
     });
     return this.#producer;
   }

@@ -50,25 +50,41 @@ const TRACE_HEADERS = [KAFKA_EVENT_HEADERS.traceparent, KAFKA_EVENT_HEADERS.trac
 const idHeader = (v: unknown): string | undefined =>
   typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 
+/**
+ * The publisher's form of a message: the headers in a Map, which the client sends as it is
+ * (a plain object it first copies into a new Map, per message).
+ */
+export interface KafkaRecord {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Map<string, string>;
+}
+
 /** The published form of an event: key = stream id, JSON value, contract headers. */
 export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventMessage {
-  const headers: Record<string, string> = {
-    [KAFKA_EVENT_HEADERS.eventId]: event.id,
-    [KAFKA_EVENT_HEADERS.eventType]: event.type,
-    [KAFKA_EVENT_HEADERS.streamVersion]: String(event.version),
-    [KAFKA_EVENT_HEADERS.position]: String(event.position),
-  };
+  const record = toKafkaRecord(event, topic);
+  return { ...record, headers: Object.fromEntries(record.headers) };
+}
+
+/** {@link toKafkaMessage}, with the headers in a Map. */
+export function toKafkaRecord(event: RecordedEvent, topic: string): KafkaRecord {
+  const headers = new Map<string, string>();
+  headers.set(KAFKA_EVENT_HEADERS.eventId, event.id);
+  headers.set(KAFKA_EVENT_HEADERS.eventType, event.type);
+  headers.set(KAFKA_EVENT_HEADERS.streamVersion, String(event.version));
+  headers.set(KAFKA_EVENT_HEADERS.position, String(event.position));
   const metadata = event.metadata as RecordedEvent['metadata'] | undefined;
   const correlation = idHeader(metadata?.correlationId);
-  if (correlation !== undefined) headers[KAFKA_EVENT_HEADERS.correlationId] = correlation;
+  if (correlation !== undefined) headers.set(KAFKA_EVENT_HEADERS.correlationId, correlation);
   const causation = idHeader(metadata?.causationId);
-  if (causation !== undefined) headers[KAFKA_EVENT_HEADERS.causationId] = causation;
+  if (causation !== undefined) headers.set(KAFKA_EVENT_HEADERS.causationId, causation);
   // The append's trace context, as stored: a consumer in another process continues it (and
   // counts a malformed one there, rather than the publisher refusing the event).
   for (const key of TRACE_HEADERS) {
     const value = metadata?.[key];
     if (typeof value === 'string' && value !== '' && value.length <= MAX_TRACE_HEADER) {
-      headers[key] = value;
+      headers.set(key, value);
     }
   }
   return {
@@ -80,9 +96,9 @@ export function toKafkaMessage(event: RecordedEvent, topic: string): KafkaEventM
 }
 
 /** Bytes a message takes in a record batch, near enough to compare with `max.message.bytes`. */
-export function messageBytes(m: KafkaEventMessage): number {
+export function messageBytes(m: KafkaRecord): number {
   let bytes = 70 + Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
-  for (const k in m.headers) bytes += 8 + k.length + Buffer.byteLength(m.headers[k] as string);
+  for (const [k, v] of m.headers) bytes += 8 + k.length + Buffer.byteLength(v);
   return bytes;
 }
 

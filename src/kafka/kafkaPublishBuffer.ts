@@ -3,9 +3,9 @@ import type { RecordedEvent } from '../core/types.js';
 import {
   fromKafkaMessage,
   isValidTopicName,
-  type KafkaEventMessage,
+  type KafkaRecord,
   messageBytes,
-  toKafkaMessage,
+  toKafkaRecord,
 } from './kafkaMessage.js';
 import type { KafkaCompression } from './kafkaPublisherTypes.js';
 import type { TopicInfo, TopicRegistry } from './kafkaTopics.js';
@@ -18,7 +18,7 @@ export interface Entry {
    * (Thousands of entries wait here: retaining less keeps garbage collection cheap.)
    */
   event: RecordedEvent | undefined;
-  message: KafkaEventMessage | undefined;
+  message: KafkaRecord | undefined;
   bytes: number;
   /** Why this event cannot be published: it is parked when it reaches the head. */
   park: string | undefined;
@@ -26,7 +26,7 @@ export interface Entry {
 
 /** The event of an entry, rebuilt from its message when only that was kept. */
 export const entryEvent = (entry: Entry): RecordedEvent =>
-  entry.event ?? fromKafkaMessage((entry.message as KafkaEventMessage).value);
+  entry.event ?? fromKafkaMessage((entry.message as KafkaRecord).value);
 
 /** A FIFO with O(1) shift, since the buffer holds thousands of entries. */
 class Queue<T> {
@@ -85,14 +85,14 @@ export class PublishBuffer {
   /** Queues the event as a Kafka message, or with the reason none can be built. */
   add(event: RecordedEvent): Entry {
     let park: string | undefined;
-    let message: KafkaEventMessage | undefined;
+    let message: KafkaRecord | undefined;
     try {
       const topic = this.#settings.topicFor(event);
       if (topic !== this.#lastValidTopic && !isValidTopicName(topic)) {
         park = `topicFor returned ${JSON.stringify(topic)}, which is not a Kafka topic name (1-249 characters of A-Z a-z 0-9 . _ -)`;
       } else {
         this.#lastValidTopic = topic;
-        message = toKafkaMessage(event, topic);
+        message = toKafkaRecord(event, topic);
       }
     } catch (error) {
       park = `could not build the Kafka message: ${errorMessage(error)}`;

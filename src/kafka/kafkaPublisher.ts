@@ -6,7 +6,7 @@ import { CheckpointSaver } from './kafkaCheckpointSaver.js';
 import { lazyAdmin } from './kafkaClient.js';
 import { EventProducer } from './kafkaEventProducer.js';
 import { asError, isKafkaError } from './kafkaErrors.js';
-import type { KafkaEventMessage } from './kafkaMessage.js';
+import type { KafkaRecord } from './kafkaMessage.js';
 import { type Entry, entryEvent, PublishBuffer } from './kafkaPublishBuffer.js';
 import { resolvePublisherOptions } from './kafkaPublisherOptions.js';
 import type {
@@ -221,7 +221,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
         if (batch.length === 0) continue; // the head was marked for parking
         const started = performance.now();
         const p = await producer.get();
-        const messages = batch.map((e) => e.message as KafkaEventMessage);
+        const messages = batch.map((e) => e.message as KafkaRecord);
         await tracedSend(messages, (traced) => p.send({ messages: [...traced] }));
         const last = batch[batch.length - 1] as Entry;
         status.published += batch.length;

@@ -6,7 +6,7 @@ import {
   tracer,
   tracingEnabled,
 } from '../core/tracing.js';
-import type { KafkaEventMessage } from './kafkaMessage.js';
+import type { KafkaRecord } from './kafkaMessage.js';
 
 /** Links beyond this many are dropped from one send span (SDKs cap them at 128 anyway). */
 const MAX_LINKS = 128;
@@ -17,9 +17,13 @@ const MAX_LINKS = 128;
  * through the publish. The message leaves with this span's context in its header, and the
  * consumer continues from it. Messages without a valid traceparent are sent as they are.
  */
-function created(message: KafkaEventMessage): { message: KafkaEventMessage; link?: Link } {
-  const parent = parseTraceparent(message.headers.traceparent, message.headers.tracestate);
+function created(message: KafkaRecord): { message: KafkaRecord; link?: Link } {
+  const parent = parseTraceparent(
+    message.headers.get('traceparent'),
+    message.headers.get('tracestate'),
+  );
   if (parent === undefined) return { message };
+  const eventId = message.headers.get('event-id');
   const span = tracer.startSpan(
     `create ${message.topic}`,
     {
@@ -30,9 +34,7 @@ function created(message: KafkaEventMessage): { message: KafkaEventMessage; link
         'messaging.operation.name': 'create',
         'messaging.destination.name': message.topic,
         'messaging.kafka.message.key': message.key,
-        ...(message.headers['event-id'] !== undefined
-          ? { 'messaging.message.id': message.headers['event-id'] }
-          : {}),
+        ...(eventId !== undefined ? { 'messaging.message.id': eventId } : {}),
       },
     },
     trace.setSpanContext(context.active(), parent),
@@ -40,7 +42,10 @@ function created(message: KafkaEventMessage): { message: KafkaEventMessage; link
   const own = span.spanContext();
   span.end();
   return {
-    message: { ...message, headers: { ...message.headers, traceparent: formatTraceparent(own) } },
+    message: {
+      ...message,
+      headers: new Map(message.headers).set('traceparent', formatTraceparent(own)),
+    },
     link: { context: own },
   };
 }
@@ -52,8 +57,8 @@ function created(message: KafkaEventMessage): { message: KafkaEventMessage; link
  * messages are not changed: a retried batch gets new `create` spans under the same events.
  */
 export function tracedSend<T>(
-  messages: readonly KafkaEventMessage[],
-  send: (messages: readonly KafkaEventMessage[]) => Promise<T>,
+  messages: readonly KafkaRecord[],
+  send: (messages: readonly KafkaRecord[]) => Promise<T>,
 ): Promise<T> {
   if (!tracingEnabled()) return send(messages);
   const links: Link[] = [];

@@ -2,6 +2,7 @@ import type * as Kafka from '@platformatic/kafka';
 import type { Logger } from '../core/logger.js';
 import { ConfigurationError } from '../core/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, readMaxMessageBytes } from '../kafka/kafkaTopics.js';
+import { headerNameBytes } from '../kafka/kafkaSerializers.js';
 import type { KafkaStepConfig } from './relayConfig.js';
 import { RelayStepError } from './relayErrors.js';
 import type { RelayStep, RelayStepContext, RetrySettings } from './relayStep.js';
@@ -19,7 +20,7 @@ type StringProducer = InstanceType<KafkaModule['Producer']> & {
 
 /**
  * A message's headers. A Map, because the client turns any other object into one per
- * message; the keys are a handful of names, encoded once (see HEADER_NAMES).
+ * message; the keys are a handful of names, encoded once (see headerNameBytes).
  */
 type Headers = Map<string, string>;
 
@@ -88,7 +89,7 @@ export class BatchingProducer {
           producer: new kafka.Producer({
             clientId,
             bootstrapBrokers: brokers,
-            serializers: { ...kafka.stringSerializers, headerKey: headerName },
+            serializers: { ...kafka.stringSerializers, headerKey: headerNameBytes },
             acks: kafka.ProduceAcks.ALL,
             // Java-compatible murmur2, so a key lands where other clients would put it.
             partitioner: kafka.compatibilityPartitioner,
@@ -287,19 +288,6 @@ function recordBytes(key: string, value: string, headers: Headers): number {
     size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
   });
   return size;
-}
-
-/** Header names as bytes, made once: every message carries the same few. */
-const HEADER_NAMES = new Map<string, Buffer>();
-
-function headerName(name: string | undefined): Buffer | undefined {
-  if (typeof name !== 'string') return undefined;
-  let bytes = HEADER_NAMES.get(name);
-  if (bytes === undefined) {
-    bytes = Buffer.from(name, 'utf8');
-    if (HEADER_NAMES.size < 64) HEADER_NAMES.set(name, bytes);
-  }
-  return bytes;
 }
 
 /** Consecutive runs of messages whose record batch stays within `limit` bytes. */
