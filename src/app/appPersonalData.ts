@@ -1,4 +1,5 @@
 import { ERASED, type EventStore, personalData, type RecordedEvent } from '../core/index.js';
+import { perEventOptions } from '../core/readMapping.js';
 import type { Actor } from './actor.js';
 import type { OrderEvent } from './orderDecider.js';
 import type { ProductEvent } from './productDecider.js';
@@ -75,10 +76,11 @@ export function storeSeenBy(store: EventStore, viewer: Actor | undefined): Event
     deleteStream: (streamId, options) => store.deleteStream(streamId, options),
     headPosition: () => store.headPosition(),
     subscribe: (options) =>
-      store.subscribe({
-        ...options,
-        handler: (event, context) => options.handler(redactForViewer(event, viewer), context),
-      }),
+      store.subscribe(
+        perEventOptions(options, (event, context) =>
+          options.handler(redactForViewer(event, viewer), context),
+        ),
+      ),
     close: () => store.close(),
   };
 }

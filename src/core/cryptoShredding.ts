@@ -9,7 +9,7 @@ import {
 } from './cryptoShredder.js';
 import { ValidationError } from './errors.js';
 import type { KeyEncryptionKey, KeyStore } from './keyStore.js';
-import { handlerOf, mapReads } from './readMapping.js';
+import { handlerOf, mapReads, perEventOptions } from './readMapping.js';
 import type { PersonalDataPolicy } from './personalData.js';
 import type {
   AppendOptions,
@@ -200,10 +200,11 @@ export function attachPersonalData(
     },
     subscribe(options: SubscribeOptions) {
       const handler = handlerOf(options);
-      return store.subscribe({
-        ...options,
-        handler: async (event, context) => handler(await shredder.decryptEvent(event), context),
-      });
+      return store.subscribe(
+        perEventOptions(options, async (event, context) =>
+          handler(await shredder.decryptEvent(event), context),
+        ),
+      );
     },
     async forget(subject) {
       const result = await shredder.forget(subject);

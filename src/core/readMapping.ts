@@ -35,3 +35,16 @@ export function handlerOf(options: SubscribeOptions): SubscribeOptions['handler'
   }
   return options.handler;
 }
+
+/**
+ * The options a decorator that changes events gives the store it wraps: the caller's, with
+ * the decorator's per-event `handler` and without `handleBatch`, through which the wrapped
+ * store would hand its events on unchanged (sealed, not upcast, not redacted).
+ */
+export function perEventOptions(
+  options: SubscribeOptions,
+  handler: SubscribeOptions['handler'],
+): SubscribeOptions {
+  const { handleBatch: _handleBatch, ...rest } = options;
+  return { ...rest, handler };
+}

@@ -1,7 +1,7 @@
 import { errorMessage } from './async.js';
 import { HandlerFailedError, ValidationError } from './errors.js';
 import type { EventMetadata, EventStore, RecordedEvent, SubscribeOptions } from './types.js';
-import { handlerOf, mapReads } from './readMapping.js';
+import { handlerOf, mapReads, perEventOptions } from './readMapping.js';
 import { describe } from './validation.js';
 
 /** What an upcaster sees of a stored event. `metadata.schemaVersion` is the version it is at. */
@@ -184,14 +184,13 @@ export function withUpcasting(
       const { eventTypes, ...rest } = options;
       // The filter moves after upcasting: the inner store only knows the stored type names.
       const types = eventTypes === undefined ? undefined : new Set(eventTypes);
-      return store.subscribe({
-        ...rest,
-        handler: async (event, context) => {
+      return store.subscribe(
+        perEventOptions(rest, async (event, context) => {
           const current = upcast(event);
           if (types !== undefined && !types.has(current.type)) return;
           await handler(current, context);
-        },
-      });
+        }),
+      );
     },
   };
 }

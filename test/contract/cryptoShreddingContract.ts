@@ -21,6 +21,7 @@ import {
   type KeyEncryptionKey,
   PERSONAL_DATA_FIELD,
   type PersonalDataStoreOptions,
+  type RecordedEvent,
   personalData,
   rebuildProjection,
   type SnapshotStore,
@@ -170,6 +171,22 @@ export function cryptoShreddingContract(name: string, harness: ShreddingHarness)
       await shredding.forget('1');
       await rebuildProjection({ store: shredding, projection, target: docs.target });
       expect(await docs.async.get('users', '1')).toMatchObject({ email: ERASED });
+    });
+
+    it('delivers plaintext to a subscriber that asked for batches as well', async () => {
+      const { shredding } = await fresh();
+      await shredding.appendToStream('user-1', [registered('1', 'ada@example.com')]);
+      const seen: RecordedEvent[] = [];
+      const sub = shredding.subscribe({
+        name: 'batches',
+        handler: (e) => void seen.push(e),
+        handleBatch: (events) => void seen.push(...events),
+      });
+      await sub.waitFor(await shredding.headPosition(), 10_000);
+      await sub.stop();
+      expect(seen.map((e) => e.data)).toEqual([
+        { userId: '1', email: 'ada@example.com', name: 'Ada Lovelace', plan: 'pro' },
+      ]);
     });
 
     it('lets command handlers, snapshots and upcasters work on plaintext, and keep working after forget', async () => {

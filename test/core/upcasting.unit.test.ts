@@ -245,6 +245,25 @@ describe('withUpcasting', () => {
     await store.close();
   });
 
+  it('hands upcast events to a subscriber that asked for batches as well', async () => {
+    const { store } = await seeded();
+    const delivered: RecordedEvent[] = [];
+    const sub = store.subscribe({
+      name: 'batches',
+      handler: (e) => void delivered.push(e),
+      handleBatch: (events) => void delivered.push(...events),
+    });
+    await sub.waitFor(3, 5000);
+    await sub.stop();
+    expect(delivered.map((e) => e.type)).toEqual([
+      'UserRegistered',
+      'PasswordChanged',
+      'UserRegistered',
+    ]);
+    expect(delivered[0]?.data).toEqual(current);
+    await store.close();
+  });
+
   it('lets a command handler on the wrapped store see only current events', async () => {
     const { store } = await seeded();
     type Registered = { type: 'UserRegistered'; data: typeof current };
