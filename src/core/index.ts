@@ -66,6 +66,8 @@ export { newEventId } from './eventId.js';
 export { streamCategory } from './streamCategory.js';
 export { toEventJson } from './eventJson.js';
 export type { EventJson } from './eventJson.js';
+export { storedJsonOf } from './storedJson.js';
+export type { StoredJson } from './storedJson.js';
 export { noopLogger } from './logger.js';
 export type { LogFields, Logger } from './logger.js';
 export { LIMITS } from './validation.js';

@@ -39,12 +39,13 @@ export function handlerOf(options: SubscribeOptions): SubscribeOptions['handler'
 /**
  * The options a decorator that changes events gives the store it wraps: the caller's, with
  * the decorator's per-event `handler` and without `handleBatch`, through which the wrapped
- * store would hand its events on unchanged (sealed, not upcast, not redacted).
+ * store would hand its events on unchanged (sealed, not upcast, not redacted), or
+ * `storedJson`, the text of the events before the change.
  */
 export function perEventOptions(
   options: SubscribeOptions,
   handler: SubscribeOptions['handler'],
 ): SubscribeOptions {
-  const { handleBatch: _handleBatch, ...rest } = options;
+  const { handleBatch: _handleBatch, storedJson: _storedJson, ...rest } = options;
   return { ...rest, handler };
 }

@@ -34,8 +34,14 @@ export interface SubscriptionSource {
    *   may come as stand-ins holding only their id, stream, type, version and position (data
    *   `null`, metadata empty): the subscription moves past them and hands them to no one,
    *   so a store need not decode what nobody reads.
+   * @param storedJson whether the subscriber asked for the JSON text events are stored as
+   *   (`SubscribeOptions.storedJson`); stores that keep none ignore it.
    */
-  readAll(options: ReadAllOptions, only?: ReadonlySet<string>): Promise<RecordedEvent[]>;
+  readAll(
+    options: ReadAllOptions,
+    only?: ReadonlySet<string>,
+    storedJson?: boolean,
+  ): Promise<RecordedEvent[]>;
   headPosition(): Promise<number>;
   /**
    * The head right now, for stores that know it without I/O. With it, `from: 'end'` means
@@ -283,7 +289,7 @@ export function startSubscription(
     while (!signal.aborted) {
       const seen = source.notifier.version;
       const batch = await retrying(
-        () => source.readAll({ from: next, maxCount: o.batchSize }, o.eventTypes),
+        () => source.readAll({ from: next, maxCount: o.batchSize }, o.eventTypes, o.storedJson),
         readFailed,
       );
       const last = batch[batch.length - 1];

@@ -26,6 +26,7 @@ export interface ResolvedSubscribeOptions {
   from: SubscriptionStart;
   handler: SubscriptionHandler;
   handleBatch: SubscribeOptions['handleBatch'];
+  storedJson: boolean;
   eventTypes: ReadonlySet<string> | undefined;
   batchSize: number;
   maxAttempts: number;
@@ -55,6 +56,7 @@ const SUBSCRIBE_KEYS = [
   'from',
   'handler',
   'handleBatch',
+  'storedJson',
   'eventTypes',
   'batchSize',
   'retry',
@@ -126,6 +128,12 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     true,
   );
   checkFunction(options.handleBatch, 'options.handleBatch', '(events) => void | Promise<void>');
+  if (options.storedJson !== undefined && typeof options.storedJson !== 'boolean') {
+    throw new ValidationError(
+      'options.storedJson',
+      `must be true or false; got ${describe(options.storedJson)}`,
+    );
+  }
   checkRunOptions(raw, 'options');
   const eventTypes: unknown = options.eventTypes;
   if (
@@ -147,6 +155,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     from: options.from ?? 'start',
     handler: options.handler,
     handleBatch: options.handleBatch,
+    storedJson: options.storedJson === true,
     eventTypes: options.eventTypes ? new Set(options.eventTypes) : undefined,
     batchSize: options.batchSize ?? D.batchSize,
     maxAttempts: options.retry?.maxAttempts ?? D.maxAttempts,

@@ -140,6 +140,13 @@ export interface SubscribeOptions {
    * SDK is registered, or an event carries a `traceparent`).
    */
   handleBatch?: (events: readonly RecordedEvent[]) => Promise<void> | undefined;
+  /**
+   * For handlers that send events on as JSON (the Kafka publisher): a store that keeps events
+   * as JSON text (SQLite) hands on that text with each event, for `storedJsonOf(event)` to copy
+   * instead of serialising the event again. Events are parsed as usual either way. Decorators
+   * that change events (crypto-shredding, upcasting) do not pass it on.
+   */
+  storedJson?: boolean;
   /** Only deliver events of these types (others still advance the checkpoint). */
   eventTypes?: readonly string[];
   /** Events read per batch while catching up. Default 500. */

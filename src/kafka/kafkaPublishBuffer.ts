@@ -87,12 +87,16 @@ export class PublishBuffer {
     let park: string | undefined;
     let message: KafkaRecord | undefined;
     try {
+      // Built before `topicFor` sees the event: the value copies the stored JSON text, which
+      // must not miss a change made in place (see storedJsonOf).
+      const record = toKafkaRecord(event, '');
       const topic = this.#settings.topicFor(event);
       if (topic !== this.#lastValidTopic && !isValidTopicName(topic)) {
         park = `topicFor returned ${JSON.stringify(topic)}, which is not a Kafka topic name (1-249 characters of A-Z a-z 0-9 . _ -)`;
       } else {
         this.#lastValidTopic = topic;
-        message = toKafkaRecord(event, topic);
+        record.topic = topic;
+        message = record;
       }
     } catch (error) {
       park = `could not build the Kafka message: ${errorMessage(error)}`;

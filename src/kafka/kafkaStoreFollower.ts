@@ -60,6 +60,8 @@ export async function followStore(f: StoreFollowing): Promise<Subscription> {
     pollIntervalMs: config.pollIntervalMs,
     handler: f.handler,
     handleBatch: f.handleBatch,
+    // The messages copy the stored JSON text of each event (see toKafkaRecord).
+    storedJson: true,
     onEvent: (n) => {
       if (n.kind === 'caught-up') f.onCaughtUp(n.position);
       else if (n.kind === 'read-failed') f.onNotice({ ...n, publisher: name });

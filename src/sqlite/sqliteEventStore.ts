@@ -6,6 +6,7 @@ import { newEventId } from '../core/eventId.js';
 import { ConcurrencyError, StoreClosedError, ValidationError } from '../core/errors.js';
 import type { InlineProjection } from '../core/readModel.js';
 import { withStoreTracing } from '../core/storeTracing.js';
+import { eventWithStoredJson } from '../core/storedJson.js';
 import { createSubscriptionHost } from '../core/subscription.js';
 import type {
   AppendOptions,
@@ -111,6 +112,9 @@ const toEvent = (r: EventRow): RecordedEvent => ({
   position: r[0],
   recordedAt: new Date(r[7]),
 });
+
+/** {@link toEvent}, holding the row's JSON text for a subscriber that asked for it. */
+const toEventWithJson = (r: EventRow): RecordedEvent => eventWithStoredJson(toEvent(r), r[5], r[6]);
 
 /** What a subscriber that does not handle the row's type is given: no data to decode. */
 const toStandIn = (r: EventRow): RecordedEvent => ({
@@ -250,12 +254,14 @@ export function createSqliteEventStore(
   const notifier = new Notifier();
   const host = createSubscriptionHost(
     {
-      readAll: (o, only) =>
-        readAllAs(
+      readAll: (o, only, storedJson) => {
+        const decode = storedJson === true ? toEventWithJson : toEvent;
+        return readAllAs(
           o,
-          only === undefined ? toEvent : (r) => (only.has(r[4]) ? toEvent(r) : toStandIn(r)),
+          only === undefined ? decode : (r) => (only.has(r[4]) ? decode(r) : toStandIn(r)),
           dataVersionThisTurn,
-        ),
+        );
+      },
       headPosition: () => store.headPosition(),
       headPositionNow: () => stmts.head.get() as number,
       checkpoints,
