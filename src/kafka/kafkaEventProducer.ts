@@ -3,7 +3,8 @@ import { loadKafka, type ResolvedConnection } from './kafkaClient.js';
 import type { KafkaCompression } from './kafkaPublisherTypes.js';
 import { cachedKeySerializer, headerNameBytes } from './kafkaSerializers.js';
 
-type StringProducer = Producer<string, string, string, string>;
+/** String keys and headers; values as strings or already encoded (see KafkaRecord). */
+type RecordProducer = Producer<string, Buffer | string, string, string>;
 
 /**
  * The publisher's idempotent producer (`acks=all`), made on first use. After a failed send
@@ -12,14 +13,14 @@ type StringProducer = Producer<string, string, string, string>;
 export class EventProducer {
   readonly #connection: ResolvedConnection;
   readonly #compression: KafkaCompression;
-  #producer: StringProducer | undefined;
+  #producer: RecordProducer | undefined;
 
   constructor(connection: ResolvedConnection, compression: KafkaCompression) {
     this.#connection = connection;
     this.#compression = compression;
   }
 
-  async get(): Promise<StringProducer> {
+  async get(): Promise<RecordProducer> {
     if (this.#producer) return this.#producer;
     const kafka = await loadKafka();
     this.#producer = new kafka.Producer({
@@ -33,6 +34,8 @@ export class EventProducer {
       serializers: {
         ...kafka.stringSerializers,
         key: cachedKeySerializer(),
+        value: (value: Buffer | string | undefined) =>
+          typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
         headerKey: headerNameBytes,
       },
     });

@@ -91,7 +91,12 @@ describe('send failures', () => {
     {
       position: 4,
       event: undefined,
-      message: { topic: 't', key: 'k', value: '{}', headers: new Map<string, string>() },
+      message: {
+        topic: 't',
+        key: 'k',
+        value: Buffer.from('{}'),
+        headers: new Map<string, string>(),
+      },
       bytes: 2,
       park: undefined,
     },
