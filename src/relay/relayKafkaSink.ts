@@ -13,7 +13,7 @@ import { outgoingTraceHeaders } from './relayTracing.js';
 type KafkaModule = typeof Kafka;
 type StringProducer = InstanceType<KafkaModule['Producer']> & {
   send(options: {
-    messages: { topic: string; key?: string; value?: string; headers?: Headers }[];
+    messages: { topic: string; key?: string; value?: Buffer; headers?: Headers }[];
     acks?: number;
   }): Promise<unknown>;
 };
@@ -27,7 +27,11 @@ type Headers = Map<string, string>;
 interface Pending {
   topic: string;
   key: string;
-  value: string;
+  /**
+   * UTF-8 bytes, encoded when queued: a message waiting for its batch and its acknowledgement
+   * then holds a view of memory outside the JS heap, not a string the collector copies.
+   */
+  value: Buffer;
   headers: Headers;
   /** The record's size bound (see recordBytes), computed once. */
   bytes: number;
@@ -89,7 +93,11 @@ export class BatchingProducer {
           producer: new kafka.Producer({
             clientId,
             bootstrapBrokers: brokers,
-            serializers: { ...kafka.stringSerializers, headerKey: headerNameBytes },
+            serializers: {
+              ...kafka.stringSerializers,
+              value: (value: Buffer | undefined) => value,
+              headerKey: headerNameBytes,
+            },
             acks: kafka.ProduceAcks.ALL,
             // Java-compatible murmur2, so a key lands where other clients would put it.
             partitioner: kafka.compatibilityPartitioner,
@@ -112,7 +120,8 @@ export class BatchingProducer {
     await this.#kafka;
   }
 
-  send(topic: string, key: string, value: string, headers: Headers): Promise<void> {
+  send(topic: string, key: string, json: string, headers: Headers): Promise<void> {
+    const value = Buffer.from(json, 'utf8');
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
         topic,
@@ -282,8 +291,8 @@ export class BatchingProducer {
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_OVERHEAD = 32;
 
-function recordBytes(key: string, value: string, headers: Headers): number {
-  let size = RECORD_OVERHEAD + Buffer.byteLength(key) + Buffer.byteLength(value);
+function recordBytes(key: string, value: Buffer, headers: Headers): number {
+  let size = RECORD_OVERHEAD + Buffer.byteLength(key) + value.length;
   headers.forEach((v, k) => {
     size += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
   });
