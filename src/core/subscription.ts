@@ -303,8 +303,7 @@ export function startSubscription(
       let skipped = false;
       for (const event of batched ? [] : batch) {
         if (signal.aborted) break;
-        const handles = o.eventTypes === undefined || o.eventTypes.has(event.type);
-        if (handles) {
+        if (o.eventTypes === undefined || o.eventTypes.has(event.type)) {
           if (skipped) {
             skipped = false;
             settleWaiters();
@@ -312,14 +311,13 @@ export function startSubscription(
           }
           handledSinceSave = true;
           await deliverTraced(event);
+        } else {
+          skipped = true;
         }
         status.position = event.position;
         status.processed++;
         next = event.position + 1;
-        if (!handles) {
-          skipped = true;
-          continue;
-        }
+        if (skipped) continue;
         settleWaiters();
         if (checkpointDue()) await saveCheckpoint(false);
       }
