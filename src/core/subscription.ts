@@ -166,6 +166,10 @@ export function startSubscription(
     if (settleOnCheckpoint) settleWaiters();
   };
 
+  /** Whether `saveCheckpoint(false)` would write: checked first, it costs no promise when not. */
+  const checkpointDue = (): boolean =>
+    positioned && status.position > saved && Date.now() - lastSaveAt >= o.checkpointIntervalMs;
+
   /**
    * Delivers in a consumer span continuing the trace of the command that appended the event
    * (its metadata's traceparent); a malformed one starts a new trace and is reported.
@@ -256,7 +260,7 @@ export function startSubscription(
     status.position = last.position;
     status.processed += batch.length;
     settleWaiters();
-    await saveCheckpoint(false);
+    if (checkpointDue()) await saveCheckpoint(false);
   };
 
   /** Where delivery starts: after the stored checkpoint, else where `from` says. */
@@ -298,17 +302,34 @@ export function startSubscription(
         await deliverBatch(batch, last);
         next = last.position + 1;
       }
+      // Events the filter skips are passed over without an await each: most subscribers of
+      // a busy log handle few of its types, and a settle and a checkpoint check per skipped
+      // event cost more than the skip. Their waiters are served before the next handled
+      // event is delivered (a slow handler must not hold them) and at the end of the batch.
+      let skipped = false;
       for (const event of batched ? [] : batch) {
         if (signal.aborted) break;
         if (o.eventTypes === undefined || o.eventTypes.has(event.type)) {
+          if (skipped) {
+            skipped = false;
+            settleWaiters();
+            if (checkpointDue()) await saveCheckpoint(false);
+          }
           handledSinceSave = true;
           await deliverTraced(event);
+        } else {
+          skipped = true;
         }
         status.position = event.position;
         status.processed++;
         next = event.position + 1;
+        if (skipped) continue;
         settleWaiters();
-        await saveCheckpoint(false);
+        if (checkpointDue()) await saveCheckpoint(false);
+      }
+      if (skipped) {
+        settleWaiters();
+        if (checkpointDue()) await saveCheckpoint(false);
       }
       if (batch.length < o.batchSize && !signal.aborted) {
         await saveCheckpoint(true);

@@ -1,4 +1,4 @@
-import type { EventStore } from '../core/index.js';
+import { type EventStore, storedFormOf } from '../core/index.js';
 import { streamCategory } from '../core/streamCategory.js';
 
 /**
@@ -26,5 +26,8 @@ export function countingStore(
     headPosition: () => store.headPosition(),
     subscribe: (options) => store.subscribe(options),
     close: () => store.close(),
+    // Readers of the stored form (personal fields still sealed: the event-rate chart needs
+    // no plaintext) find it through this wrapper too.
+    ...(storedFormOf(store) !== store ? { storedForm: storedFormOf(store) } : {}),
   };
 }

@@ -110,4 +110,14 @@ describe('the Host allow-list', () => {
       ),
     ).toBe(200);
   });
+
+  it('judges an absolute-form target that starts with the Host header but names another host by that host', async () => {
+    const port = new URL(app.url).port;
+    for (const [target, host] of [
+      [`http://127.0.0.1:${port}@attacker.example/api/events`, `127.0.0.1:${port}`],
+      ['http://localhost.attacker.example/api/events', 'localhost'],
+    ]) {
+      expect(await rawStatus(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\n`), target).toBe(421);
+    }
+  });
 });
