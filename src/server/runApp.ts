@@ -122,7 +122,12 @@ export async function openStores(
   if (config.store.kind === 'sqlite') {
     const { createSqliteEventStore, createSqliteKeyStore, createSqliteProjectionTarget } =
       await import('../sqlite/index.js');
-    const store = createSqliteEventStore({ path: config.store.path });
+    // A commit that checkpoints the log stalls every request in flight: a worker does it.
+    const store = createSqliteEventStore({
+      path: config.store.path,
+      walCheckpoints: 'background',
+      logger: log,
+    });
     close.push(() => store.close());
     opened = {
       store: withAppPersonalData(

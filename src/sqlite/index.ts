@@ -5,6 +5,7 @@ export { createSqliteSnapshotStore } from './sqliteSnapshotStore.js';
 export { createSqliteDocuments, createSqliteProjectionTarget } from './sqliteDocumentStore.js';
 export type { SqliteDocuments } from './sqliteDocumentStore.js';
 export type { Durability } from './sqliteSchema.js';
+export type { WalCheckpoints } from './sqliteWalCheckpointer.js';
 export { createSqliteKeyStore } from './sqliteKeyStore.js';
 export type { SqliteKeyStoreOptions } from './sqliteKeyStore.js';
 export { createNodeCipher } from '../node/nodeCipher.js';

@@ -45,6 +45,9 @@ import { createSqliteDocuments, type SqliteDocuments } from './sqliteDocumentSto
 import { isUniqueViolation, translateSqliteError } from './sqliteErrors.js';
 import { configureConnection, type Durability, ensureSchema } from './sqliteSchema.js';
 import { RecentRows } from './recentRows.js';
+import { startWalCheckpointer, type WalCheckpoints } from './sqliteWalCheckpointer.js';
+import { type Logger, noopLogger } from '../core/logger.js';
+import { checkOneOf } from '../core/optionChecks.js';
 import { createSqliteKeyStore } from './sqliteKeyStore.js';
 import { createSqliteSnapshotStore } from './sqliteSnapshotStore.js';
 
@@ -70,6 +73,14 @@ export interface SqliteEventStoreOptions {
    * subscription and inline projection sees plaintext. The store then has `forget(subject)`.
    */
   personalData?: PersonalDataOption;
+  /**
+   * Who copies the write-ahead log back into the database file: `'auto'` (default) or
+   * `'background'`, a worker thread, so that no commit stalls the event loop for it (see
+   * {@link WalCheckpoints}). The reference app's server uses `'background'`.
+   */
+  walCheckpoints?: WalCheckpoints;
+  /** Where the store reports what it recovered from (a background checkpointer that stopped). */
+  logger?: Logger;
 }
 
 export interface SqliteEventStore extends EventStore {
@@ -161,6 +172,8 @@ export function createSqliteEventStore(
   const path = options.path;
   const maxBatchSize = options.maxBatchSize ?? LIMITS.maxBatchSize;
   const inline = options.inlineProjections ?? [];
+  checkOneOf(options.walCheckpoints, 'options.walCheckpoints', ['auto', 'background']);
+  const log = (options.logger ?? noopLogger).child({ component: 'sqlite' });
   let db: Database;
   try {
     db = new BetterSqlite3(path);
@@ -169,6 +182,10 @@ export function createSqliteEventStore(
   } catch (error) {
     throw translateSqliteError(error, 'Opening the SQLite event store', path);
   }
+  const walCheckpointer =
+    options.walCheckpoints === 'background' && !db.memory
+      ? startWalCheckpointer(db, (message) => log.warn({ path }, message))
+      : undefined;
 
   const stmts = {
     stream: db.prepare('SELECT version, deleted_up_to FROM eventloom_streams WHERE stream_id = ?'),
@@ -635,6 +652,7 @@ export function createSqliteEventStore(
       await host.stopAll();
       flush();
       closed = true;
+      await walCheckpointer?.close();
       db.close();
     },
   };
