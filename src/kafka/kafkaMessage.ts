@@ -107,9 +107,9 @@ function eventHeaders(event: RecordedEvent): Map<string, string> {
 }
 
 /**
- * `JSON.stringify(toEventJson(event))` (byte for byte for the text Eventloom stores). When the store handed on the JSON
- * text of the event's data and metadata (a subscription with `storedJson`), that text is
- * copied in, which costs about half of parsing and serialising it again.
+ * `JSON.stringify(toEventJson(event))`, byte for byte for the text Eventloom stores. When the
+ * store handed on the JSON text of the event's data and metadata (a subscription with
+ * `storedJson`), that text is copied in, which costs about half of serialising it again.
  */
 function eventValue(event: RecordedEvent): string {
   const stored = storedJsonOf(event);

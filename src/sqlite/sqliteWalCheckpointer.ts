@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { resolve as absolutePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3';
 
@@ -7,8 +8,8 @@ import type { Database } from 'better-sqlite3';
  * - `'auto'` (default): SQLite's own auto-checkpoint, run by the commit that fills the log
  *   past 1000 pages, on the committing thread.
  * - `'background'`: a worker thread with its own connection checkpoints (PASSIVE: it never
- *   waits for, nor blocks, readers and writers) every `intervalMs`, and the store's own
- *   connection never does. An app serving requests then has no commit that stalls its event
+ *   waits for, nor blocks, readers and writers) every 200 ms, and the store's own connection
+ *   never does. An app serving requests then has no commit that stalls its event
  *   loop for the copy and the syncs; in exchange it runs one more thread per store.
  */
 export type WalCheckpoints = 'auto' | 'background';
@@ -45,8 +46,9 @@ export interface WalCheckpointer {
 
 /**
  * Starts background checkpoints of `db`'s log (see {@link WalCheckpoints}). Should the worker
- * fail to start or die, the connection's own auto-checkpoint is turned back on, so the log
- * never grows without bound; `onProblem` hears why.
+ * fail to start, fail a checkpoint or die, it is stopped and the connection's own
+ * auto-checkpoint is turned back on, so the log never grows without bound; `onProblem` hears
+ * why, once.
  */
 export function startWalCheckpointer(
   db: Database,
@@ -67,7 +69,7 @@ export function startWalCheckpointer(
       eval: true,
       workerData: {
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
-        path: db.name,
+        path: absolutePath(db.name),
         intervalMs: INTERVAL_MS,
       },
     });
@@ -78,13 +80,14 @@ export function startWalCheckpointer(
   // A checkpointer must never keep a process alive that has nothing else to do.
   worker.unref();
   worker.on('message', (message: { failed?: string }) => {
-    if (message.failed !== undefined)
-      onProblem(`a background WAL checkpoint failed: ${message.failed}`);
+    if (message.failed === undefined) return;
+    fallBack(`a checkpoint failed: ${message.failed}`);
+    void worker.terminate();
   });
   worker.on('error', (error) => fallBack(error.message));
   const exited = new Promise<void>((resolve) => {
     worker.once('exit', (code) => {
-      if (code !== 0) fallBack(`the worker exited with code ${code}`);
+      if (code !== 0) fallBack(`its worker exited with code ${code}`);
       resolve();
     });
   });
