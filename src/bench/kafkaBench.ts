@@ -88,7 +88,8 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
   }
 
   async function publishBench(): Promise<BenchRow> {
-    const total = Math.max(1000, Math.round(50_000 * options.scale));
+    // At least a few produce requests: both sides are timed after their first one.
+    const total = Math.max(4 * BATCH, Math.round(50_000 * options.scale));
     const store = createSqliteEventStore({ path: ':memory:' });
     stores.push(store);
     options.progress(`kafka: preparing ${total} events for publish-kafka`);
