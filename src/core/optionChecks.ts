@@ -20,6 +20,13 @@ export function checkInteger(
   }
 }
 
+/** `true` or `false`; `undefined` passes (the caller fills in the default). */
+export function checkBoolean(value: unknown, path: string): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new ValidationError(path, `must be true or false; got ${describe(value)}`);
+  }
+}
+
 /** The longest delay `setTimeout` honours: a longer one fires at once (after 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 

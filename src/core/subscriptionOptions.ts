@@ -1,6 +1,7 @@
 import type { Backoff } from './async.js';
 import { ValidationError } from './errors.js';
 import {
+  checkBoolean,
   checkFunction,
   checkInteger,
   checkKnownKeys,
@@ -128,12 +129,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     true,
   );
   checkFunction(options.handleBatch, 'options.handleBatch', '(events) => void | Promise<void>');
-  if (options.storedJson !== undefined && typeof options.storedJson !== 'boolean') {
-    throw new ValidationError(
-      'options.storedJson',
-      `must be true or false; got ${describe(options.storedJson)}`,
-    );
-  }
+  checkBoolean(options.storedJson, 'options.storedJson');
   checkRunOptions(raw, 'options');
   const eventTypes: unknown = options.eventTypes;
   if (

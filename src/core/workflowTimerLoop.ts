@@ -1,7 +1,5 @@
 import { backoffDelay, sleep, yieldToEventLoop } from './async.js';
-import { ValidationError } from './errors.js';
-import { checkInteger, checkMillis } from './optionChecks.js';
-import { describe } from './validation.js';
+import { checkBoolean, checkInteger, checkMillis } from './optionChecks.js';
 import type { WorkflowClock, WorkflowProcessor } from './workflowProcessor.js';
 
 /** What a timer loop reports: each firing pass that failed (it is retried with backoff). */
@@ -120,12 +118,7 @@ export function resolveTimerLoopOptions(
 ): WorkflowTimerLoopOptions {
   checkMillis(settings.timerPollIntervalMs, `${path}.timerPollIntervalMs`, 1);
   checkInteger(settings.timerBatchSize, `${path}.timerBatchSize`, 1, 10_000);
-  if (settings.autoFireTimers !== undefined && typeof settings.autoFireTimers !== 'boolean') {
-    throw new ValidationError(
-      `${path}.autoFireTimers`,
-      `must be true or false; got ${describe(settings.autoFireTimers)}`,
-    );
-  }
+  checkBoolean(settings.autoFireTimers, `${path}.autoFireTimers`);
   return {
     now: settings.now ?? (() => new Date()),
     pollIntervalMs: settings.timerPollIntervalMs ?? 1000,
