@@ -9,7 +9,14 @@ import { createSqliteEventStore } from '../../src/sqlite/sqliteEventStore.js';
 const dir = mkdtempSync(join(tmpdir(), 'eventloom-xproc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runAppender(path: string, writer: string, count: number, startAt: number): Promise<void> {
+/** Appends `count` two-event batches as `writer`; with `other`, keeps pace with that writer. */
+function runAppender(
+  path: string,
+  writer: string,
+  count: number,
+  startAt: number,
+  other?: string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -21,6 +28,7 @@ function runAppender(path: string, writer: string, count: number, startAt: numbe
         writer,
         String(count),
         String(startAt),
+        ...(other === undefined ? [] : [other]),
       ],
       { stdio: ['ignore', 'inherit', 'pipe'] },
     );
@@ -46,8 +54,8 @@ describe('SQLite store shared by several processes', () => {
     const perWriter = 1500;
     const startAt = Date.now() + 1500;
     await Promise.all([
-      runAppender(path, 'x', perWriter, startAt),
-      runAppender(path, 'y', perWriter, startAt),
+      runAppender(path, 'x', perWriter, startAt, 'y'),
+      runAppender(path, 'y', perWriter, startAt, 'x'),
     ]);
     const head = await store.headPosition();
     await sub.waitFor(head);
