@@ -1,5 +1,6 @@
 import type { Producer } from '@platformatic/kafka';
 import { loadKafka, type ResolvedConnection } from './kafkaClient.js';
+import type { KafkaRecord } from './kafkaMessage.js';
 import type { KafkaCompression } from './kafkaPublisherTypes.js';
 import { cachedKeySerializer, headerNameBytes } from './kafkaSerializers.js';
 
@@ -14,6 +15,8 @@ export class EventProducer {
   readonly #connection: ResolvedConnection;
   readonly #compression: KafkaCompression;
   #producer: RecordProducer | undefined;
+  /** One request at a time: see KafkaSendQueue on why an idempotent producer needs that. */
+  readonly pipeline = 1;
 
   constructor(connection: ResolvedConnection, compression: KafkaCompression) {
     this.#connection = connection;
@@ -42,6 +45,12 @@ export class EventProducer {
     return this.#producer;
   }
 
+  /** One produce request of the publisher's messages (see RecordSender). */
+  async send(records: readonly KafkaRecord[]): Promise<void> {
+    const producer = await this.get();
+    await producer.send({ messages: [...records] });
+  }
+
   /**
    * Connects and gets the producer id ahead of the first send, while the publisher is still
    * reading its first events. A failure here is left to that send to retry and report.
@@ -55,5 +64,9 @@ export class EventProducer {
     const old = this.#producer;
     this.#producer = undefined;
     await old?.close().catch(() => undefined);
+  }
+
+  dispose(): Promise<void> {
+    return this.close();
   }
 }

@@ -78,8 +78,9 @@ export class PublishBuffer {
     return this.#queue.size;
   }
 
-  head(): Entry | undefined {
-    return this.#queue.at(0);
+  /** The entry `i` places after the first (0: the first), if there is one. */
+  at(i: number): Entry | undefined {
+    return this.#queue.at(i);
   }
 
   /** Queues the event as a Kafka message, or with the reason none can be built. */
@@ -118,19 +119,21 @@ export class PublishBuffer {
   }
 
   /**
-   * The next produce request: a prefix of the queue, cut by count, bytes and topic limits.
-   * Empty when the head is to be parked — marked so here when it alone is over its topic's limit.
+   * The next produce request: the entries from `offset` on (after those of requests already
+   * sent), cut by count, bytes and topic limits. Empty when its first entry is to be parked —
+   * marked so here when it alone is over its topic's limit.
    */
   async nextBatch(
     limit: number,
     topics: Pick<TopicRegistry, 'known' | 'ensure'>,
+    offset = 0,
   ): Promise<Entry[]> {
     const { maxBatchBytes, compression } = this.#settings;
     const batch: Entry[] = [];
     const infos = new Map<string, TopicInfo>();
     let bytes = 0;
     let budget = maxBatchBytes;
-    for (let i = 0; i < this.#queue.size && batch.length < limit; i++) {
+    for (let i = offset; i < this.#queue.size && batch.length < limit; i++) {
       const entry = this.#queue.at(i) as Entry;
       if (entry.park !== undefined || entry.message === undefined) break;
       const topic = entry.message.topic;

@@ -4,8 +4,8 @@ import { storedFormOf } from '../core/cryptoShredding.js';
 import type { RecordedEvent, Subscription } from '../core/types.js';
 import { CheckpointSaver } from './kafkaCheckpointSaver.js';
 import { lazyAdmin } from './kafkaClient.js';
-import { EventProducer } from './kafkaEventProducer.js';
 import { asError, isKafkaError } from './kafkaErrors.js';
+import { createRecordSender } from './kafkaProducerThread.js';
 import type { KafkaRecord } from './kafkaMessage.js';
 import { type Entry, entryEvent, PublishBuffer } from './kafkaPublishBuffer.js';
 import { resolvePublisherOptions } from './kafkaPublisherOptions.js';
@@ -71,7 +71,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const space = new WaitList();
   const positionWaiters = new PositionWaiters();
 
-  const producer = new EventProducer(connection, compression);
+  const producer = createRecordSender(connection, compression, config.producerThread);
   const admin = lazyAdmin(connection);
   const topics = createTopicRegistry({
     admin: () => admin.get(),
@@ -173,110 +173,186 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
       });
     });
 
+  /** A produce request sent and not answered yet; `answer` is its error, or undefined. */
+  interface Request {
+    batch: Entry[];
+    started: number;
+    answer: Promise<unknown>;
+  }
+  const sent = (batch: Entry[]): Request => {
+    const messages = batch.map((e) => e.message as KafkaRecord);
+    return {
+      batch,
+      started: performance.now(),
+      answer: tracedSend(messages, (traced) => producer.send(traced)).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('the produce request failed'),
+      ),
+    };
+  };
+  const WOKEN = Symbol('woken');
+
+  const published = (request: Request): void => {
+    const { batch } = request;
+    const last = batch[batch.length - 1] as Entry;
+    status.published += batch.length;
+    status.lastPublishedAt = new Date();
+    advance(last.position, batch.length);
+    emit({
+      kind: 'published',
+      publisher: name,
+      count: batch.length,
+      position: last.position,
+      ms: Math.round((performance.now() - request.started) * 10) / 10,
+    });
+    if (status.state === 'retrying' || status.state === 'starting') {
+      status.state = live ? 'live' : 'catching-up';
+    }
+    refreshHead();
+  };
+
   const flushLoop = async (): Promise<void> => {
     let failures = 0;
     let limit = batchSize;
     let lingerFrom: number | undefined;
+    // Requests sent and not answered, oldest first. Their entries lead the buffer, in order:
+    // a request goes out behind others only when the sender keeps them in order and sends
+    // none behind one that failed (producer.pipeline > 1).
+    const inFlight: Request[] = [];
+    let inFlightEvents = 0;
+    // Set when the next batch could not be made while requests were in flight: retried (and
+    // its failure handled) once they are answered.
+    let holdUntilAnswered = false;
+    const failed = async (error: unknown, batch: Entry[], position: number): Promise<void> => {
+      if (isStoreClosedError(error)) throw error;
+      if (isEventloomError(error) && !isKafkaError(error)) {
+        failures++;
+        status.retries++;
+        status.lastError = error.message;
+        emit({ kind: 'checkpoint-failed', publisher: name, position, error });
+        if (!stopController.signal.aborted) {
+          await sleep(backoffDelay(failures, backoff), stopController.signal);
+        }
+        return;
+      }
+      const failure = sendFailure(error, batch, brokers);
+      const err = failure.error;
+      await producer.close();
+      if (failure.forget !== undefined) topics.forget(failure.forget);
+      if (failure.kind === 'stop') throw err;
+      if (failure.kind === 'smaller') {
+        // Kafka refused part of the request; halve it until the culprit is alone, then park it.
+        if (batch.length === 1) (batch[0] as Entry).park = err.message;
+        else limit = Math.max(1, Math.ceil(batch.length / 2));
+        return;
+      }
+      failures++;
+      status.retries++;
+      status.lastError = err.message;
+      if (status.state !== 'stopping') status.state = 'retrying';
+      // Events keep arriving while Kafka is away: keep the head (and so the lag) current.
+      refreshHead();
+      const delayMs = backoffDelay(failures, backoff);
+      emit({ kind: 'retry', publisher: name, attempt: failures, delayMs, error: err });
+      if (!stopController.signal.aborted) await sleep(delayMs, stopController.signal);
+    };
     for (;;) {
       if (stopController.signal.aborted && (buffer.size === 0 || Date.now() > stopDeadline)) return;
-      const head = buffer.head();
-      if (!head) {
+      const next = buffer.at(inFlightEvents);
+      if (next === undefined && inFlight.length === 0) {
         lingerFrom = undefined;
         if (live && status.state !== 'retrying') status.state = 'live';
         refreshHead();
         if (!stopController.signal.aborted) await flusherWake.wait();
         continue;
       }
-      // Catching up, the reader refills the buffer while a request is on the wire; sending
-      // whatever came meanwhile (a page of a few hundred events) would pay a round trip for a
-      // fraction of a batch, and the requests would stay that small. Wait for a full batch,
-      // the end of the catch-up or a stop, at most LINGER_MS (the reader may be retrying).
-      if (!live && buffer.size < limit && !stopController.signal.aborted) {
-        lingerFrom ??= Date.now();
-        const left = lingerFrom + LINGER_MS - Date.now();
-        if (left > 0) {
-          await moreOrTimeout(left);
-          continue;
+      if (
+        next !== undefined &&
+        next.park === undefined &&
+        inFlight.length < producer.pipeline &&
+        !holdUntilAnswered
+      ) {
+        // Catching up, the reader refills the buffer while a request is on the wire; sending
+        // whatever came meanwhile (a page of a few hundred events) would pay a round trip for
+        // a fraction of a batch, and the requests would stay that small. Wait for a full
+        // batch, the end of the catch-up or a stop: at most LINGER_MS when nothing is in
+        // flight (the reader may be retrying), else until the request in flight is answered.
+        const short =
+          !live && buffer.size - inFlightEvents < limit && !stopController.signal.aborted;
+        if (short && inFlight.length === 0) {
+          lingerFrom ??= Date.now();
+          const left = lingerFrom + LINGER_MS - Date.now();
+          if (left > 0) {
+            await moreOrTimeout(left);
+            continue;
+          }
+        }
+        if (!short || inFlight.length === 0) {
+          lingerFrom = undefined;
+          let batch: Entry[] = [];
+          try {
+            batch = await buffer.nextBatch(limit, topics, inFlightEvents);
+          } catch (error) {
+            if (inFlight.length === 0) {
+              await failed(error, [], next.position);
+              continue;
+            }
+            holdUntilAnswered = true;
+          }
+          if (batch.length > 0) {
+            inFlight.push(sent(batch));
+            inFlightEvents += batch.length;
+            continue;
+          }
+          // Else its first entry is now marked for parking.
         }
       }
-      lingerFrom = undefined;
-      let batch: Entry[] = [];
-      try {
-        if (head.park !== undefined) {
-          try {
-            await parkHead(head, head.park);
-          } catch (error) {
-            // The store failed, not Kafka: keep its error (and its message) for the retry.
-            throw isEventloomError(error)
+      if (inFlight.length === 0) {
+        const head = buffer.at(0) as Entry;
+        if (head.park === undefined) continue;
+        try {
+          await parkHead(head, head.park);
+        } catch (error) {
+          // The store failed, not Kafka: keep its error (and its message) for the retry.
+          await failed(
+            isEventloomError(error)
               ? error
               : new EventloomError(
                   'STORE_UNAVAILABLE',
                   `parking the event at position ${head.position} failed: ${errorMessage(error)}`,
                   { cause: error },
-                );
-          }
-          continue;
+                ),
+            [],
+            head.position,
+          );
         }
-        batch = await buffer.nextBatch(limit, topics);
-        if (batch.length === 0) continue; // the head was marked for parking
-        const started = performance.now();
-        const p = await producer.get();
-        const messages = batch.map((e) => e.message as KafkaRecord);
-        await tracedSend(messages, (traced) => p.send({ messages: [...traced] }));
-        const last = batch[batch.length - 1] as Entry;
-        status.published += batch.length;
-        status.lastPublishedAt = new Date();
-        advance(last.position, batch.length);
-        emit({
-          kind: 'published',
-          publisher: name,
-          count: batch.length,
-          position: last.position,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        });
+        continue;
+      }
+      // Wait for the oldest request's answer, or for a full batch to send behind it.
+      const oldest = inFlight[0] as Request;
+      const answer =
+        inFlight.length < producer.pipeline && !holdUntilAnswered && !stopController.signal.aborted
+          ? await Promise.race([oldest.answer, flusherWake.wait().then(() => WOKEN)])
+          : await oldest.answer;
+      if (answer === WOKEN) continue;
+      holdUntilAnswered = false;
+      inFlight.shift();
+      inFlightEvents -= oldest.batch.length;
+      if (answer === undefined) {
+        published(oldest);
         if (failures > 0) {
           failures = 0;
           delete status.lastError;
         }
-        if (status.state === 'retrying' || status.state === 'starting') {
-          status.state = live ? 'live' : 'catching-up';
-        }
         limit = batchSize;
-        refreshHead();
-      } catch (error) {
-        if (isStoreClosedError(error)) throw error;
-        if (isEventloomError(error) && !isKafkaError(error)) {
-          failures++;
-          status.retries++;
-          status.lastError = error.message;
-          const delayMs = backoffDelay(failures, backoff);
-          emit({ kind: 'checkpoint-failed', publisher: name, position: head.position, error });
-          if (stopController.signal.aborted) return;
-          await sleep(delayMs, stopController.signal);
-          continue;
-        }
-        const failure = sendFailure(error, batch, brokers);
-        const err = failure.error;
-        await producer.close();
-        if (failure.forget !== undefined) topics.forget(failure.forget);
-        if (failure.kind === 'stop') throw err;
-        if (failure.kind === 'smaller') {
-          // Kafka refused part of the request; halve it until the culprit is alone, then park it.
-          if (batch.length === 1) (batch[0] as Entry).park = err.message;
-          else limit = Math.max(1, Math.ceil(batch.length / 2));
-          continue;
-        }
-        failures++;
-        status.retries++;
-        status.lastError = err.message;
-        if (status.state !== 'stopping') status.state = 'retrying';
-        // Events keep arriving while Kafka is away: keep the head (and so the lag) current.
-        refreshHead();
-        const delayMs = backoffDelay(failures, backoff);
-        emit({ kind: 'retry', publisher: name, attempt: failures, delayMs, error: err });
-        if (stopController.signal.aborted) return;
-        await sleep(delayMs, stopController.signal);
+        continue;
       }
+      // The sender sent none of the requests behind a failed one: wait for their answers,
+      // then start again from the failed one.
+      await Promise.all(inFlight.map((r) => r.answer));
+      inFlight.length = 0;
+      inFlightEvents = 0;
+      await failed(answer, oldest.batch, oldest.batch[0]?.position ?? 0);
     }
   };
 
@@ -334,7 +410,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
           fatal ??= asError(error);
         }
       }
-      await producer.close();
+      await producer.dispose();
       await admin.close();
       status.buffered = 0;
     }

@@ -64,6 +64,7 @@ const publisherSchema = z.strictObject({
   batchSize: positiveInt().optional(),
   maxBatchBytes: positiveInt().optional(),
   compression: z.enum(COMPRESSIONS).optional(),
+  producerThread: z.boolean({ error: 'must be true or false' }).optional(),
   retry: z
     .strictObject({ initialDelayMs: millis().optional(), maxDelayMs: millis().optional() })
     .optional(),
@@ -94,6 +95,7 @@ export interface PublisherConfig {
   batchSize: number;
   maxBatchBytes: number;
   compression: KafkaCompression;
+  producerThread: boolean;
   backoff: { initialDelayMs: number; maxDelayMs: number };
   pollIntervalMs: number;
   stopTimeoutMs: number;
@@ -121,6 +123,7 @@ export function resolvePublisherOptions(options: KafkaPublisherOptions): Publish
     batchSize: o.batchSize ?? PUBLISHER_DEFAULTS.batchSize,
     maxBatchBytes: o.maxBatchBytes ?? PUBLISHER_DEFAULTS.maxBatchBytes,
     compression: o.compression ?? 'none',
+    producerThread: o.producerThread ?? true,
     backoff: {
       initialDelayMs: o.retry?.initialDelayMs ?? PUBLISHER_DEFAULTS.initialDelayMs,
       maxDelayMs: o.retry?.maxDelayMs ?? PUBLISHER_DEFAULTS.maxDelayMs,

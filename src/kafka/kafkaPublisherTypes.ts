@@ -30,6 +30,14 @@ export interface KafkaPublisherSettings {
   maxBatchBytes?: number;
   /** Default `'none'`, which every Kafka client can read; `'lz4'` cuts broker load for big backlogs. */
   compression?: KafkaCompression;
+  /**
+   * Run the Kafka client in a worker thread (one per process, shared by its publishers), so
+   * that reading the store and building messages in this thread overlaps with encoding and
+   * sending the previous request there. Default `true`; `false` runs the client in this
+   * thread, which costs less on a machine with a single core. Client settings that cannot be
+   * passed to a thread (functions, such as a SASL token callback) always run in this thread.
+   */
+  producerThread?: boolean;
   /** Backoff between attempts while Kafka fails (retried forever, reported as notices). */
   retry?: { initialDelayMs?: number; maxDelayMs?: number };
   /**

@@ -64,7 +64,7 @@ describe('publish buffer', () => {
   it('marks a first event too large for its topic for parking and sends nothing', async () => {
     const buffer = bufferOf([event(1, 'user-1', 'x'.repeat(5000)), event(2)]);
     expect(await buffer.nextBatch(10, topicsWith({ 'eventloom.user': 2000 }))).toEqual([]);
-    expect(buffer.head()?.park).toMatch(/topic 'eventloom.user' accepts at most 2000/);
+    expect(buffer.at(0)?.park).toMatch(/topic 'eventloom.user' accepts at most 2000/);
   });
 
   it('stops a request before an event that cannot be published, and keeps that event whole', async () => {
@@ -73,14 +73,14 @@ describe('publish buffer', () => {
     );
     expect(positions(await buffer.nextBatch(10, topicsWith({})))).toEqual([1]);
     buffer.drop(1);
-    const head = buffer.head();
+    const head = buffer.at(0);
     expect(head?.park).toMatch(/not a Kafka topic name/);
     expect(head && entryEvent(head)).toEqual(event(2, 'bad-1'));
   });
 
   it('gives back the event of a published entry from its message', () => {
     const buffer = bufferOf([event(7)]);
-    const head = buffer.head();
+    const head = buffer.at(0);
     expect(head?.event).toBeUndefined();
     expect(head && entryEvent(head)).toEqual(event(7));
   });
