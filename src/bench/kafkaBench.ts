@@ -239,6 +239,10 @@ export async function runKafkaBench(options: KafkaBenchOptions): Promise<BenchRo
       },
     });
     await consumer.ready;
+    // Warmed like the raw producer below, which sends one message first: the publisher's
+    // client (in its producer thread, which loads the client package once more) is ready.
+    await latencyStore.appendToStream('sensor-warm', [benchPayload(0)]);
+    await publisher.waitFor(await latencyStore.headPosition(), 60_000);
     const oursStart = performance.now();
     await offer((i) => {
       const id = newEventId();
