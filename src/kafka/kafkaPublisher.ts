@@ -25,10 +25,11 @@ import { publisherNotices } from './kafkaNotices.js';
  * `eventloom.<category>` (or `topicFor`), key = stream id, value = the event as JSON, headers
  * `event-id`, `event-type`, `stream-version`, `position` (+ `correlation-id`, `causation-id`
  * from metadata). It follows the store through a durable subscription and produces in
- * batches with an idempotent producer and `acks=all`; the checkpoint moves only past events
- * Kafka acknowledged, so a restart — even after a crash — continues where it stopped. An
- * unreachable broker is retried with backoff and reported; an event too large for its topic
- * is parked (`store.checkpoints.listParked(name)`) and publishing goes on.
+ * batches with an idempotent producer and `acks=all`, run by default in a producer thread
+ * (see `producerThread`) that holds the next request ready behind the one on the wire;
+ * the checkpoint moves only past events Kafka acknowledged, so a restart — even after a
+ * crash — continues where it stopped. An unreachable broker is retried with backoff and
+ * reported; an event too large for its topic is parked (`store.checkpoints.listParked(name)`) and publishing goes on.
  *
  * @example
  * const publisher = startKafkaPublisher({ store, brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
@@ -181,10 +182,16 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   }
   const sent = (batch: Entry[]): Request => {
     const messages = batch.map((e) => e.message as KafkaRecord);
+    let sending: Promise<void>;
+    try {
+      sending = tracedSend(messages, (traced) => producer.send(traced));
+    } catch (error) {
+      sending = Promise.reject(asError(error));
+    }
     return {
       batch,
       started: performance.now(),
-      answer: tracedSend(messages, (traced) => producer.send(traced)).then(
+      answer: sending.then(
         () => undefined,
         (error: unknown) => error ?? new Error('the produce request failed'),
       ),
