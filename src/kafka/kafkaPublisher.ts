@@ -29,7 +29,8 @@ import { publisherNotices } from './kafkaNotices.js';
  * (see `producerThread`) that holds the next request ready behind the one on the wire;
  * the checkpoint moves only past events Kafka acknowledged, so a restart — even after a
  * crash — continues where it stopped. An unreachable broker is retried with backoff and
- * reported; an event too large for its topic is parked (`store.checkpoints.listParked(name)`) and publishing goes on.
+ * reported; an event too large for its topic is parked (`store.checkpoints.listParked(name)`)
+ * and publishing goes on.
  *
  * @example
  * const publisher = startKafkaPublisher({ store, brokers: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
