@@ -6,6 +6,7 @@ import type { BenchCommandOptions } from './benchCommand.js';
 import { cliLogger } from './cliLogger.js';
 import { registerRelayCommand } from './relayCommand.js';
 import { registerProjectionsCommand } from './projectionsCommand.js';
+import { registerKafkaCommand } from './kafkaCommand.js';
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -126,6 +127,7 @@ export function buildProgram(): Command {
 
   registerRelayCommand(program, cliLogger);
   registerProjectionsCommand(program, cliLogger);
+  registerKafkaCommand(program, cliLogger);
   return program;
 }
 

@@ -51,5 +51,7 @@ export type { TopicSettings } from './kafkaTopics.js';
 
 export { runKafkaWorkflow } from './kafkaWorkflow.js';
 export { createKafkaMessageSender } from './kafkaMessageSender.js';
+export { republishParked } from './kafkaRepublish.js';
+export type { RepublishParkedOptions, RepublishResult } from './kafkaRepublish.js';
 export type { KafkaMessageSender, KafkaMessageSenderOptions } from './kafkaMessageSender.js';
 export type { KafkaWorkflowOptions, KafkaWorkflowRunner } from './kafkaWorkflow.js';
