@@ -32,6 +32,7 @@ export function createRecordSender(
   connection: ResolvedConnection,
   compression: KafkaCompression,
   thread: boolean,
+  onThreadFailed: (error: unknown) => void = () => undefined,
 ): RecordSender {
   const inThread = (): RecordSender => new EventProducer(connection, compression);
   if (!thread) return inThread();
@@ -41,7 +42,7 @@ export function createRecordSender(
   } catch {
     return inThread();
   }
-  return new ThreadedSender(config, inThread);
+  return new ThreadedSender(config, inThread, onThreadFailed);
 }
 
 /**
@@ -233,6 +234,7 @@ class ThreadedSender implements RecordSender {
   readonly #config: Record<string, unknown>;
   readonly #id = nextProducer++;
   readonly #inThread: () => RecordSender;
+  readonly #onThreadFailed: (error: unknown) => void;
   #openIn = 0;
   #ready: Promise<ProducerThread> | undefined;
   #fallback: RecordSender | undefined;
@@ -242,9 +244,14 @@ class ThreadedSender implements RecordSender {
     return this.#fallback?.pipeline ?? 2;
   }
 
-  constructor(config: Record<string, unknown>, inThread: () => RecordSender) {
+  constructor(
+    config: Record<string, unknown>,
+    inThread: () => RecordSender,
+    onThreadFailed: (error: unknown) => void,
+  ) {
     this.#config = config;
     this.#inThread = inThread;
+    this.#onThreadFailed = onThreadFailed;
   }
 
   async send(records: readonly KafkaRecord[]): Promise<void> {
@@ -275,17 +282,25 @@ class ThreadedSender implements RecordSender {
     try {
       thread = await this.#opened();
     } catch (error) {
-      this.#fallback = this.#inThread();
-      throw new Error(`the Kafka producer thread could not start: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      const failure = new Error(
+        `the Kafka producer thread could not start: ${errorMessage(error)}`,
+        { cause: error },
+      );
+      this.#fallBack(failure);
+      throw failure;
     }
     try {
       await thread.request(request);
     } catch (error) {
-      if (!(error instanceof ProducerThreadError)) this.#fallback = this.#inThread();
+      if (!(error instanceof ProducerThreadError)) this.#fallBack(error);
       throw error;
     }
+  }
+
+  #fallBack(error: unknown): void {
+    if (this.#fallback) return;
+    this.#fallback = this.#inThread();
+    this.#onThreadFailed(error);
   }
 
   /**

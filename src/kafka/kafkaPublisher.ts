@@ -73,7 +73,9 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const space = new WaitList();
   const positionWaiters = new PositionWaiters();
 
-  const producer = createRecordSender(connection, compression, config.producerThread);
+  const producer = createRecordSender(connection, compression, config.producerThread, (error) =>
+    emit({ kind: 'producer-thread-failed', publisher: name, error }),
+  );
   const admin = lazyAdmin(connection);
   const topics = createTopicRegistry({
     admin: () => admin.get(),

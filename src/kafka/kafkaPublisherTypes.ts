@@ -77,6 +77,8 @@ export type KafkaPublisherNotice =
   | { kind: 'parked'; publisher: string; event: RecordedEvent; reason: string }
   | { kind: 'read-failed'; publisher: string; attempt: number; delayMs: number; error: unknown }
   | { kind: 'checkpoint-failed'; publisher: string; position: number; error: unknown }
+  /** The producer thread could not start, or died: publishing goes on from this thread. */
+  | { kind: 'producer-thread-failed'; publisher: string; error: unknown }
   | { kind: 'stopped'; publisher: string; position: number; error?: unknown };
 
 export interface KafkaPublisherStatus {

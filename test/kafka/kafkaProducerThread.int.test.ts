@@ -237,6 +237,7 @@ describe.skipIf(!available)('Kafka publisher: the producer thread', () => {
     expect(
       notices.some((n) => n.kind === 'retry' && /producer thread stopped/.test(n.error.message)),
     ).toBe(true);
+    expect(notices.filter((n) => n.kind === 'producer-thread-failed')).toHaveLength(1);
     const messages = await kit.readTopic(topic);
     // At least once, and each stream in order of first appearance.
     const firstSeen = new Map<string, number[]>();
