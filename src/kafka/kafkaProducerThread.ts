@@ -10,15 +10,15 @@ import type { KafkaCompression } from './kafkaPublisherTypes.js';
 export interface RecordSender {
   /**
    * How many requests may be given to `send` before the first is answered. Above 1, the
-   * sender keeps them in order, one on the wire at a time, and sends none queued behind one
-   * that failed (those fail too).
+   * sender keeps them in order, one on the wire at a time, and after a failed request sends
+   * none until `close()`: those given meanwhile fail without being sent.
    */
   readonly pipeline: number;
   /** One produce request (`acks=all`); rejects with the client's error. */
   send(records: readonly KafkaRecord[]): Promise<void>;
   /** Connects and gets the producer id ahead of the first send. */
   warm(): Promise<void>;
-  /** Closes the producer after a failed send; the next send starts a fresh one. */
+  /** Closes the producer after a failed send; the next send starts a fresh one, and is sent. */
   close(): Promise<void>;
   /** Closes the producer for good (the publisher stopped). */
   dispose(): Promise<void>;

@@ -23,7 +23,7 @@ const KNOWN_HEADERS = [
 const OTHER_HEADER = 0xff;
 const SAME_TOPIC = 0xffff;
 
-/** @type {Map<number, { config: Record<string, unknown>, client: any, queue: { id: number, messages: unknown[] }[] }>} */
+/** @type {Map<number, { config: Record<string, unknown>, client: any, queue: { id: number, messages: unknown[] }[], failed: boolean }>} */
 const producers = new Map();
 /** @type {Promise<any> | undefined} */
 let kafka;
@@ -105,7 +105,10 @@ function plainError(error, depth = 0) {
 async function closeClient(id) {
   const entry = producers.get(id);
   const client = entry?.client;
-  if (entry !== undefined) entry.client = undefined;
+  if (entry !== undefined) {
+    entry.client = undefined;
+    entry.failed = false;
+  }
   await client?.close().catch(() => undefined);
 }
 
@@ -114,8 +117,9 @@ const ANSWERED_LATER = Symbol('answered later');
 /**
  * Sends a producer's requests in order, one on the wire at a time (two in flight would carry
  * the same sequence numbers, and the broker would drop the second as a duplicate). After a
- * failure, those queued behind it are answered `skipped` without being sent: the publisher
- * sends them again after the failed one.
+ * failure, every later request is answered `skipped` without being sent until the producer
+ * is closed: those queued behind the failed one, and those still on their way to this thread
+ * (the publisher sends them all again, after the failed one, once it has closed the producer).
  */
 async function sendQueued(producer, entry) {
   while (entry.queue.length > 0) {
@@ -125,18 +129,25 @@ async function sendQueued(producer, entry) {
       entry.queue.shift();
       parentPort.postMessage({ id });
     } catch (error) {
+      entry.failed = true;
       const skipped = entry.queue.splice(0);
       parentPort.postMessage({ id, error: plainError(error) });
-      for (const request of skipped.slice(1))
-        parentPort.postMessage({ id: request.id, skipped: true });
+      for (const request of skipped.slice(1)) skip(request.id);
     }
   }
 }
 
+const skip = (id) => parentPort.postMessage({ id, skipped: true });
+
 async function handle(request) {
   switch (request.op) {
     case 'open':
-      producers.set(request.producer, { config: request.config, client: undefined, queue: [] });
+      producers.set(request.producer, {
+        config: request.config,
+        client: undefined,
+        queue: [],
+        failed: false,
+      });
       return;
     case 'warm':
       await (await producerOf(request.producer)).initIdempotentProducer({});
@@ -144,6 +155,10 @@ async function handle(request) {
     case 'send': {
       const entry = producers.get(request.producer);
       if (entry === undefined) throw new Error(`no producer ${request.producer} is open`);
+      if (entry.failed) {
+        skip(request.id);
+        return ANSWERED_LATER;
+      }
       // Decoded now, while the request before it may still be on the wire.
       entry.queue.push({ id: request.id, messages: decodeRecords(request.buffer) });
       if (entry.queue.length === 1) void sendQueued(request.producer, entry);

@@ -38,6 +38,17 @@ import { publisherNotices } from './kafkaNotices.js';
  * await publisher.stop();
  */
 export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublisher {
+  return startPublisherWith(options, createRecordSender);
+}
+
+/**
+ * {@link startKafkaPublisher} with the sender made by `makeSender`: the tests put senders
+ * that fail on purpose under the publisher's loop.
+ */
+export function startPublisherWith(
+  options: KafkaPublisherOptions,
+  makeSender: typeof createRecordSender,
+): KafkaPublisher {
   const config = resolvePublisherOptions(options);
   const { name, batchSize, compression, stopTimeoutMs, backoff, connection } = config;
   // Personal fields leave the process sealed, so a forget also forgets what sits in topics.
@@ -73,7 +84,7 @@ export function startKafkaPublisher(options: KafkaPublisherOptions): KafkaPublis
   const space = new WaitList();
   const positionWaiters = new PositionWaiters();
 
-  const producer = createRecordSender(connection, compression, config.producerThread, (error) =>
+  const producer = makeSender(connection, compression, config.producerThread, (error) =>
     emit({ kind: 'producer-thread-failed', publisher: name, error }),
   );
   const admin = lazyAdmin(connection);

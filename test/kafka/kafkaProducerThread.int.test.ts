@@ -167,6 +167,10 @@ describe.skipIf(!available)('Kafka publisher: the producer thread', () => {
         }).reason,
       ).toBe('MESSAGE_TOO_LARGE');
       expect(String(await behind)).toMatch(/not sent: a request before it failed/);
+      // Made after the failure was answered, but before the sender was closed: not sent either.
+      expect(String(await outcome(sender.send([record(topic, 'd', 'late')])))).toMatch(
+        /not sent: a request before it failed/,
+      );
       expect((await kit.readTopic(topic)).map((m) => m.key)).toEqual(['a']);
 
       // After the failure the sender starts afresh (new producer id), as the publisher does.
