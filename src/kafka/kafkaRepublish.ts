@@ -44,6 +44,12 @@ export interface RepublishResult {
  * const { republished, failed } = await republishParked({ store, brokers: '127.0.0.1:9092' });
  */
 export async function republishParked(options: RepublishParkedOptions): Promise<RepublishResult> {
+  if (typeof options.store?.checkpoints?.listParked !== 'function') {
+    throw new ValidationError(
+      'options.store',
+      'must be the Eventloom EventStore the publisher reads',
+    );
+  }
   const name = options.name ?? PUBLISHER_DEFAULTS.name;
   if (typeof name !== 'string' || name === '') {
     throw new ValidationError('options.name', "must be the publisher's name, a non-empty string");
@@ -83,7 +89,7 @@ export async function republishParked(options: RepublishParkedOptions): Promise<
     createTopics: options.createTopics ?? {},
   });
   try {
-    for (const { event } of chosen) {
+    for (const [i, { event }] of chosen.entries()) {
       const failed = (error: string): void => {
         result.failed.push({ eventId: event.id, position: event.position, error });
       };
@@ -101,14 +107,24 @@ export async function republishParked(options: RepublishParkedOptions): Promise<
       try {
         await sender.send([toKafkaMessage(event, topic)]);
       } catch (error) {
-        failed(
-          translateKafkaError(error, {
-            brokers,
-            action: `republishing the event at position ${event.position} to '${topic}'`,
-            topic,
-            fallback: 'PRODUCE_FAILED',
-          }).message,
-        );
+        const err = translateKafkaError(error, {
+          brokers,
+          action: `republishing the event at position ${event.position} to '${topic}'`,
+          topic,
+          fallback: 'PRODUCE_FAILED',
+        });
+        failed(err.message);
+        if (err.reason === 'BROKER_UNREACHABLE') {
+          // The rest would each wait for the same timeout: they stay parked, for the same reason.
+          for (const rest of chosen.slice(i + 1)) {
+            result.failed.push({
+              eventId: rest.event.id,
+              position: rest.event.position,
+              error: err.message,
+            });
+          }
+          break;
+        }
         continue;
       }
       await checkpoints.unpark(name, event.id);

@@ -125,6 +125,34 @@ describe.skipIf(!available)("republishing the Kafka publisher's parked events", 
     expect(last.value).toBe(JSON.stringify(toEventJson(huge)));
   });
 
+  it('leaves every event parked, with the reason, when no broker can be reached', async () => {
+    const store = createSqliteEventStore({ path: ':memory:' });
+    stores.push(store);
+    await store.appendToStream('doc-1', [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+    ]);
+    for (const event of await store.readAll()) {
+      await store.checkpoints.park({
+        subscription: 'away',
+        event,
+        reason: 'too large',
+        attempts: 1,
+        parkedAt: new Date(),
+      });
+    }
+    const result = await republishParked({
+      store,
+      brokers: '127.0.0.1:1',
+      name: 'away',
+      createTopics: false,
+    });
+    expect(result.republished).toEqual([]);
+    expect(result.failed.map((f) => f.position)).toEqual([1, 2]);
+    for (const f of result.failed) expect(f.error).toMatch(/Cannot reach any Kafka broker/);
+    expect(await store.checkpoints.listParked('away')).toHaveLength(2);
+  });
+
   it('refuses bad options with the field and what it must be', async () => {
     const store = createSqliteEventStore({ path: ':memory:' });
     stores.push(store);
@@ -137,6 +165,11 @@ describe.skipIf(!available)("republishing the Kafka publisher's parked events", 
     expect(isValidationError(name) && name.message).toMatch(/options\.name: must be/);
     const ids = await refusal({ eventIds: [7] });
     expect(isValidationError(ids) && ids.message).toMatch(/options\.eventIds: must be a list/);
+    const noStore = await republishParked({ brokers: BROKERS } as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isValidationError(noStore) && noStore.message).toMatch(/options\.store: must be/);
     const brokers = await republishParked({ store } as never).then(
       () => undefined,
       (e: unknown) => e,
