@@ -1,8 +1,8 @@
 // The Kafka publisher's producer thread (see kafkaProducerThread.ts). Plain JavaScript, so
 // that the same file runs from the build and under a TypeScript test runner.
 //
-// Holds idempotent producers by id. Each publisher keeps one request of its producer in
-// flight, so requests of one producer arrive one at a time. A request is a batch of
+// Holds idempotent producers by id. A publisher hands its producer at most two requests at
+// a time, sent one at a time (see sendQueued). A request is a batch of
 // messages encoded by `encodeRecords` into one transferred buffer; the reply is `{ id }`, or
 // `{ id, error }` with the client's error as plain data (message, code, apiId, nested errors
 // and cause), for the publisher to translate as if it came from the client in its own thread.
