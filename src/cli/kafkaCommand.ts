@@ -18,6 +18,8 @@ async function load() {
   };
 }
 
+// PUBLISHER_DEFAULTS.name, spelled out: importing the publisher's options here would load
+// them (and zod) at every command's start-up, for a help text.
 const DEFAULT_NAME = 'kafka-publisher';
 
 /**

@@ -152,8 +152,11 @@ class ProducerThread {
   #nextId = 1;
   readonly #pending = new Map<number, { resolve(): void; reject(error: unknown): void }>();
 
-  /** Changes whenever a new thread starts: its producers must be opened again. */
-  get generation(): number {
+  /**
+   * Starts the thread unless it runs, and says which one runs: the number changes whenever a
+   * new thread starts, whose producers must be opened again.
+   */
+  running(): number {
     if (this.#worker === undefined) this.#start();
     return this.#generation;
   }
@@ -309,8 +312,9 @@ class ThreadedSender implements RecordSender {
    */
   #opened(): Promise<ProducerThread> {
     const thread = (shared ??= new ProducerThread());
-    if (this.#ready === undefined || this.#openIn !== thread.generation) {
-      this.#openIn = thread.generation;
+    const generation = thread.running();
+    if (this.#ready === undefined || this.#openIn !== generation) {
+      this.#openIn = generation;
       this.#ready = thread
         .request({ op: 'open', producer: this.#id, config: this.#config })
         .then(() => thread);
